@@ -1,0 +1,14 @@
+import type {ErrorCategory} from '../../src/errors/error-codes.js'
+
+/** Exit codes by error category (sysexits-style), documented in the README. */
+export const EXIT_CODES: Record<ErrorCategory, number> = {
+  usage: 64,
+  invalid: 65,
+  not_found: 66,
+  unavailable: 69,
+  internal: 70,
+  conflict: 73,
+  forbidden: 77,
+  unauthenticated: 77,
+  integrity: 1,
+}

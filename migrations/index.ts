@@ -1,0 +1,7 @@
+import type {Migration} from 'kysely'
+import * as init from './0001-init.js'
+
+/** Every migration, in order. The same files serve SQLite and Postgres. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-init': init,
+}

@@ -1,0 +1,32 @@
+import {z} from 'zod'
+import {CUSTOM_ROLE_MAX_LEVEL} from './permission-catalog.js'
+
+export const roleKeySchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z][a-z0-9_-]{1,39}$/, 'must be 2–40 characters: a letter, then a–z, 0–9, _ or -')
+
+const permissionListSchema = z
+  .array(z.string().trim().min(1))
+  .min(1, 'give at least one permission')
+  .transform((keys) => [...new Set(keys)].sort())
+
+const roleLevelSchema = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(1, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}`)
+  .max(CUSTOM_ROLE_MAX_LEVEL, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}: custom roles rank below owner`)
+
+export const createRoleSchema = z.object({
+  key: roleKeySchema,
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  permissions: permissionListSchema,
+  level: roleLevelSchema.default(1),
+})
+export type CreateRoleInput = z.input<typeof createRoleSchema>
+
+export const updateRoleSchema = z
+  .object({name: z.string().trim().min(1).max(100).optional(), permissions: permissionListSchema.optional(), level: roleLevelSchema.optional()})
+  .refine((input) => input.name !== undefined || input.permissions !== undefined || input.level !== undefined, {message: 'give at least one of name, permissions, level'})
+export type UpdateRoleInput = z.input<typeof updateRoleSchema>

@@ -1,0 +1,120 @@
+import type {Generated, Insertable, Selectable, Updateable} from 'kysely'
+
+/**
+ * The one description of every table. Timestamps are ISO-8601 UTC strings in TypeScript on
+ * both dialects (text in SQLite, timestamptz in Postgres, converted in open-database.ts);
+ * booleans are integers 0/1 on both; JSON is text.
+ */
+export interface Database {
+  user_account: UserAccountTable
+  organization: OrganizationTable
+  permission: PermissionTable
+  role: RoleTable
+  role_permission: RolePermissionTable
+  membership: MembershipTable
+  feature_flag: FeatureFlagTable
+  flag_override: FlagOverrideTable
+  audit_event: AuditEventTable
+}
+
+export interface UserAccountTable {
+  id: string
+  email: string
+  name: string | null
+  password_hash: string | null
+  is_platform_admin: number
+  email_verified_at: string | null
+  password_changed_at: string | null
+  disabled_at: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface OrganizationTable {
+  id: string
+  slug: string
+  name: string
+  tier: string
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+}
+
+export interface PermissionTable {
+  key: string
+  description: string
+}
+
+export interface RoleTable {
+  id: string
+  /** null for the built-in roles, which every organization shares. */
+  org_id: string | null
+  key: string
+  name: string
+  level: number
+  is_builtin: number
+  created_at: string
+  updated_at: string
+}
+
+export interface RolePermissionTable {
+  role_id: string
+  permission_key: string
+}
+
+export interface MembershipTable {
+  id: string
+  org_id: string
+  user_id: string
+  role_id: string
+  created_at: string
+  updated_at: string
+}
+
+export interface FeatureFlagTable {
+  id: string
+  key: string
+  description: string | null
+  default_enabled: number
+  rollout_percentage: number | null
+  created_at: string
+  updated_at: string
+}
+
+export interface FlagOverrideTable {
+  flag_id: string
+  org_id: string
+  enabled: number
+  created_at: string
+  updated_at: string
+}
+
+export interface AuditEventTable {
+  /** Position in the hash chain, assigned under the chain lock: 1, 2, 3, … */
+  seq: number
+  id: string
+  action: string
+  org_id: string | null
+  actor_type: string
+  actor_id: string | null
+  actor_name: string | null
+  target_type: string | null
+  target_id: string | null
+  /** JSON text. */
+  metadata: string
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  created_at: string
+  prev_hash: string
+  hash: string
+}
+
+export type UserAccountRow = Selectable<UserAccountTable>
+export type OrganizationRow = Selectable<OrganizationTable>
+export type RoleRow = Selectable<RoleTable>
+export type MembershipRow = Selectable<MembershipTable>
+export type FeatureFlagRow = Selectable<FeatureFlagTable>
+export type AuditEventRow = Selectable<AuditEventTable>
+export type NewAuditEvent = Insertable<AuditEventTable>
+export type {Generated, Insertable, Selectable, Updateable}

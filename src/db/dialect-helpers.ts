@@ -1,0 +1,33 @@
+import {PostgresAdapter, sql, type Kysely} from 'kysely'
+import type {DialectName} from './database-url.js'
+
+/** Which dialect a Kysely instance (or transaction) speaks. For the named helpers below only. */
+export function dialectOf(db: Kysely<any>): DialectName {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
+}
+
+const AUDIT_CHAIN_LOCK_KEY = 7_301_001
+
+/**
+ * Serializes appends to the audit hash chain until the transaction ends. Postgres takes a
+ * transaction-scoped advisory lock; SQLite needs nothing, since a write transaction there is
+ * already exclusive (`begin immediate`).
+ */
+export async function lockAuditChain(trx: Kysely<any>): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(trx)
+}
+
+/**
+ * Locks an organization's row until the transaction ends, so two concurrent changes to its
+ * owners cannot both see "another owner remains". SQLite write transactions are already
+ * exclusive.
+ */
+export async function lockOrganization(trx: Kysely<any>, orgId: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select id from organization where id = ${orgId} for update`.execute(trx)
+}
+
+/** Whether an error is a unique-constraint violation, on either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as {code?: unknown} | null)?.code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}

@@ -1,0 +1,90 @@
+import BetterSqlite3 from 'better-sqlite3'
+import {CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig} from 'kysely'
+import pg from 'pg'
+import {DomainError} from '../errors/domain-error.js'
+import type {Database} from './database.js'
+import {describeDatabaseTarget, type DatabaseTarget, type DialectName} from './database-url.js'
+
+export interface OpenedDatabase {
+  db: Kysely<Database>
+  dialect: DialectName
+  target: DatabaseTarget
+  close(): Promise<void>
+}
+
+/**
+ * The only place that knows better-sqlite3 and pg. Opens the database named by the target,
+ * sets SQLite up for several processes (WAL, busy timeout, foreign keys, immediate write
+ * transactions) and makes Postgres return timestamps as ISO strings and bigints as numbers,
+ * so services see the same values on both. Raises `db.unreachable`.
+ */
+export async function openDatabase(target: DatabaseTarget): Promise<OpenedDatabase> {
+  return target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target)
+}
+
+function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): OpenedDatabase {
+  let connection: BetterSqlite3.Database
+  try {
+    connection = new BetterSqlite3(target.file)
+  } catch (error) {
+    throw new DomainError('db.unreachable', `Cannot open ${describeDatabaseTarget(target)}: ${(error as Error).message}`)
+  }
+  connection.pragma('journal_mode = WAL')
+  connection.pragma('busy_timeout = 5000')
+  connection.pragma('foreign_keys = ON')
+  connection.pragma('synchronous = NORMAL')
+  const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: connection})})
+  return {db, dialect: 'sqlite', target, close: () => db.destroy()}
+}
+
+async function openPostgres(target: Extract<DatabaseTarget, {dialect: 'postgres'}>): Promise<OpenedDatabase> {
+  const pool = new pg.Pool({connectionString: target.connectionString, max: 10, types: portableTypeParsers})
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {})
+  const db = new Kysely<Database>({dialect: new PostgresDialect({pool})})
+  try {
+    await sql`select 1`.execute(db)
+  } catch (error) {
+    await db.destroy()
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new DomainError('db.unreachable', `Cannot reach ${describeDatabaseTarget(target)}: ${reason}`)
+  }
+  return {db, dialect: 'postgres', target, close: () => db.destroy()}
+}
+
+const TIMESTAMPTZ_OID = 1184
+const TIMESTAMP_OID = 1114
+const INT8_OID = 20
+
+/** Postgres values converted to what SQLite gives back: ISO strings and plain numbers. */
+const portableTypeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (value: string) => new Date(value).toISOString()
+    if (oid === INT8_OID) return (value: string) => Number(value)
+    return pg.types.getTypeParser(oid, format)
+  },
+} as pg.CustomTypesConfig
+
+/**
+ * SQLite's default `begin` is deferred: two processes that both read and then write would
+ * fail with SQLITE_BUSY on the upgrade, whatever the busy timeout. `begin immediate` takes
+ * the write lock up front, so concurrent writers queue on the busy timeout instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
+  override createDriver() {
+    return new ImmediateTransactionSqliteDriver(this.#config)
+  }
+}
+
+class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The one table of error codes. Each code has a category; each face maps a category once
+ * (the CLI to an exit code, the daemon to an HTTP status). Tests assert on codes, so a code,
+ * once published, never changes meaning.
+ */
+export type ErrorCategory =
+  | 'usage'
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'integrity'
+  | 'unavailable'
+  | 'internal'
+
+export const ERROR_CODES = {
+  'validation.failed': 'invalid',
+  'config.invalid': 'usage',
+  'db.unsupported_url': 'usage',
+  'db.unreachable': 'unavailable',
+  'db.migrations_pending': 'unavailable',
+  'db.nothing_to_migrate': 'conflict',
+  'org.not_found': 'not_found',
+  'org.slug_taken': 'conflict',
+  'org.deleted': 'forbidden',
+  'org.not_deleted': 'conflict',
+  'user.not_found': 'not_found',
+  'user.email_taken': 'conflict',
+  'user.disabled': 'forbidden',
+  'user.is_last_owner': 'forbidden',
+  'member.not_found': 'not_found',
+  'member.exists': 'conflict',
+  'member.last_owner': 'forbidden',
+  'role.not_found': 'not_found',
+  'role.key_taken': 'conflict',
+  'role.builtin_immutable': 'forbidden',
+  'role.in_use': 'conflict',
+  'permission.unknown': 'invalid',
+  'flag.not_found': 'not_found',
+  'flag.key_taken': 'conflict',
+  'audit.chain_broken': 'integrity',
+  'confirmation.required': 'usage',
+  'internal.error': 'internal',
+} as const satisfies Record<string, ErrorCategory>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export function categoryOf(code: ErrorCode): ErrorCategory {
+  return ERROR_CODES[code]
+}

@@ -1,0 +1,36 @@
+import {createHash} from 'node:crypto'
+
+export type FlagReason = 'override' | 'rollout' | 'default'
+
+export interface FlagEvaluation {
+  enabled: boolean
+  reason: FlagReason
+  /** The org's stable bucket (1..100) for this flag; set when the rollout decided. */
+  bucket: number | null
+}
+
+/**
+ * The org's stable bucket for a flag, 1..100, from SHA-256 of "<flag key>:<org id>". It never
+ * changes for a pair, so raising a rollout percentage only ever turns more orgs on.
+ */
+export function rolloutBucket(flagKey: string, orgId: string): number {
+  const digest = createHash('sha256').update(`${flagKey}:${orgId}`).digest()
+  return (digest.readUInt32BE(0) % 100) + 1
+}
+
+/**
+ * The flag's value for one org: the org's override if set; else, when a rollout percentage is
+ * set, on iff the org's bucket is within it; else the flag's default.
+ */
+export function evaluateFlag(
+  flag: {key: string; defaultEnabled: boolean; rolloutPercentage: number | null},
+  orgId: string,
+  override: boolean | null,
+): FlagEvaluation {
+  if (override !== null) return {enabled: override, reason: 'override', bucket: null}
+  if (flag.rolloutPercentage !== null) {
+    const bucket = rolloutBucket(flag.key, orgId)
+    return {enabled: bucket <= flag.rolloutPercentage, reason: 'rollout', bucket}
+  }
+  return {enabled: flag.defaultEnabled, reason: 'default', bucket: null}
+}

@@ -1,0 +1,25 @@
+import {z} from 'zod'
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({message: 'must be a valid email address'}).max(254, 'must be at most 254 characters'))
+
+export const userNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+
+export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters')
+
+export const createUserSchema = z.object({
+  email: emailSchema,
+  name: userNameSchema.optional(),
+  password: passwordSchema.optional(),
+  isPlatformAdmin: z.boolean().default(false),
+  ifNotExists: z.boolean().default(false),
+})
+export type CreateUserInput = z.input<typeof createUserSchema>
+
+export const updateUserSchema = z
+  .object({name: userNameSchema.optional(), email: emailSchema.optional()})
+  .refine((input) => input.name !== undefined || input.email !== undefined, {message: 'give at least one of name, email'})
+export type UpdateUserInput = z.input<typeof updateUserSchema>

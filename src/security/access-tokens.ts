@@ -1,0 +1,255 @@
+import {errors, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters} from 'jose'
+import {v7 as uuidv7} from 'uuid'
+import {AccessTokenError} from './access-token-error.js'
+import type {Clock} from './clock.js'
+import {pickEcPublicMembers, SIGNING_ALGORITHM, type SigningKey, type VerificationKey} from './signing-keys.js'
+
+/**
+ * Where the issuer gets its keys. Both methods may be sync or async, so an in-memory ring and
+ * a database lookup fit alike.
+ */
+export interface SigningKeyProvider {
+  /** The key new tokens are signed with. */
+  getSigningKey(): SigningKey | Promise<SigningKey>
+  /** The key that verifies tokens carrying `kid`, or null when that key is not trusted. */
+  findVerificationKey(kid: string): VerificationKey | null | Promise<VerificationKey | null>
+}
+
+export interface AccessTokenIssuerOptions {
+  /** `iss` of every token issued, and the only `iss` accepted. */
+  readonly issuer: string
+  /** `aud` of every token issued, and the only `aud` accepted. */
+  readonly audience: string
+  /** Positive integer; 900 (15 minutes) by default. */
+  readonly lifetimeSeconds?: number
+  readonly clock: Clock
+  readonly keyProvider: SigningKeyProvider
+}
+
+export interface IssueAccessTokenInput {
+  readonly userId: string
+  readonly sessionId: string
+  /** The active organization, when the token is bound to one. */
+  readonly orgId?: string | null
+  /** The caller's role in `orgId`; only meaningful, and only allowed, with `orgId`. */
+  readonly role?: string | null
+}
+
+export interface IssuedAccessToken {
+  readonly token: string
+  readonly jti: string
+  readonly expiresAt: Date
+}
+
+/** The claims of a verified access token. `org` and `role` appear only when bound. */
+export interface AccessTokenClaims {
+  readonly iss: string
+  readonly aud: string
+  /** The user id. */
+  readonly sub: string
+  /** The session id. */
+  readonly sid: string
+  readonly jti: string
+  /** Seconds since the epoch. */
+  readonly iat: number
+  /** Seconds since the epoch. */
+  readonly exp: number
+  readonly org?: string
+  readonly role?: string
+}
+
+export interface AccessTokenIssuer {
+  /**
+   * Signs a token with the provider's current key: header `{alg: 'ES256', kid, typ: 'JWT'}`,
+   * claims iss, aud, sub, sid, jti (a UUIDv7), iat (now) and exp (now + lifetime), plus org and
+   * role when given. Throws TypeError for an empty id or a role without an org.
+   */
+  issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken>
+  /**
+   * Returns the claims of a token this issuer would issue, checked against the clock's now.
+   * Only ES256 is accepted whatever the header says; the key comes only from the provider by
+   * `kid`, never from the token. Throws AccessTokenError for any token it refuses; other
+   * errors (a failing key provider) propagate as they are.
+   */
+  verify(token: string): Promise<AccessTokenClaims>
+}
+
+const DEFAULT_LIFETIME_SECONDS = 900
+const TOKEN_TYPE = 'JWT'
+
+export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): AccessTokenIssuer {
+  const {issuer, audience, clock, keyProvider} = options
+  const lifetimeSeconds = options.lifetimeSeconds ?? DEFAULT_LIFETIME_SECONDS
+  assertNonEmptyString('issuer', issuer)
+  assertNonEmptyString('audience', audience)
+  if (!Number.isSafeInteger(lifetimeSeconds) || lifetimeSeconds <= 0) {
+    throw new RangeError('lifetimeSeconds must be a positive integer')
+  }
+
+  // Import once per key. kid is the thumbprint of the public key, and the coordinates are
+  // part of the cache key too, so a provider that changed a key under the same kid still
+  // gets the key it returned.
+  const signingKeys = new Map<string, Promise<CryptoKey>>()
+  const verificationKeys = new Map<string, Promise<CryptoKey>>()
+
+  async function importSigningKey(key: SigningKey): Promise<CryptoKey> {
+    if (key.algorithm !== SIGNING_ALGORITHM) {
+      throw new Error(`signing key ${key.kid} is ${String(key.algorithm)}, expected ${SIGNING_ALGORITHM}`)
+    }
+    const {d} = key.privateJwk
+    if (typeof d !== 'string') throw new TypeError(`signing key ${key.kid} has no private scalar`)
+    const jwk = {...pickEcPublicMembers(key.privateJwk), d}
+    return importCached(signingKeys, `${key.kid}.${jwk.x}.${jwk.y}`, () => importJWK(jwk, SIGNING_ALGORITHM))
+  }
+
+  async function resolveVerificationKey(header: JWTHeaderParameters): Promise<CryptoKey> {
+    const {kid} = header
+    if (typeof kid !== 'string' || kid === '') {
+      throw new AccessTokenError('malformed', 'the token header has no "kid"')
+    }
+    const key = await keyProvider.findVerificationKey(kid)
+    if (key === null) throw new AccessTokenError('unknown_key', 'the token was signed by a key that is not trusted')
+    if (key.algorithm !== SIGNING_ALGORITHM) {
+      throw new AccessTokenError('bad_algorithm', 'the token names a key that is not an ES256 key')
+    }
+    let jwk
+    try {
+      jwk = pickEcPublicMembers(key.publicJwk)
+    } catch (cause) {
+      // Our own stored data is wrong; that is not the token's fault, so it is not an
+      // AccessTokenError.
+      throw new Error(`verification key ${kid} is not a P-256 public key`, {cause})
+    }
+    return importCached(verificationKeys, `${kid}.${jwk.x}.${jwk.y}`, () => importJWK(jwk, SIGNING_ALGORITHM))
+  }
+
+  return {
+    async issue(input) {
+      assertNonEmptyString('userId', input.userId)
+      assertNonEmptyString('sessionId', input.sessionId)
+      const orgId = input.orgId ?? null
+      const role = input.role ?? null
+      if (orgId !== null) assertNonEmptyString('orgId', orgId)
+      if (role !== null) {
+        assertNonEmptyString('role', role)
+        if (orgId === null) throw new TypeError('a role can only be bound together with an orgId')
+      }
+
+      const signingKey = await keyProvider.getSigningKey()
+      const privateKey = await importSigningKey(signingKey)
+      const now = clock.now()
+      const issuedAt = Math.floor(now.getTime() / 1000)
+      const expiresAt = issuedAt + lifetimeSeconds
+      const jti = uuidv7({msecs: now.getTime()})
+
+      const extraClaims: Record<string, string> = {sid: input.sessionId}
+      if (orgId !== null) extraClaims.org = orgId
+      if (role !== null) extraClaims.role = role
+
+      const token = await new SignJWT(extraClaims)
+        .setProtectedHeader({alg: SIGNING_ALGORITHM, kid: signingKey.kid, typ: TOKEN_TYPE})
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setSubject(input.userId)
+        .setJti(jti)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(expiresAt)
+        .sign(privateKey)
+      return {token, jti, expiresAt: new Date(expiresAt * 1000)}
+    },
+
+    async verify(token) {
+      if (typeof token !== 'string' || token === '') {
+        throw new AccessTokenError('malformed', 'the token is empty or not a string')
+      }
+      let payload
+      try {
+        const result = await jwtVerify(token, resolveVerificationKey, {
+          algorithms: [SIGNING_ALGORITHM],
+          issuer,
+          audience,
+          typ: TOKEN_TYPE,
+          currentDate: clock.now(),
+          requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
+        })
+        payload = result.payload
+      } catch (error) {
+        throw toAccessTokenError(error)
+      }
+      return readClaims(payload)
+    },
+  }
+}
+
+function importCached(
+  cache: Map<string, Promise<CryptoKey>>,
+  cacheKey: string,
+  load: () => Promise<CryptoKey | Uint8Array>,
+): Promise<CryptoKey> {
+  let imported = cache.get(cacheKey)
+  if (imported === undefined) {
+    imported = load().then((key) => {
+      if (key instanceof Uint8Array) throw new TypeError('expected an asymmetric key, got a secret')
+      return key
+    })
+    imported.catch(() => cache.delete(cacheKey))
+    cache.set(cacheKey, imported)
+  }
+  return imported
+}
+
+/**
+ * Re-checks the shape of every claim we rely on (jose checks presence, not type) and copies
+ * only those, so nothing unexpected in a signed payload travels further.
+ */
+function readClaims(payload: Record<string, unknown>): AccessTokenClaims {
+  const {iss, aud, sub, sid, jti, iat, exp, org, role} = payload
+  const isNonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
+  if (!isNonEmpty(iss) || !isNonEmpty(aud) || !isNonEmpty(sub) || !isNonEmpty(sid) || !isNonEmpty(jti)) {
+    throw new AccessTokenError('malformed', 'the token lacks a well-formed iss, aud, sub, sid or jti')
+  }
+  if (!Number.isFinite(iat) || !Number.isFinite(exp)) {
+    throw new AccessTokenError('malformed', 'the token lacks a numeric iat or exp')
+  }
+  if ((org !== undefined && !isNonEmpty(org)) || (role !== undefined && !isNonEmpty(role))) {
+    throw new AccessTokenError('malformed', 'the token has a malformed org or role')
+  }
+  return {
+    iss,
+    aud,
+    sub,
+    sid,
+    jti,
+    iat: iat as number,
+    exp: exp as number,
+    ...(org === undefined ? {} : {org}),
+    ...(role === undefined ? {} : {role}),
+  }
+}
+
+function toAccessTokenError(error: unknown): unknown {
+  if (error instanceof AccessTokenError) return error
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return new AccessTokenError('bad_algorithm', 'the token is not signed with ES256', {cause: error})
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return new AccessTokenError('bad_signature', 'the token signature does not verify', {cause: error})
+  }
+  if (error instanceof errors.JWTExpired) {
+    return new AccessTokenError('expired', 'the token has expired', {cause: error})
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'iss') return new AccessTokenError('wrong_issuer', 'the token has another issuer', {cause: error})
+    if (error.claim === 'aud') return new AccessTokenError('wrong_audience', 'the token is for another audience', {cause: error})
+    return new AccessTokenError('malformed', `the token fails the "${error.claim}" check`, {cause: error})
+  }
+  if (error instanceof errors.JOSEError) {
+    return new AccessTokenError('malformed', 'the token is not a well-formed JWS', {cause: error})
+  }
+  // Not about the token (e.g. the key provider failed): let it through unchanged.
+  return error
+}
+
+function assertNonEmptyString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`)
+}
