@@ -1,0 +1,25 @@
+import pg from 'pg'
+import {IS_CI, TEST_POSTGRES_URL} from './postgres-availability.js'
+
+/**
+ * Runs once before every suite. Without SAASCTL_TEST_POSTGRES_URL the Postgres suites are
+ * skipped with a visible line, except under CI=true, where a missing or unreachable Postgres
+ * fails the run instead of passing quietly on SQLite alone.
+ */
+export default async function checkPostgres(): Promise<void> {
+  if (!TEST_POSTGRES_URL) {
+    if (IS_CI) throw new Error('CI=true but SAASCTL_TEST_POSTGRES_URL is not set: the Postgres suites must run in CI')
+    console.warn('\n[saas-ctl tests] SKIPPING the Postgres suites: SAASCTL_TEST_POSTGRES_URL is not set\n')
+    return
+  }
+  const client = new pg.Client({connectionString: TEST_POSTGRES_URL})
+  try {
+    await client.connect()
+    await client.query('select 1')
+    console.warn(`\n[saas-ctl tests] Postgres suites RUN against ${new URL(TEST_POSTGRES_URL).host}\n`)
+  } catch (error) {
+    throw new Error(`SAASCTL_TEST_POSTGRES_URL is set but Postgres is unreachable: ${(error as Error).message}`)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
