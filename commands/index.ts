@@ -1,3 +1,9 @@
+import AuditTail from './audit/tail.js'
+import AuditVerify from './audit/verify.js'
+import ConfigShow from './config.js'
+import MigrateDown from './migrate/down.js'
+import MigrateStatus from './migrate/status.js'
+import MigrateUp from './migrate/up.js'
 import OrgCreate from './org/create.js'
 import OrgDelete from './org/delete.js'
 import OrgList from './org/list.js'
@@ -7,6 +13,12 @@ import OrgUpdate from './org/update.js'
 
 /** Every command, by its id (topics separated by ":"; typed with spaces). */
 export const COMMANDS = {
+  'audit:tail': AuditTail,
+  'audit:verify': AuditVerify,
+  config: ConfigShow,
+  'migrate:down': MigrateDown,
+  'migrate:status': MigrateStatus,
+  'migrate:up': MigrateUp,
   'org:create': OrgCreate,
   'org:delete': OrgDelete,
   'org:list': OrgList,

@@ -2,7 +2,8 @@ import {userInfo} from 'node:os'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {cliActor, type Actor} from '../../src/audit/actor.js'
 import {loadConfig, type LoadedConfig} from '../../src/config/load-config.js'
-import {createCore, type Core} from '../../src/core.js'
+import {createCore, openConfiguredDatabase, type Core} from '../../src/core.js'
+import type {OpenedDatabase} from '../../src/db/open-database.js'
 import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
 import {EXIT_CODES} from './exit-codes.js'
@@ -27,6 +28,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: CommandFlags<T>
   protected args!: CommandArgs<T>
   #core: Core | undefined
+  #database: OpenedDatabase | undefined
 
   override async init(): Promise<void> {
     await super.init()
@@ -57,6 +59,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.#core
   }
 
+  /** The configured database as it is, schema untouched: for the `migrate` commands. */
+  protected async openDatabaseAsIs(): Promise<OpenedDatabase> {
+    this.#database ??= await openConfiguredDatabase(this.loadConfiguration().config, process.cwd())
+    return this.#database
+  }
+
   /** The operator running this command, as the audit log records them. */
   protected actor(): Actor {
     return cliActor(safeUserName())
@@ -76,6 +84,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(error: Error | undefined): Promise<void> {
     await this.#core?.close()
+    await this.#database?.close()
     await super.finally(error)
   }
 }

@@ -38,6 +38,8 @@ export interface AuditFilter {
   since?: string
   /** Only events after this position in the chain (for following). */
   afterSeq?: number
+  /** Only events up to this position. */
+  throughSeq?: number
 }
 
 export type ChainVerification = {isIntact: true; checkedEvents: number} | {isIntact: false; checkedEvents: number; brokenAt: {seq: number; id: string; reason: string}}
@@ -134,6 +136,7 @@ function filteredQuery(db: Kysely<Database>, filter: AuditFilter) {
   else if (filter.action) query = query.where('action', '=', filter.action)
   if (filter.since) query = query.where('created_at', '>=', filter.since)
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq)
+  if (filter.throughSeq !== undefined) query = query.where('seq', '<=', filter.throughSeq)
   return query
 }
 

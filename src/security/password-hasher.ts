@@ -35,12 +35,12 @@ export interface PasswordHasher {
    */
   hashPassword(plain: string): Promise<string>
   /**
-   * Checks `plain` against a stored hash. A stored value that is not an argon2 hash at all
-   * (empty, a "no password" marker) and a candidate longer than PASSWORD_MAX_LENGTH give
-   * `ok: false` after the same work as a wrong password. A value that looks like argon2 but
-   * cannot be parsed is corruption, and rejects.
+   * Checks `plain` against a stored hash. An account without a password (null), a stored
+   * value that is not an argon2 hash at all (empty, a "no password" marker) and a candidate
+   * longer than PASSWORD_MAX_LENGTH give `ok: false` after the same work as a wrong password.
+   * A value that looks like argon2 but cannot be parsed is corruption, and rejects.
    */
-  verifyPassword(hash: string, plain: string): Promise<PasswordVerification>
+  verifyPassword(hash: string | null, plain: string): Promise<PasswordVerification>
   /**
    * Does the work of one verification against a dummy hash made with the current
    * parameters, and reports failure. Call it when the account does not exist, so an unknown
@@ -99,7 +99,7 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
     },
 
     async verifyPassword(hash, plain) {
-      if (!hash.startsWith(ARGON2_PREFIX) || !isWithinPasswordMaxLength(plain)) {
+      if (hash === null || !hash.startsWith(ARGON2_PREFIX) || !isWithinPasswordMaxLength(plain)) {
         return spendDummyVerification(plain)
       }
       const ok = await argon2.verify(hash, normalizePassword(plain))

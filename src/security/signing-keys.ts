@@ -5,8 +5,10 @@ import type {Clock} from './clock.js'
 export type SigningAlgorithm = 'ES256'
 export const SIGNING_ALGORITHM: SigningAlgorithm = 'ES256'
 
+// JWKs are type aliases, not interfaces, so they stay assignable to node:crypto's JsonWebKey.
+
 /** A P-256 public key as a JWK: exactly the members RFC 7518 §6.2.1 defines, nothing else. */
-export interface EcPublicJwk {
+export type EcPublicJwk = {
   readonly kty: 'EC'
   readonly crv: 'P-256'
   readonly x: string
@@ -14,7 +16,7 @@ export interface EcPublicJwk {
 }
 
 /** A P-256 private key as a JWK: the public members plus the private scalar `d`. */
-export interface EcPrivateJwk extends EcPublicJwk {
+export type EcPrivateJwk = EcPublicJwk & {
   readonly d: string
 }
 
@@ -32,14 +34,14 @@ export interface StoredSigningKey {
   readonly retiredAt: Date | null
 }
 
-/** What signing needs: never the public half alone. */
+/** What signing needs: the private half and its id. */
 export type SigningKey = Pick<StoredSigningKey, 'kid' | 'algorithm' | 'privateJwk'>
 
 /** What verifying needs: never the private half. */
 export type VerificationKey = Pick<StoredSigningKey, 'kid' | 'algorithm' | 'publicJwk'>
 
 /** One entry of a published JWKS. */
-export interface PublicJwk extends EcPublicJwk {
+export type PublicJwk = EcPublicJwk & {
   readonly kid: string
   readonly alg: SigningAlgorithm
   readonly use: 'sig'

@@ -70,7 +70,8 @@ describe('hashPassword / verifyPassword', () => {
     expect(ticks).toBeGreaterThan(0)
   })
 
-  it.each([
+  it.each<[string, string | null]>([
+    ['no password at all', null],
     ['empty', ''],
     ['a "no password" marker', '!'],
     ['a bcrypt hash', '$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'],
@@ -138,7 +139,7 @@ describe('spendDummyVerification', () => {
 
     const wrongPassword = await medianMilliseconds(() => hasher.verifyPassword(stored, 'wrong password'))
     const unknownAccount = await medianMilliseconds(() => hasher.spendDummyVerification('wrong password'))
-    const accountWithoutPassword = await medianMilliseconds(() => hasher.verifyPassword('', 'wrong password'))
+    const accountWithoutPassword = await medianMilliseconds(() => hasher.verifyPassword(null, 'wrong password'))
 
     expect(wrongPassword).toBeGreaterThan(1)
     expect(unknownAccount).toBeGreaterThan(wrongPassword * 0.5)

@@ -1,0 +1,64 @@
+import {setTimeout as sleep} from 'node:timers/promises'
+import {Flags} from '@oclif/core'
+import type {AuditEvent, AuditFilter} from '../../src/audit/audit-log.js'
+import {parseSince} from '../../src/audit/parse-since.js'
+import {toJsonShape} from '../../src/shared/json-shape.js'
+import {BaseCommand} from '../lib/base-command.js'
+import {formatAuditLine} from './render.js'
+
+/** Well inside the promise that events from other processes show within 2 seconds. */
+const FOLLOW_POLL_MILLISECONDS = 500
+
+export default class AuditTail extends BaseCommand<typeof AuditTail> {
+  static override summary = 'Print the newest audit events; with --follow, keep printing new ones'
+  static override description = 'Events are printed oldest first, like tail. With --follow, events written by any process (another saas-ctl, the daemon) appear within 2 seconds, until Ctrl-C; with --json --follow, one JSON object per line.'
+  static override flags = {
+    lines: Flags.integer({char: 'n', description: 'How many of the newest events', default: 20, min: 1, max: 10_000}),
+    org: Flags.string({description: 'Only events of this organization (slug or id)'}),
+    actor: Flags.string({description: 'Only events by this actor (id or name)'}),
+    action: Flags.string({description: 'Only this action (org.created) or family (org.*)'}),
+    since: Flags.string({description: 'Only events since an ISO time or a duration back (15m, 2h, 7d)'}),
+    follow: Flags.boolean({char: 'f', description: 'Keep printing new events until interrupted'}),
+  }
+
+  async run() {
+    const filter = await this.buildFilter()
+    const core = await this.openCore()
+    const newestSeq = await core.audit.latestSeq()
+    const events = await core.audit.listEvents({...filter, throughSeq: newestSeq}, this.flags.lines)
+    if (!this.flags.follow) {
+      for (const event of events) this.log(formatAuditLine(event))
+      return events
+    }
+    for (const event of events) this.printFollowed(event)
+    let afterSeq = newestSeq
+    const stop = new AbortController()
+    const onSignal = () => stop.abort()
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      while (!stop.signal.aborted) {
+        const fresh = await core.audit.listEventsAfter({...filter, afterSeq})
+        for (const event of fresh) this.printFollowed(event)
+        // Filtered-out events are never returned; only move past what was seen.
+        afterSeq = fresh.at(-1)?.seq ?? afterSeq
+        await sleep(FOLLOW_POLL_MILLISECONDS, undefined, {signal: stop.signal}).catch(() => {})
+      }
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    return undefined
+  }
+
+  private async buildFilter(): Promise<AuditFilter> {
+    const filter: AuditFilter = {actor: this.flags.actor, action: this.flags.action}
+    if (this.flags.since) filter.since = parseSince(this.flags.since, new Date())
+    if (this.flags.org) filter.orgId = (await (await this.openCore()).orgs.showOrg(this.flags.org)).id
+    return filter
+  }
+
+  private printFollowed(event: AuditEvent): void {
+    process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(toJsonShape(event)) : formatAuditLine(event)}\n`)
+  }
+}
