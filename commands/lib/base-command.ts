@@ -2,6 +2,7 @@ import {userInfo} from 'node:os'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {cliActor, type Actor} from '../../src/audit/actor.js'
 import {loadConfig, type LoadedConfig} from '../../src/config/load-config.js'
+import type {SettingName} from '../../src/config/settings.js'
 import {createCore, openConfiguredDatabase, type Core} from '../../src/core.js'
 import type {OpenedDatabase} from '../../src/db/open-database.js'
 import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
@@ -46,11 +47,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The effective configuration: flags > SAASCTL_* environment > config file > defaults. */
   protected loadConfiguration(): LoadedConfig {
     return loadConfig({
-      flags: {databaseUrl: this.flags['database-url']},
+      flags: {databaseUrl: this.flags['database-url'], ...this.settingFlags()},
       env: process.env,
       cwd: process.cwd(),
       configPath: this.flags.config,
     })
+  }
+
+  /** Settings a command takes as flags of its own (e.g. `serve --port`); undefined means not given. */
+  protected settingFlags(): Partial<Record<SettingName, unknown>> {
+    return {}
   }
 
   /** The core on the configured database, with its schema current; closed when the command ends. */

@@ -23,6 +23,85 @@ export const SETTINGS = {
     defaultValue: './saas-ctl.db',
     redact: (value) => redactUrlPassword(String(value)),
   },
+  host: {
+    key: 'host',
+    description: 'Address the daemon listens on',
+    schema: z.string().trim().min(1),
+    defaultValue: '127.0.0.1',
+  },
+  port: {
+    key: 'port',
+    description: 'Port the daemon listens on (0: any free port)',
+    schema: z.coerce.number().int().min(0).max(65535),
+    defaultValue: 4000,
+  },
+  issuer: {
+    key: 'issuer',
+    description: 'The iss claim and OpenID issuer URL (default: http://<host>:<port>)',
+    schema: z.string().trim().url().optional(),
+    defaultValue: undefined,
+  },
+  audience: {
+    key: 'audience',
+    description: 'The aud claim of access tokens',
+    schema: z.string().trim().min(1),
+    defaultValue: 'saas-ctl',
+  },
+  accessTokenTtlSeconds: {
+    key: 'access_token_ttl_seconds',
+    description: 'Lifetime of access tokens',
+    schema: z.coerce.number().int().min(30).max(86_400),
+    defaultValue: 900,
+  },
+  refreshTokenTtlSeconds: {
+    key: 'refresh_token_ttl_seconds',
+    description: 'Lifetime of refresh tokens (and idle sessions)',
+    schema: z.coerce.number().int().min(60).max(31_536_000),
+    defaultValue: 2_592_000,
+  },
+  maxSessionsPerUser: {
+    key: 'max_sessions_per_user',
+    description: 'Concurrent sessions per user; a login beyond revokes the oldest',
+    schema: z.coerce.number().int().min(1).max(1000),
+    defaultValue: 5,
+  },
+  introspectionSecret: {
+    key: 'introspection_secret',
+    description: 'Bearer credential for POST /v1/tokens/introspect (unset: introspection refused)',
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    defaultValue: undefined,
+    redact: (value) => (value === undefined ? undefined : '***'),
+  },
+  corsOrigins: {
+    key: 'cors_origins',
+    description: 'Comma-separated origins allowed by CORS (none by default)',
+    schema: z.union([z.array(z.string()), z.string()]).transform((value) => (Array.isArray(value) ? value : value.split(',')).map((origin) => origin.trim()).filter(Boolean)),
+    defaultValue: [],
+  },
+  bodyLimitBytes: {
+    key: 'body_limit_bytes',
+    description: 'Largest accepted request body',
+    schema: z.coerce.number().int().min(1024).max(10_485_760),
+    defaultValue: 102_400,
+  },
+  revocationPollMs: {
+    key: 'revocation_poll_ms',
+    description: 'How often each daemon reads new revocations from the database',
+    schema: z.coerce.number().int().min(50).max(10_000),
+    defaultValue: 500,
+  },
+  cleanupSchedule: {
+    key: 'cleanup_schedule',
+    description: 'node-cron schedule of the cleanup job',
+    schema: z.string().trim().min(1),
+    defaultValue: '*/10 * * * *',
+  },
+  logLevel: {
+    key: 'log_level',
+    description: 'Log level of the daemon',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    defaultValue: 'info',
+  },
 } as const satisfies Record<string, SettingDefinition>
 
 export type SettingName = keyof typeof SETTINGS
