@@ -1,7 +1,9 @@
 import type {Migration} from 'kysely'
 import * as init from './0001-init.js'
+import * as identity from './0002-identity.js'
 
 /** Every migration, in order. The same files serve SQLite and Postgres. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
+  '0002-identity': identity,
 }

@@ -47,7 +47,7 @@ export async function createCore(options: CoreOptions) {
     database,
     audit,
     orgs: createOrgService({...deps, audit}),
-    users: createUserService({...deps, audit, passwords}),
+    users: createUserService({...deps, audit, passwords, accessTokenTtlSeconds: options.config.accessTokenTtlSeconds}),
     members: createMemberService({...deps, audit}),
     roles: createRoleService({...deps, audit}),
     flags: createFlagService({...deps, audit}),

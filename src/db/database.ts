@@ -15,6 +15,11 @@ export interface Database {
   feature_flag: FeatureFlagTable
   flag_override: FlagOverrideTable
   audit_event: AuditEventTable
+  signing_key: SigningKeyTable
+  session: SessionTable
+  refresh_token: RefreshTokenTable
+  revocation: RevocationTable
+  job_lease: JobLeaseTable
 }
 
 export interface UserAccountTable {
@@ -110,6 +115,67 @@ export interface AuditEventTable {
   hash: string
 }
 
+export interface SigningKeyTable {
+  kid: string
+  algorithm: string
+  /** JSON text. */
+  public_jwk: string
+  /** JSON text; never leaves the daemon's storage. */
+  private_jwk: string
+  created_at: string
+  retired_at: string | null
+}
+
+export interface SessionTable {
+  id: string
+  user_id: string
+  /** The organization the session's tokens are bound to, if any. */
+  org_id: string | null
+  user_agent: string | null
+  ip: string | null
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  revoked_at: string | null
+  revoked_reason: string | null
+}
+
+export interface RefreshTokenTable {
+  id: string
+  session_id: string
+  /** SHA-256 of the token; the token itself is never stored. */
+  token_hash: string
+  created_at: string
+  expires_at: string
+  /** Set when it was exchanged; presenting it again is reuse. */
+  rotated_at: string | null
+}
+
+export interface RevocationTable {
+  seq: number
+  /** 'token' (subject: jti), 'session' (subject: session id) or 'user' (subject: user id, with not_before). */
+  kind: string
+  subject: string
+  not_before: string | null
+  reason: string
+  created_at: string
+  /** After this, every token the entry blocks has expired anyway; cleanup purges it. */
+  expires_at: string
+}
+
+export interface JobLeaseTable {
+  name: string
+  holder: string | null
+  lease_until: string | null
+  last_started_at: string | null
+  last_finished_at: string | null
+  last_result: string | null
+}
+
+export type SessionRow = Selectable<SessionTable>
+export type RefreshTokenRow = Selectable<RefreshTokenTable>
+export type RevocationRow = Selectable<RevocationTable>
+export type SigningKeyRow = Selectable<SigningKeyTable>
 export type UserAccountRow = Selectable<UserAccountTable>
 export type OrganizationRow = Selectable<OrganizationTable>
 export type RoleRow = Selectable<RoleTable>

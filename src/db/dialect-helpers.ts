@@ -7,6 +7,7 @@ export function dialectOf(db: Kysely<any>): DialectName {
 }
 
 const AUDIT_CHAIN_LOCK_KEY = 7_301_001
+const REVOCATION_LOG_LOCK_KEY = 7_301_002
 
 /**
  * Serializes appends to the audit hash chain until the transaction ends. Postgres takes a
@@ -15,6 +16,19 @@ const AUDIT_CHAIN_LOCK_KEY = 7_301_001
  */
 export async function lockAuditChain(trx: Kysely<any>): Promise<void> {
   if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(trx)
+}
+
+/** Serializes appends to the revocation log until the transaction ends (see lockAuditChain). */
+export async function lockRevocationLog(trx: Kysely<any>): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${REVOCATION_LOG_LOCK_KEY})`.execute(trx)
+}
+
+/**
+ * Locks a user's row until the transaction ends, so concurrent logins count the user's
+ * sessions one at a time. SQLite write transactions are already exclusive.
+ */
+export async function lockUser(trx: Kysely<any>, userId: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select id from user_account where id = ${userId} for update`.execute(trx)
 }
 
 /**

@@ -9,6 +9,7 @@ import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {requireUser, toUser, type User} from './user-repo.js'
+import {revokeEverythingOfUser} from './session-revocation.js'
 import {createUserSchema, updateUserSchema, type CreateUserInput, type UpdateUserInput} from './user-schemas.js'
 
 export interface PasswordHashing {
@@ -21,7 +22,7 @@ export interface UserDetails extends User {
 
 export type UserService = ReturnType<typeof createUserService>
 
-export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: PasswordHashing}) {
+export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: PasswordHashing; accessTokenTtlSeconds: number}) {
   const {db, audit} = deps
 
   async function setDisabled(actor: Actor, ref: string, isDisabled: boolean): Promise<User> {
@@ -31,7 +32,13 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
       const now = nowIso(deps)
       const disabledAt = isDisabled ? now : null
       await tx.updateTable('user_account').set({disabled_at: disabledAt, updated_at: now}).where('id', '=', row.id).execute()
-      await audit.append(tx, actor, {action: isDisabled ? 'user.disabled' : 'user.enabled', target: {type: 'user', id: row.id}, metadata: {email: row.email}})
+      // A disabled user is out everywhere: sessions end and live access tokens are refused.
+      const revokedSessions = isDisabled ? await revokeEverythingOfUser(tx, row.id, 'user_disabled', {now, accessTokenTtlSeconds: deps.accessTokenTtlSeconds}) : []
+      await audit.append(tx, actor, {
+        action: isDisabled ? 'user.disabled' : 'user.enabled',
+        target: {type: 'user', id: row.id},
+        metadata: isDisabled ? {email: row.email, sessions_revoked: revokedSessions.length} : {email: row.email},
+      })
       return toUser({...row, disabled_at: disabledAt, updated_at: now})
     })
   }
@@ -159,6 +166,10 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
           const slugs = soleOwnerships.map((ownership) => ownership.slug).join(', ')
           throw new DomainError('user.is_last_owner', `User ${row.email} is the last owner of ${slugs}; make someone else owner first`, {orgs: soleOwnerships.map((ownership) => ownership.slug)})
         }
+        await revokeEverythingOfUser(tx, row.id, 'user_deleted', {now: nowIso(deps), accessTokenTtlSeconds: deps.accessTokenTtlSeconds})
+        const sessionIds = tx.selectFrom('session').select('id').where('user_id', '=', row.id)
+        await tx.deleteFrom('refresh_token').where('session_id', 'in', sessionIds).execute()
+        await tx.deleteFrom('session').where('user_id', '=', row.id).execute()
         const memberships = await tx.deleteFrom('membership').where('user_id', '=', row.id).executeTakeFirst()
         await tx.deleteFrom('user_account').where('id', '=', row.id).execute()
         await audit.append(tx, actor, {action: 'user.deleted', target: {type: 'user', id: row.id}, metadata: {email: row.email, memberships_removed: Number(memberships.numDeletedRows)}})

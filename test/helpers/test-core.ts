@@ -1,4 +1,6 @@
 import {cliActor} from '../../src/audit/actor.js'
+import {loadConfig} from '../../src/config/load-config.js'
+import type {Config, SettingName} from '../../src/config/settings.js'
 import {createCore, type Core} from '../../src/core.js'
 import type {DialectName} from '../../src/db/database-url.js'
 import {migrateToLatest} from '../../src/db/migrations.js'
@@ -7,6 +9,11 @@ import {parseDatabaseUrl} from '../../src/db/database-url.js'
 import {createFixedClock, type FixedClock} from '../../src/security/clock.js'
 import {createPasswordHasher} from '../../src/security/password-hasher.js'
 import {createTestDatabase, type TestDatabase} from './test-database.js'
+
+/** The default configuration on a test database (no config file, no environment). */
+export function testConfig(databaseUrl: string, overrides: Partial<Record<SettingName, unknown>> = {}): Config {
+  return loadConfig({flags: {databaseUrl, ...overrides}, env: {}, cwd: process.cwd()}).config
+}
 
 export interface TestCore {
   core: Core
@@ -27,7 +34,7 @@ export async function createTestCore(dialect: DialectName): Promise<TestCore> {
   await migrateToLatest(migrating.db)
   await migrating.close()
   const clock = createFixedClock(new Date('2026-01-01T00:00:00.000Z'))
-  const core = await createCore({config: {databaseUrl: database.url}, cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER})
+  const core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER})
   return {
     core,
     clock,
