@@ -17,7 +17,7 @@ export async function findRoleInOrg(db: Kysely<Database>, orgId: string, key: st
   const row = await db
     .selectFrom('role')
     .selectAll()
-    .where('key', '=', key)
+    .where('key', '=', key.trim().toLowerCase())
     .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
     .executeTakeFirst()
   return row ?? null

@@ -1,4 +1,4 @@
-import type {Kysely} from 'kysely'
+import {sql, type Kysely} from 'kysely'
 import type {AuditEventRow, Database} from '../db/database.js'
 import {lockAuditChain} from '../db/dialect-helpers.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
@@ -132,9 +132,13 @@ function filteredQuery(db: Kysely<Database>, filter: AuditFilter) {
     const actor = filter.actor
     query = query.where((eb) => eb.or([eb('actor_id', '=', actor), eb('actor_name', '=', actor)]))
   }
-  if (filter.action?.endsWith('.*')) query = query.where('action', 'like', `${filter.action.slice(0, -1)}%`)
-  else if (filter.action) query = query.where('action', '=', filter.action)
-  if (filter.since) query = query.where('created_at', '>=', filter.since)
+  if (filter.action?.endsWith('.*')) {
+    // substr, not LIKE: LIKE ignores case in SQLite but not in Postgres.
+    const prefix = filter.action.slice(0, -1)
+    query = query.where(sql<string>`substr(action, 1, ${prefix.length})`, '=', prefix)
+  } else if (filter.action) query = query.where('action', '=', filter.action)
+  // Timestamps are stored as canonical ISO strings; normalize so SQLite's text comparison agrees with Postgres.
+  if (filter.since) query = query.where('created_at', '>=', new Date(filter.since).toISOString())
   if (filter.afterSeq !== undefined) query = query.where('seq', '>', filter.afterSeq)
   if (filter.throughSeq !== undefined) query = query.where('seq', '<=', filter.throughSeq)
   return query

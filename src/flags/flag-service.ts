@@ -73,6 +73,15 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     return toFlag(updated, overrideCount)
   }
 
+  /** The flag's value for an organization and why. Raises flag.not_found, org.not_found. */
+  async function evaluate(key: string, orgRef: string): Promise<FlagValue> {
+    const row = await requireFlag(db, key)
+    const org = await requireOrg(db, orgRef, {allowDeleted: true})
+    const override = await db.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
+    const result = evaluateFlag(toFlag(row, 0), org.id, override ? override.enabled === 1 : null)
+    return {flag: row.key, orgId: org.id, orgSlug: org.slug, ...result, rolloutPercentage: row.rollout_percentage}
+  }
+
   return {
     /** Creates a flag. With `ifNotExists`, an existing flag of that key is returned (`created: false`). Raises validation.failed, flag.key_taken. */
     async createFlag(actor: Actor, input: CreateFlagInput): Promise<{flag: FeatureFlag; created: boolean}> {
@@ -161,18 +170,10 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
         }
         await audit.append(tx, actor, {action: 'flag.override_set', orgId: org.id, target: {type: 'flag', id: row.id}, metadata: {key: row.key, from: previous, to: choice}})
       })
-      return this.evaluate(key, orgRef)
+      return evaluate(key, orgRef)
     },
 
-    /** The flag's value for an organization and why. Raises flag.not_found, org.not_found. */
-    async evaluate(key: string, orgRef: string): Promise<FlagValue> {
-      const row = await requireFlag(db, key)
-      const org = await requireOrg(db, orgRef, {allowDeleted: true})
-      const override = await db.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
-      const flag = toFlag(row, 0)
-      const result = evaluateFlag(flag, org.id, override ? override.enabled === 1 : null)
-      return {flag: row.key, orgId: org.id, orgSlug: org.slug, ...result, rolloutPercentage: row.rollout_percentage}
-    },
+    evaluate,
 
     /** Deletes a flag and its overrides. Raises flag.not_found. */
     async deleteFlag(actor: Actor, key: string): Promise<FeatureFlag> {

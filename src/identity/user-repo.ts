@@ -22,12 +22,10 @@ export function normalizeEmail(email: string): string {
 
 /** A user by id or email; null when there is none. */
 export async function findUserByRef(db: Kysely<Database>, ref: string): Promise<UserAccountRow | null> {
-  const row = await db
-    .selectFrom('user_account')
-    .selectAll()
-    .where((eb) => eb.or([eb('id', '=', ref), eb('email', '=', normalizeEmail(ref))]))
-    .executeTakeFirst()
-  return row ?? null
+  const byId = await db.selectFrom('user_account').selectAll().where('id', '=', ref).executeTakeFirst()
+  if (byId) return byId
+  const byEmail = await db.selectFrom('user_account').selectAll().where('email', '=', normalizeEmail(ref)).executeTakeFirst()
+  return byEmail ?? null
 }
 
 /** A user by id or email. Raises `user.not_found`, and `user.disabled` unless disabled users are wanted. */

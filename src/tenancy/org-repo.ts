@@ -17,12 +17,11 @@ export interface Organization {
 
 /** An organization by id or slug; null when there is none. */
 export async function findOrgByRef(db: Kysely<Database>, ref: string): Promise<OrganizationRow | null> {
-  const row = await db
-    .selectFrom('organization')
-    .selectAll()
-    .where((eb) => eb.or([eb('id', '=', ref), eb('slug', '=', ref.trim().toLowerCase())]))
-    .executeTakeFirst()
-  return row ?? null
+  // The id wins over the slug, so a reference can never resolve to two organizations.
+  const byId = await db.selectFrom('organization').selectAll().where('id', '=', ref).executeTakeFirst()
+  if (byId) return byId
+  const bySlug = await db.selectFrom('organization').selectAll().where('slug', '=', ref.trim().toLowerCase()).executeTakeFirst()
+  return bySlug ?? null
 }
 
 /**

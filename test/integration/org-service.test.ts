@@ -169,6 +169,29 @@ describeEachDialect('org service', (dialect) => {
     })
   })
 
+  describe('concurrency and references', () => {
+    it('of two concurrent creates of one slug, one succeeds and the other gets org.slug_taken', async () => {
+      const results = await Promise.allSettled([
+        t.core.orgs.createOrg(OPERATOR, {name: 'Race One', slug: 'race'}),
+        t.core.orgs.createOrg(OPERATOR, {name: 'Race Two', slug: 'race'}),
+      ])
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+      expect(results.find((result) => result.status === 'rejected')?.reason).toMatchObject({code: 'org.slug_taken'})
+      expect(await countOrgRows('race')).toBe(1)
+      expect((await t.core.audit.listEvents({action: 'org.created'}, 1000)).filter((event) => event.metadata.slug === 'race')).toHaveLength(1)
+    })
+
+    it('resolves every organization by its own slug and its own id, even when a slug looks like another org\'s id', async () => {
+      const {org: victim} = await t.core.orgs.createOrg(OPERATOR, {name: 'Victim', slug: 'victim'})
+      // A UUID is a well-formed slug; whether creation is refused or allowed, no reference may become ambiguous.
+      await t.core.orgs.createOrg(OPERATOR, {name: 'Lookalike', slug: victim.id}).catch(() => undefined)
+      for (const org of await t.core.orgs.listOrgs({includeDeleted: true})) {
+        expect((await t.core.orgs.showOrg(org.slug)).id, `slug ${org.slug}`).toBe(org.id)
+        expect((await t.core.orgs.showOrg(org.id)).id, `id ${org.id}`).toBe(org.id)
+      }
+    })
+  })
+
   describe('listOrgs and showOrg', () => {
     it('counts members and hides deleted organizations unless asked', async () => {
       const a = await newUser('list-a')

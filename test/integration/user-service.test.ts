@@ -48,6 +48,16 @@ describeEachDialect('user service', (dialect) => {
       expect(await t.core.audit.latestSeq()).toBe(before)
     })
 
+    it('of two concurrent creates of one email (in different case), one succeeds and the other gets user.email_taken', async () => {
+      const results = await Promise.allSettled([
+        t.core.users.createUser(OPERATOR, {email: 'race@example.com'}),
+        t.core.users.createUser(OPERATOR, {email: 'RACE@example.com'}),
+      ])
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+      expect(results.find((result) => result.status === 'rejected')?.reason).toMatchObject({code: 'user.email_taken'})
+      expect(await t.core.database.db.selectFrom('user_account').select('id').where('email', '=', 'race@example.com').execute()).toHaveLength(1)
+    })
+
     it.each(['not-an-email', 'missing-at.example.com', 'a@', '@example.com', 'two@@example.com', 'spa ce@example.com', ''])('rejects the invalid email %j', async (email) => {
       const countBefore = (await t.core.users.listUsers()).length
       await expect(t.core.users.createUser(OPERATOR, {email})).rejects.toMatchObject({code: 'validation.failed'})
