@@ -63,7 +63,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('job_lease')
     .addColumn('name', 'text', (col) => col.primaryKey())
     .addColumn('holder', 'text')
-    .addColumn('lease_until', types.timestamp)
+    .addColumn('last_tick_at', types.timestamp)
     .addColumn('last_started_at', types.timestamp)
     .addColumn('last_finished_at', types.timestamp)
     .addColumn('last_result', 'text')

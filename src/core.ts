@@ -7,9 +7,16 @@ import {parseDatabaseUrl} from './db/database-url.js'
 import {ensureSchemaCurrent} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
 import {createFlagService} from './flags/flag-service.js'
-import {createUserService, type PasswordHashing} from './identity/user-service.js'
+import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
+import {createRevocationCache} from './identity/revocation-cache.js'
+import {createSessionService} from './identity/session-service.js'
+import {createSigningKeyStore} from './identity/signing-key-store.js'
+import {createTokenAuthenticator} from './identity/token-authenticator.js'
+import {createUserService} from './identity/user-service.js'
+import {createJobService} from './jobs/job-service.js'
+import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
-import {createPasswordHasher} from './security/password-hasher.js'
+import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
 import type {ServiceDeps} from './shared/service-deps.js'
 import {createOrgService} from './tenancy/org-service.js'
 
@@ -19,7 +26,7 @@ export interface CoreOptions {
   cwd: string
   clock?: Clock
   newId?: () => string
-  passwords?: PasswordHashing
+  passwords?: PasswordHasher
   /** Default true: migrate SQLite on the spot, refuse Postgres with pending migrations. */
   ensureSchema?: boolean
 }
@@ -43,14 +50,39 @@ export async function createCore(options: CoreOptions) {
   const deps: ServiceDeps = {db: database.db, clock: options.clock ?? systemClock, newId: options.newId ?? (() => uuidv7())}
   const audit = createAuditLog(deps)
   const passwords = options.passwords ?? createPasswordHasher()
+  const {config} = options
+  const accessTokenTtlSeconds = config.accessTokenTtlSeconds
+  const orgs = createOrgService({...deps, audit})
+  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds})
+  // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
+  const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
+  const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock)
+  const tokens = createAccessTokenIssuer({issuer: issuerOf(config), audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
+  const revocations = createRevocationCache(deps.clock)
+  const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   return {
+    config,
     database,
+    clock: deps.clock,
     audit,
-    orgs: createOrgService({...deps, audit}),
-    users: createUserService({...deps, audit, passwords, accessTokenTtlSeconds: options.config.accessTokenTtlSeconds}),
+    orgs,
+    users,
     members: createMemberService({...deps, audit}),
     roles: createRoleService({...deps, audit}),
     flags: createFlagService({...deps, audit}),
+    passwords,
+    signingKeys,
+    keyProvider,
+    tokens,
+    revocations,
+    authenticator: createTokenAuthenticator({tokens, revocations}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy}),
+    jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }
+}
+
+/** The token issuer: configured, or the daemon's own address. */
+export function issuerOf(config: Config): string {
+  return (config.issuer ?? `http://${config.host}:${config.port}`).replace(/\/+$/, '')
 }

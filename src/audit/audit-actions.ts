@@ -20,6 +20,13 @@ export const AUDIT_ACTIONS = [
   'flag.updated',
   'flag.override_set',
   'flag.deleted',
+  'user.password_changed',
+  'session.created',
+  'session.revoked',
+  'session.org_switched',
+  'security.refresh_token_reuse',
+  'key.created',
+  'key.rotated',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -165,8 +165,10 @@ export interface RevocationTable {
 
 export interface JobLeaseTable {
   name: string
+  /** The daemon that claimed the newest scheduled tick. */
   holder: string | null
-  lease_until: string | null
+  /** The newest scheduled tick claimed: each tick runs on one daemon only. */
+  last_tick_at: string | null
   last_started_at: string | null
   last_finished_at: string | null
   last_result: string | null

@@ -41,6 +41,14 @@ export const ERROR_CODES = {
   'flag.key_taken': 'conflict',
   'audit.chain_broken': 'integrity',
   'confirmation.required': 'usage',
+  'auth.invalid_credentials': 'unauthenticated',
+  'auth.invalid_token': 'unauthenticated',
+  'auth.invalid_refresh_token': 'unauthenticated',
+  'auth.refresh_token_reused': 'unauthenticated',
+  'auth.invalid_client': 'unauthenticated',
+  'auth.not_a_member': 'forbidden',
+  'session.not_found': 'not_found',
+  'job.not_found': 'not_found',
   'internal.error': 'internal',
 } as const satisfies Record<string, ErrorCategory>
 

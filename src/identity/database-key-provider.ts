@@ -1,0 +1,54 @@
+import type {SigningKeyProvider} from '../security/access-tokens.js'
+import type {Clock} from '../security/clock.js'
+import {createSigningKeyRing} from '../security/signing-key-ring.js'
+import {toPublicJwks, type PublicJwks} from '../security/signing-keys.js'
+import type {SigningKeyStore} from './signing-key-store.js'
+
+/** At most one reload a second for tokens naming a key this process has not seen. */
+const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1000
+
+export type DatabaseKeyProvider = ReturnType<typeof createDatabaseKeyProvider>
+
+/**
+ * Signing keys read from the database on first use and on reload. A token signed with a key
+ * another process rotated in triggers a reload, so daemons agree on keys without restarting.
+ */
+export function createDatabaseKeyProvider(store: SigningKeyStore, clock: Clock) {
+  const ring = createSigningKeyRing([])
+  let loadedAt = 0
+  let loading: Promise<void> | null = null
+
+  function reload(): Promise<void> {
+    loading ??= store
+      .loadTrustedKeys()
+      .then((keys) => {
+        ring.replaceKeys(keys)
+        loadedAt = clock.now().getTime()
+      })
+      .finally(() => {
+        loading = null
+      })
+    return loading
+  }
+
+  const provider: SigningKeyProvider & {reload(): Promise<void>; publicJwks(): Promise<PublicJwks>} = {
+    reload,
+    async getSigningKey() {
+      if (loadedAt === 0) await reload()
+      return ring.getSigningKey()
+    },
+    async findVerificationKey(kid) {
+      if (loadedAt === 0) await reload()
+      const known = ring.findVerificationKey(kid)
+      if (known || clock.now().getTime() - loadedAt < UNKNOWN_KID_RELOAD_INTERVAL_MS) return known
+      await reload()
+      return ring.findVerificationKey(kid)
+    },
+    /** The public half of every trusted key, as published at /.well-known/jwks.json. */
+    async publicJwks() {
+      if (loadedAt === 0) await reload()
+      return toPublicJwks(ring.listKeys())
+    },
+  }
+  return provider
+}
