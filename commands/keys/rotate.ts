@@ -1,0 +1,12 @@
+import {BaseCommand} from '../lib/base-command.js'
+
+export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
+  static override summary = 'Make a new signing key active; the previous one stays published until its tokens expire'
+
+  async run() {
+    const core = await this.openCore()
+    const key = await core.signingKeys.rotate(this.actor())
+    this.log(`New active signing key ${key.kid}; running daemons pick it up on their next key reload`)
+    return key
+  }
+}
