@@ -1,10 +1,22 @@
 import AuditTail from './audit/tail.js'
 import AuditVerify from './audit/verify.js'
 import ConfigShow from './config.js'
+import FlagCreate from './flag/create.js'
+import FlagDelete from './flag/delete.js'
+import FlagEval from './flag/eval.js'
+import FlagList from './flag/list.js'
+import FlagOverride from './flag/override.js'
+import FlagSet from './flag/set.js'
+import FlagShow from './flag/show.js'
+import FlagToggle from './flag/toggle.js'
 import JobsList from './jobs/list.js'
 import JobsRun from './jobs/run.js'
 import KeysList from './keys/list.js'
 import KeysRotate from './keys/rotate.js'
+import MemberAdd from './member/add.js'
+import MemberList from './member/list.js'
+import MemberRemove from './member/remove.js'
+import MemberSetRole from './member/set-role.js'
 import MigrateDown from './migrate/down.js'
 import MigrateStatus from './migrate/status.js'
 import MigrateUp from './migrate/up.js'
@@ -14,18 +26,44 @@ import OrgList from './org/list.js'
 import OrgRestore from './org/restore.js'
 import OrgShow from './org/show.js'
 import OrgUpdate from './org/update.js'
+import PermissionList from './permission/list.js'
+import RoleCreate from './role/create.js'
+import RoleDelete from './role/delete.js'
+import RoleList from './role/list.js'
+import RoleShow from './role/show.js'
+import RoleUpdate from './role/update.js'
+import Serve from './serve.js'
 import SessionList from './session/list.js'
 import SessionRevoke from './session/revoke.js'
+import UserCreate from './user/create.js'
+import UserDelete from './user/delete.js'
+import UserDisable from './user/disable.js'
+import UserEnable from './user/enable.js'
+import UserList from './user/list.js'
+import UserShow from './user/show.js'
+import UserUpdate from './user/update.js'
 
 /** Every command, by its id (topics separated by ":"; typed with spaces). */
 export const COMMANDS = {
   'audit:tail': AuditTail,
   'audit:verify': AuditVerify,
   config: ConfigShow,
+  'flag:create': FlagCreate,
+  'flag:delete': FlagDelete,
+  'flag:eval': FlagEval,
+  'flag:list': FlagList,
+  'flag:override': FlagOverride,
+  'flag:set': FlagSet,
+  'flag:show': FlagShow,
+  'flag:toggle': FlagToggle,
   'jobs:list': JobsList,
   'jobs:run': JobsRun,
   'keys:list': KeysList,
   'keys:rotate': KeysRotate,
+  'member:add': MemberAdd,
+  'member:list': MemberList,
+  'member:remove': MemberRemove,
+  'member:set-role': MemberSetRole,
   'migrate:down': MigrateDown,
   'migrate:status': MigrateStatus,
   'migrate:up': MigrateUp,
@@ -35,6 +73,20 @@ export const COMMANDS = {
   'org:restore': OrgRestore,
   'org:show': OrgShow,
   'org:update': OrgUpdate,
+  'permission:list': PermissionList,
+  'role:create': RoleCreate,
+  'role:delete': RoleDelete,
+  'role:list': RoleList,
+  'role:show': RoleShow,
+  'role:update': RoleUpdate,
+  serve: Serve,
   'session:list': SessionList,
   'session:revoke': SessionRevoke,
+  'user:create': UserCreate,
+  'user:delete': UserDelete,
+  'user:disable': UserDisable,
+  'user:enable': UserEnable,
+  'user:list': UserList,
+  'user:show': UserShow,
+  'user:update': UserUpdate,
 }
