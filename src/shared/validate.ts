@@ -9,7 +9,8 @@ export function validateInput<Schema extends z.ZodType>(schema: Schema, input: u
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => ({
-    field: issue.path.map(String).join('.') || null,
+    // Fields are named as in the JSON contract (snake_case), which is also how CLI flags read.
+    field: issue.path.map((part) => String(part).replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)).join('.') || null,
     message: issue.message,
   }))
   const first = problems[0]
