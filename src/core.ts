@@ -71,7 +71,15 @@ export async function createCore(options: CoreOptions) {
     roles: createRoleService({...deps, audit}),
     flags: createFlagService({...deps, audit}),
     passwords,
-    signingKeys,
+    signingKeys: {
+      ...signingKeys,
+      // The process that rotates signs with the new key at once; others within KEY_RELOAD_INTERVAL_MS.
+      rotate: async (...args: Parameters<typeof signingKeys.rotate>) => {
+        const key = await signingKeys.rotate(...args)
+        await keyProvider.reload()
+        return key
+      },
+    },
     keyProvider,
     tokens,
     revocations,

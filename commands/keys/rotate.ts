@@ -6,7 +6,7 @@ export default class KeysRotate extends BaseCommand<typeof KeysRotate> {
   async run() {
     const core = await this.openCore()
     const key = await core.signingKeys.rotate(this.actor())
-    this.log(`New active signing key ${key.kid}; running daemons pick it up on their next key reload`)
+    this.log(`New active signing key ${key.kid}; running daemons sign with it within 30 seconds`)
     return key
   }
 }

@@ -6,22 +6,23 @@ export function dialectOf(db: Kysely<any>): DialectName {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite'
 }
 
-const AUDIT_CHAIN_LOCK_KEY = 7_301_001
-const REVOCATION_LOG_LOCK_KEY = 7_301_002
+/** Postgres advisory lock keys, one per kind of serialized append. */
+const TRANSACTION_LOCK_KEYS = {auditChain: 7_301_001, revocationLog: 7_301_002, signingKeys: 7_301_003} as const
 
 /**
- * Serializes appends to the audit hash chain until the transaction ends. Postgres takes a
+ * Serializes a kind of write across processes until the transaction ends. Postgres takes a
  * transaction-scoped advisory lock; SQLite needs nothing, since a write transaction there is
  * already exclusive (`begin immediate`).
  */
-export async function lockAuditChain(trx: Kysely<any>): Promise<void> {
-  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(trx)
+export async function lockForTransaction(trx: Kysely<any>, lock: keyof typeof TRANSACTION_LOCK_KEYS): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${TRANSACTION_LOCK_KEYS[lock]})`.execute(trx)
 }
 
-/** Serializes appends to the revocation log until the transaction ends (see lockAuditChain). */
-export async function lockRevocationLog(trx: Kysely<any>): Promise<void> {
-  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${REVOCATION_LOG_LOCK_KEY})`.execute(trx)
-}
+/** Serializes appends to the audit hash chain until the transaction ends. */
+export const lockAuditChain = (trx: Kysely<any>) => lockForTransaction(trx, 'auditChain')
+
+/** Serializes appends to the revocation log until the transaction ends. */
+export const lockRevocationLog = (trx: Kysely<any>) => lockForTransaction(trx, 'revocationLog')
 
 /**
  * Locks a user's row until the transaction ends, so concurrent logins count the user's

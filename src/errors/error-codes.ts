@@ -50,6 +50,15 @@ export const ERROR_CODES = {
   'session.not_found': 'not_found',
   'job.not_found': 'not_found',
   'internal.error': 'internal',
+  // The daemon's HTTP layer; the status of those whose category does not say it is set in daemon/http-errors.ts.
+  'http.bad_request': 'usage',
+  'http.malformed_json': 'usage',
+  'http.unsupported_media_type': 'usage',
+  'http.payload_too_large': 'invalid',
+  'http.not_found': 'not_found',
+  'http.method_not_allowed': 'usage',
+  'http.rate_limited': 'unavailable',
+  'daemon.listen_failed': 'unavailable',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

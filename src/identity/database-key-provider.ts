@@ -4,8 +4,10 @@ import {createSigningKeyRing} from '../security/signing-key-ring.js'
 import {toPublicJwks, type PublicJwks} from '../security/signing-keys.js'
 import type {SigningKeyStore} from './signing-key-store.js'
 
-/** At most one reload a second for tokens naming a key this process has not seen. */
-const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1000
+/** At most this often a reload for tokens naming a key this process has not seen. */
+const UNKNOWN_KID_RELOAD_INTERVAL_MS = 200
+/** Keys rotated by another process (the CLI) are picked up within this. */
+export const KEY_RELOAD_INTERVAL_MS = 30_000
 
 export type DatabaseKeyProvider = ReturnType<typeof createDatabaseKeyProvider>
 
@@ -31,14 +33,19 @@ export function createDatabaseKeyProvider(store: SigningKeyStore, clock: Clock) 
     return loading
   }
 
+  /** Loads on first use, and again once the copy is older than KEY_RELOAD_INTERVAL_MS. */
+  async function reloadWhenStale(): Promise<void> {
+    if (loadedAt === 0 || clock.now().getTime() - loadedAt >= KEY_RELOAD_INTERVAL_MS) await reload()
+  }
+
   const provider: SigningKeyProvider & {reload(): Promise<void>; publicJwks(): Promise<PublicJwks>} = {
     reload,
     async getSigningKey() {
-      if (loadedAt === 0) await reload()
+      await reloadWhenStale()
       return ring.getSigningKey()
     },
     async findVerificationKey(kid) {
-      if (loadedAt === 0) await reload()
+      await reloadWhenStale()
       const known = ring.findVerificationKey(kid)
       if (known || clock.now().getTime() - loadedAt < UNKNOWN_KID_RELOAD_INTERVAL_MS) return known
       await reload()
@@ -46,7 +53,7 @@ export function createDatabaseKeyProvider(store: SigningKeyStore, clock: Clock) 
     },
     /** The public half of every trusted key, as published at /.well-known/jwks.json. */
     async publicJwks() {
-      if (loadedAt === 0) await reload()
+      await reloadWhenStale()
       return toPublicJwks(ring.listKeys())
     },
   }

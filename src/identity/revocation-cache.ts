@@ -31,9 +31,11 @@ export function createRevocationCache(clock: Clock) {
         if (entry.kind === 'token') revokedTokens.set(entry.subject, Math.max(expiresAt, revokedTokens.get(entry.subject) ?? 0))
         else if (entry.kind === 'session') revokedSessions.set(entry.subject, Math.max(expiresAt, revokedSessions.get(entry.subject) ?? 0))
         else if (entry.kind === 'user' && entry.notBefore) {
-          // JWT iat has whole seconds: a token issued in the same second as the revocation is
-          // treated as issued before it (the user's sessions are revoked as well).
-          const notBeforeSeconds = Math.ceil(Date.parse(entry.notBefore) / 1000)
+          // JWT iat has whole seconds, so a token issued in the same second as the revocation
+          // passes this check: the tokens issued just before it are still refused, because every
+          // session of the user is revoked with it; the ones issued just after (a new login,
+          // the password change's own tokens) must work.
+          const notBeforeSeconds = Math.floor(Date.parse(entry.notBefore) / 1000)
           const current = userNotBefore.get(entry.subject)
           userNotBefore.set(entry.subject, {
             notBeforeSeconds: Math.max(notBeforeSeconds, current?.notBeforeSeconds ?? 0),

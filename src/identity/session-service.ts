@@ -157,8 +157,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     async register(context: RequestContext, input: RegisterInput): Promise<{user: User; org: Organization; tokens: TokenSet}> {
       const parsed = validateInput(registerSchema, input)
       const actor = (user: Pick<UserAccountRow, 'id' | 'email'>) => userActor(user, context)
+      const passwordHash = await deps.passwords.hashPassword(parsed.password)
       const {user, org, sessionId, refreshToken} = await inTransaction(db, async (tx) => {
-        const {user} = await deps.users.createUser({type: 'user', id: null, name: parsed.email, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId}, {email: parsed.email, name: parsed.name, password: parsed.password}, tx)
+        const registrant: Actor = {type: 'user', id: null, name: parsed.email, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId}
+        const {user} = await deps.users.createUser(registrant, {email: parsed.email, name: parsed.name, password: parsed.password}, tx, passwordHash)
         const orgName = parsed.org_name ?? `${parsed.name ?? parsed.email.split('@')[0]}'s workspace`
         const slug = await availableSlug(tx, orgName)
         const {org} = await deps.orgs.createOrg(actor(user), {name: orgName, slug, owner: user.id}, tx)
@@ -217,12 +219,14 @@ export function createSessionService(deps: SessionServiceDeps) {
           .executeTakeFirst()
         if (!stored) return {kind: 'invalid' as const}
         const now = nowIso(deps)
+        // A session that has ended has nothing left to steal: its tokens are just invalid.
+        const hasSessionEnded = Boolean(stored.sessionRevokedAt) || stored.sessionExpiresAt <= now
+        if (hasSessionEnded || (!stored.rotatedAt && (stored.disabledAt || stored.tokenExpiresAt <= now))) return {kind: 'invalid' as const}
         // Claim the token atomically: of two concurrent refreshes with it, exactly one wins.
         const claimed = stored.rotatedAt
           ? 0
           : Number((await tx.updateTable('refresh_token').set({rotated_at: now}).where('id', '=', stored.tokenId).where('rotated_at', 'is', null).executeTakeFirst()).numUpdatedRows)
         if (claimed === 0) {
-          if (stored.sessionRevokedAt) return {kind: 'invalid' as const}
           await revokeSessions(tx, [stored.sessionId], 'refresh_token_reuse', {now, accessTokenTtlSeconds: policy.accessTokenTtlSeconds})
           await audit.append(tx, userActor({id: stored.userId, email: stored.email}, context), {
             action: 'security.refresh_token_reuse',
@@ -232,7 +236,6 @@ export function createSessionService(deps: SessionServiceDeps) {
           })
           return {kind: 'reused' as const}
         }
-        if (stored.sessionRevokedAt || stored.disabledAt || stored.tokenExpiresAt <= now || stored.sessionExpiresAt <= now) return {kind: 'invalid' as const}
         const binding = stored.orgId ? await requireMembershipRole(tx, stored.userId, stored.orgId) : null
         await tx.updateTable('session').set({last_used_at: now, expires_at: refreshExpiry(now)}).where('id', '=', stored.sessionId).execute()
         const refreshToken = await issueRefreshToken(tx, stored.sessionId, now)

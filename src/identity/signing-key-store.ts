@@ -1,6 +1,7 @@
 import type {Actor} from '../audit/actor.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {SigningKeyRow} from '../db/database.js'
+import {lockForTransaction} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {generateSigningKey, type StoredSigningKey} from '../security/signing-keys.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
@@ -33,6 +34,7 @@ export function createSigningKeyStore(deps: ServiceDeps & {audit: AuditLog; acce
   async function insertKey(actor: Actor, reason: 'first start' | 'rotation'): Promise<StoredSigningKey> {
     const key = await generateSigningKey(deps.clock)
     return inTransaction(db, async (tx) => {
+      await lockForTransaction(tx, 'signingKeys')
       const now = nowIso(deps)
       const previouslyActive = await tx.selectFrom('signing_key').select('kid').where('retired_at', 'is', null).execute()
       if (reason === 'first start' && previouslyActive.length > 0) return key // another process got there first

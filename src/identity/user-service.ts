@@ -49,10 +49,11 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
      * `ifNotExists`, a user with the same email (and name, when given) is returned instead.
      * Raises validation.failed, user.email_taken.
      */
-    async createUser(actor: Actor, input: CreateUserInput, trx?: Kysely<Database>): Promise<{user: User; created: boolean}> {
+    async createUser(actor: Actor, input: CreateUserInput, trx?: Kysely<Database>, precomputedPasswordHash?: string): Promise<{user: User; created: boolean}> {
       const parsed = validateInput(createUserSchema, input)
       // Hash outside the transaction: argon2 is slow on purpose and must not hold the write lock.
-      const passwordHash = parsed.password ? await deps.passwords.hashPassword(parsed.password) : null
+      // A caller with its own transaction (registration) hashes before opening it.
+      const passwordHash = precomputedPasswordHash ?? (parsed.password ? await deps.passwords.hashPassword(parsed.password) : null)
       try {
         return await inTransaction(trx ?? db, async (tx) => {
           const existing = await tx.selectFrom('user_account').selectAll().where('email', '=', parsed.email).executeTakeFirst()
