@@ -1,0 +1,54 @@
+import {Flags} from '@oclif/core'
+import type {SettingName} from '../src/config/settings.js'
+import {createCore, openConfiguredDatabase} from '../src/core.js'
+import {migrateToLatest} from '../src/db/migrations.js'
+import {DomainError, isDomainError} from '../src/errors/domain-error.js'
+import {createLogger} from '../daemon/logger.js'
+import {startServer} from '../daemon/server.js'
+import {BaseCommand} from './lib/base-command.js'
+
+/** After shutdown, a handle left open by a library must not keep the process alive. */
+const EXIT_GRACE_MS = 2000
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override summary = 'Run the identity daemon (HTTP) until SIGTERM or SIGINT'
+  static override description =
+    'On SQLite the database file is created and migrated on first start. On Postgres, pending migrations stop the start unless --migrate is given. Logs are JSON lines on stdout; one line on stderr says where it listens. SIGTERM/SIGINT: in-flight requests finish, then it exits 0.'
+  static override enableJsonFlag = false
+  static override flags = {
+    host: Flags.string({description: 'Address to listen on (setting host, default 127.0.0.1)'}),
+    port: Flags.integer({description: 'Port to listen on, 0 for any free port (setting port, default 4000)', min: 0, max: 65_535}),
+    migrate: Flags.boolean({description: 'Apply pending migrations before starting (Postgres)'}),
+  }
+
+  protected override settingFlags(): Partial<Record<SettingName, unknown>> {
+    return {host: this.flags.host, port: this.flags.port}
+  }
+
+  async run(): Promise<void> {
+    const {config} = this.loadConfiguration()
+    const cwd = process.cwd()
+    if (this.flags.migrate) {
+      const database = await openConfiguredDatabase(config, cwd)
+      try {
+        await migrateToLatest(database.db)
+      } finally {
+        await database.close()
+      }
+    }
+    const core = await createCore({config, cwd}).catch((error: unknown) => {
+      if (isDomainError(error) && error.code === 'db.migrations_pending') {
+        throw new DomainError('db.migrations_pending', `${error.message}, or start with \`saas-ctl serve --migrate\``, error.details)
+      }
+      throw error
+    })
+    const logger = createLogger({level: config.logLevel})
+    // Background tasks (cron jobs, the revocation follower) join here as backgroundTasks / addShutdownHook.
+    const running = await startServer({core, config, logger, version: this.config.version, handleSignals: true})
+    logger.info({url: running.url}, 'listening')
+    process.stderr.write(`saas-ctl listening on ${running.url}\n`)
+    await running.closed
+    logger.flush()
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref()
+  }
+}

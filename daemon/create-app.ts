@@ -1,0 +1,73 @@
+import express, {type Express} from 'express'
+import type {Config} from '../src/config/settings.js'
+import type {Core} from '../src/core.js'
+import {readBearerToken} from './bearer-token.js'
+import type {Logger} from './logger.js'
+import {createMetrics, type Metrics} from './metrics.js'
+import {accessLog} from './middleware/access-log.js'
+import {cors} from './middleware/cors.js'
+import {errorHandler} from './middleware/error-handler.js'
+import {httpMetrics} from './middleware/http-metrics.js'
+import {notFound} from './middleware/not-found.js'
+import {requestId} from './middleware/request-id.js'
+import {securityHeaders} from './middleware/security-headers.js'
+import type {AnyRoute} from './openapi/route.js'
+import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.js'
+import {docsRoutes} from './routes/docs.js'
+import {systemRoutes} from './routes/system.js'
+
+export interface CreateAppOptions {
+  core: Core
+  config: Config
+  logger: Logger
+  /** Default: fresh metrics on a registry of their own, the revocation cache size read at each scrape. */
+  metrics?: Metrics
+  /** Routes besides the built-in ones (tests add their own here). */
+  routes?: AnyRoute[]
+  /** The version shown in /openapi.json. */
+  version?: string
+  /** Check every JSON response against its declared schema; a mismatch answers 500 (for tests). */
+  checkResponses?: boolean
+}
+
+export interface DaemonApp {
+  app: Express
+  metrics: Metrics
+  registry: RouteRegistry
+}
+
+/** Builds the daemon's express app, without listening: tests run it in-process. */
+export function createApp(options: CreateAppOptions): DaemonApp {
+  const {core, config, logger} = options
+  const metrics = options.metrics ?? createMetrics({revocationCacheEntries: () => core.revocations.size()})
+  const registry = createRouteRegistry({
+    title: 'saas-ctl',
+    version: options.version ?? '0.0.0',
+    description: 'Identity daemon of saas-ctl: accounts, sessions, tokens and revocation. JSON in and out, snake_case fields.',
+  })
+  registry.add(
+    ...systemRoutes({db: core.database.db, metrics}),
+    ...docsRoutes({registry}),
+    // Resource routes plug in here: ...authRoutes({core, metrics}), one daemon/routes/<resource>.ts each.
+    ...(options.routes ?? []),
+  )
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.use(requestId())
+  app.use(accessLog({logger}))
+  app.use(httpMetrics({metrics}))
+  app.use(securityHeaders())
+  app.use(cors({allowedOrigins: config.corsOrigins}))
+  const router = express.Router()
+  registry.mount(router, {
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    authenticate: (request) => core.authenticator.authenticate(readBearerToken(request)),
+    checkResponses: options.checkResponses,
+  })
+  app.use(router)
+  app.use(notFound())
+  app.use(errorHandler({logger}))
+  return {app, metrics, registry}
+}

@@ -1,0 +1,160 @@
+import {isDeepStrictEqual} from 'node:util'
+import type {NextFunction, Request, RequestHandler, Response, Router} from 'express'
+import type {z} from 'zod'
+import {DomainError} from '../../src/errors/domain-error.js'
+import type {AuthContext} from '../../src/identity/token-authenticator.js'
+import {toJsonShape} from '../../src/shared/json-shape.js'
+import type {Logger} from '../logger.js'
+import {jsonBody} from '../middleware/json-body.js'
+import {requireJsonBody} from '../middleware/require-json-body.js'
+import {requestIdOf, setRoutePattern} from '../request-state.js'
+import type {AnyRoute, HttpMethod, RouteResult} from './route.js'
+
+export interface MountOptions {
+  logger: Logger
+  bodyLimitBytes: number
+  /** Resolves the caller of routes with `auth: 'access_token'`; raises an `unauthenticated` DomainError. */
+  authenticate?: (request: Request) => Promise<AuthContext>
+  /** Check every JSON response against its declared schema (tests): a mismatch or an undeclared field is a 500. */
+  checkResponses?: boolean
+}
+
+type ValidationLocation = 'path' | 'query' | 'body'
+
+interface ValidationProblem {
+  in: ValidationLocation
+  field: string | null
+  message: string
+}
+
+/**
+ * Mounts routes on a router, grouped by path. Each route runs: content type check, caller
+ * authentication, JSON body parsing, validation of path, query and body (all problems in one
+ * 422 validation.failed), the handler, and the response. Other methods on a known path get
+ * 405 with Allow (OPTIONS: 204 with Allow).
+ */
+export function mountRoutes(router: Router, routes: readonly AnyRoute[], options: MountOptions): void {
+  const byPath = new Map<string, AnyRoute[]>()
+  for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route])
+  const checkContentType = requireJsonBody()
+  const parseBody = jsonBody({limitBytes: options.bodyLimitBytes})
+  for (const [path, pathRoutes] of byPath) {
+    const expressRoute = router.route(path)
+    for (const route of pathRoutes) {
+      if (route.auth === 'access_token' && !options.authenticate) throw new Error(`${route.method.toUpperCase()} ${path} requires a token but no authenticator is configured`)
+      const chain: RequestHandler[] = [markRoute(path), checkContentType]
+      if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!))
+      chain.push(parseBody, handleRoute(route, options))
+      expressRoute[route.method](...chain)
+    }
+    expressRoute.all(markRoute(path), refuseOtherMethods(pathRoutes.map((route) => route.method)))
+  }
+}
+
+function markRoute(pattern: string): RequestHandler {
+  return (_request, response, next) => {
+    setRoutePattern(response, pattern)
+    next()
+  }
+}
+
+const CALLER = Symbol('saasctl.caller')
+
+function authenticateCaller(authenticate: (request: Request) => Promise<AuthContext>): RequestHandler {
+  return async (request, response, next) => {
+    ;(response.locals as Record<symbol, unknown>)[CALLER] = await authenticate(request)
+    next()
+  }
+}
+
+function handleRoute(route: AnyRoute, options: MountOptions): RequestHandler {
+  return async (request: Request, response: Response) => {
+    const problems: ValidationProblem[] = []
+    const params = parsePart(route.params, request.params, 'path', problems)
+    const query = parsePart(route.query, request.query, 'query', problems)
+    const body = route.body && request.body === undefined ? missingBody(problems) : parsePart(route.body, request.body, 'body', problems)
+    if (problems.length > 0) throw validationFailed(problems)
+    const requestId = requestIdOf(response)
+    const result = await route.handle({
+      body,
+      query,
+      params,
+      caller: ((response.locals as Record<symbol, unknown>)[CALLER] as AuthContext | undefined) ?? null,
+      client: {ip: request.ip ?? null, userAgent: request.get('User-Agent') ?? null, requestId},
+      requestId,
+      log: options.logger.child({request_id: requestId}),
+      request,
+      response,
+    })
+    sendResult(route, result, response, options)
+  }
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, location: ValidationLocation, problems: ValidationProblem[]): unknown {
+  if (!schema) return undefined
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  for (const issue of result.error.issues) problems.push({in: location, field: issue.path.map(String).join('.') || null, message: issue.message})
+  return undefined
+}
+
+function missingBody(problems: ValidationProblem[]): undefined {
+  problems.push({in: 'body', field: null, message: 'a JSON body is required'})
+  return undefined
+}
+
+const LOCATION_NAMES: Record<ValidationLocation, string> = {path: 'path parameter ', query: 'query parameter ', body: ''}
+
+function validationFailed(problems: ValidationProblem[]): DomainError {
+  const first = problems[0]!
+  const message = first.field ? `Invalid ${LOCATION_NAMES[first.in]}${first.field}: ${first.message}` : `Invalid ${first.in === 'body' ? 'request body' : `${first.in}`}: ${first.message}`
+  return new DomainError('validation.failed', message, {problems})
+}
+
+function sendResult(route: AnyRoute, result: RouteResult, response: Response, options: MountOptions): void {
+  const status = result.status ?? defaultStatus(route)
+  if (result.headers) response.set(result.headers)
+  if (result.body === undefined || status === 204 || status === 304) {
+    response.status(status).end()
+    return
+  }
+  if (result.contentType && !/json/i.test(result.contentType)) {
+    response.status(status).type(result.contentType).send(String(result.body))
+    return
+  }
+  const body = result.rawJson ? result.body : toJsonShape(result.body)
+  if (options.checkResponses) checkResponse(route, status, body)
+  response.status(status).json(body)
+}
+
+/** The first 2xx status the route declares. */
+export function defaultStatus(route: AnyRoute): number {
+  const declared = Object.keys(route.responses).map(Number).filter((status) => status >= 200 && status < 300).sort((a, b) => a - b)
+  return declared[0] ?? 200
+}
+
+function checkResponse(route: AnyRoute, status: number, body: unknown): void {
+  const spec = route.responses[status]
+  const where = `${route.method.toUpperCase()} ${route.path}`
+  if (!spec) throw new Error(`${where} answered ${status}, which it does not declare`)
+  if (!spec.schema) return
+  // Checked as the client receives it; a field the schema does not declare (a leak, or drift) fails too.
+  const wire: unknown = JSON.parse(JSON.stringify(body))
+  const result = spec.schema.safeParse(wire)
+  if (!result.success) throw new Error(`${where} answered a ${status} body that does not match its schema: ${JSON.stringify(result.error.issues)}`)
+  if (!isDeepStrictEqual(result.data, wire)) throw new Error(`${where} answered a ${status} body with fields its schema does not declare`)
+}
+
+function refuseOtherMethods(methods: HttpMethod[]): RequestHandler {
+  const allowed = [...new Set(methods.map((method) => method.toUpperCase()))]
+  if (allowed.includes('GET')) allowed.push('HEAD')
+  const allow = allowed.join(', ')
+  return (request: Request, response: Response, next: NextFunction) => {
+    response.setHeader('Allow', allow)
+    if (request.method === 'OPTIONS') {
+      response.status(204).end()
+      return
+    }
+    next(new DomainError('http.method_not_allowed', `${request.method} is not allowed here (allowed: ${allow})`, {allowed}))
+  }
+}

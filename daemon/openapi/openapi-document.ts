@@ -1,0 +1,121 @@
+import {z} from 'zod'
+import {defaultStatus} from './mount-routes.js'
+import type {AnyRoute} from './route.js'
+
+export interface OpenApiInfo {
+  title: string
+  version: string
+  description?: string
+}
+
+type JsonSchema = Record<string, unknown>
+
+const ERROR_SCHEMA_REF = {$ref: '#/components/schemas/Error'}
+
+const ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['error', 'request_id'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'details'],
+      properties: {
+        code: {type: 'string', description: 'Stable error code, e.g. validation.failed, auth.invalid_token'},
+        message: {type: 'string'},
+        details: {description: 'Code-specific details (validation.failed: {problems: [{in, field, message}]}), or null'},
+      },
+    },
+    request_id: {type: 'string'},
+  },
+}
+
+/**
+ * The OpenAPI 3.1 document of the routes, generated from the same zod schemas that validate
+ * them (zod's JSON Schema 2020-12 output is OpenAPI 3.1's schema dialect).
+ */
+export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiInfo): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const route of routes) {
+    if (route.isHidden) continue
+    const path = route.path.replace(/:(\w+)/g, '{$1}')
+    paths[path] ??= {}
+    paths[path]![route.method] = describeOperation(route)
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      schemas: {Error: ERROR_SCHEMA},
+      securitySchemes: {access_token: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'}},
+    },
+  }
+}
+
+function describeOperation(route: AnyRoute): Record<string, unknown> {
+  const operation: Record<string, unknown> = {
+    operationId: route.operationId ?? operationIdOf(route),
+    summary: route.summary,
+  }
+  if (route.description) operation.description = route.description
+  if (route.tags?.length) operation.tags = route.tags
+  const parameters = [...describeParameters(route.params, 'path'), ...describeParameters(route.query, 'query')]
+  if (parameters.length > 0) operation.parameters = parameters
+  if (route.body) operation.requestBody = {required: true, content: {'application/json': {schema: toSchema(route.body, 'input')}}}
+  if (route.auth === 'access_token') operation.security = [{access_token: []}]
+  operation.responses = {...describeResponses(route), ...describeErrors(route)}
+  return operation
+}
+
+function describeParameters(schema: z.ZodType | undefined, location: 'path' | 'query'): Record<string, unknown>[] {
+  if (!schema) return []
+  const objectSchema = toSchema(schema, 'input')
+  const properties = (objectSchema.properties ?? {}) as Record<string, JsonSchema>
+  const required = new Set((objectSchema.required ?? []) as string[])
+  return Object.entries(properties).map(([name, property]) => {
+    const {description, ...propertySchema} = property
+    return {name, in: location, required: location === 'path' || required.has(name), ...(description ? {description} : {}), schema: propertySchema}
+  })
+}
+
+function describeResponses(route: AnyRoute): Record<string, unknown> {
+  const responses: Record<string, unknown> = {}
+  for (const [status, spec] of Object.entries(route.responses)) {
+    const contentType = spec.contentType ?? 'application/json'
+    responses[status] = {
+      description: spec.description,
+      ...(spec.schema ? {content: {[contentType]: {schema: toSchema(spec.schema, 'output')}}} : contentType === 'application/json' ? {} : {content: {[contentType]: {schema: {type: 'string'}}}}),
+    }
+  }
+  return responses
+}
+
+function describeErrors(route: AnyRoute): Record<string, unknown> {
+  const errors: Record<string, string> = {}
+  if (route.auth === 'access_token') errors['401'] = 'No valid access token (auth.invalid_token)'
+  if (route.body) {
+    errors['400'] = 'Malformed JSON (http.malformed_json)'
+    errors['413'] = 'Body too large (http.payload_too_large)'
+    errors['415'] = 'Body not JSON (http.unsupported_media_type)'
+  }
+  if (route.body || route.query || route.params) errors['422'] = 'Invalid input (validation.failed)'
+  errors.default = 'Any other error, with its stable code'
+  return Object.fromEntries(
+    Object.entries(errors)
+      .filter(([status]) => route.responses[Number(status)] === undefined)
+      .map(([status, description]) => [status, {description, content: {'application/json': {schema: ERROR_SCHEMA_REF}}}]),
+  )
+}
+
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const {$schema: _dialect, ...jsonSchema} = z.toJSONSchema(schema, {target: 'draft-2020-12', io, unrepresentable: 'any'}) as JsonSchema
+  return jsonSchema
+}
+
+function operationIdOf(route: AnyRoute): string {
+  const words = route.path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => segment.replace(/^:/, 'by_').replace(/[^A-Za-z0-9]+/g, '_'))
+  return [route.method, ...words].join('_')
+}

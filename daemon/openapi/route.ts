@@ -1,0 +1,84 @@
+import type {Request, Response} from 'express'
+import type {z} from 'zod'
+import type {RequestContext} from '../../src/identity/session-service.js'
+import type {AuthContext} from '../../src/identity/token-authenticator.js'
+import type {Logger} from '../logger.js'
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
+
+/** `access_token`: a valid Bearer access token is required; the handler gets its caller. */
+export type AuthMode = 'none' | 'access_token'
+
+export interface ResponseSpec {
+  description: string
+  /** The response body, in its JSON shape (snake_case). Checked at run time when the app is built with checkResponses. */
+  schema?: z.ZodType
+  /** Default application/json. */
+  contentType?: string
+}
+
+type Parsed<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined
+type CallerOf<Auth> = Auth extends 'access_token' ? AuthContext : null
+
+export interface RouteContext<Body, Query, Params, Caller> {
+  /** The validated body, query and path parameters (undefined when the route declares none). */
+  body: Body
+  query: Query
+  params: Params
+  /** The authenticated caller when the route requires a token, else null. */
+  caller: Caller
+  /** Where the request came from, as services record it on sessions and audit events. */
+  client: RequestContext & {requestId: string}
+  requestId: string
+  /** A child of the daemon's logger carrying the request id. */
+  log: Logger
+  /** For what the context does not carry (headers); prefer the validated fields. */
+  request: Request
+  response: Response
+}
+
+export interface RouteResult {
+  /** Default: the first 2xx status the route declares. */
+  status?: number
+  /** Sent as JSON with its keys converted to snake_case (see rawJson), or as-is with a non-JSON contentType. */
+  body?: unknown
+  headers?: Record<string, string>
+  /** A non-JSON body (text/plain, text/html): the body must be a string. */
+  contentType?: string
+  /** Send the JSON body with its keys as they are (documents with their own key conventions, e.g. OpenAPI). */
+  rawJson?: boolean
+}
+
+export interface RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth extends AuthMode> {
+  method: HttpMethod
+  /** Express path syntax (`/v1/orgs/:org/members`); rendered as `/v1/orgs/{org}/members` in OpenAPI. */
+  path: string
+  summary: string
+  description?: string
+  tags?: string[]
+  operationId?: string
+  auth?: Auth
+  body?: BodySchema
+  query?: QuerySchema
+  params?: ParamsSchema
+  /** Every status the route answers with on success; error statuses are documented for every route. */
+  responses: Record<number, ResponseSpec>
+  /** Left out of /openapi.json (e.g. the docs page itself). */
+  isHidden?: boolean
+  handle(context: RouteContext<Parsed<BodySchema>, Parsed<QuerySchema>, Parsed<ParamsSchema>, CallerOf<Auth>>): RouteResult | Promise<RouteResult>
+}
+
+export type AnyRoute = RouteSpec<any, any, any, AuthMode>
+
+/**
+ * Declares a route once: method, path, documentation, schemas and handler. The registry mounts
+ * it with validation and documents it in /openapi.json from the same schemas.
+ */
+export function defineRoute<
+  BodySchema extends z.ZodType | undefined = undefined,
+  QuerySchema extends z.ZodType | undefined = undefined,
+  ParamsSchema extends z.ZodType | undefined = undefined,
+  Auth extends AuthMode = 'none',
+>(spec: RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth>): AnyRoute {
+  return spec as AnyRoute
+}
