@@ -3,6 +3,10 @@ import type {SettingName} from '../src/config/settings.js'
 import {createCore, openConfiguredDatabase} from '../src/core.js'
 import {migrateToLatest} from '../src/db/migrations.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
+import {validate as validateCron} from 'node-cron'
+import {SYSTEM_ACTOR} from '../src/audit/actor.js'
+import {startRevocationFollower} from '../src/identity/revocation-follower.js'
+import {scheduleCleanupJobs} from '../daemon/cleanup-schedule.js'
 import {createLogger} from '../daemon/logger.js'
 import {startServer} from '../daemon/server.js'
 import {BaseCommand} from './lib/base-command.js'
@@ -43,8 +47,33 @@ export default class Serve extends BaseCommand<typeof Serve> {
       throw error
     })
     const logger = createLogger({level: config.logLevel})
-    // Background tasks (cron jobs, the revocation follower) join here as backgroundTasks / addShutdownHook.
-    const running = await startServer({core, config, logger, version: this.config.version, handleSignals: true})
+    if (!validateCron(config.cleanupSchedule)) {
+      await core.close()
+      throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
+    }
+    let backgroundTasks
+    try {
+      await core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
+      // Warm-up: the first dummy verification computes its hash; no login should pay for it.
+      await core.passwords.spendDummyVerification('warm-up')
+      const follower = await startRevocationFollower({
+        db: core.database.db,
+        cache: core.revocations,
+        clock: core.clock,
+        pollMilliseconds: config.revocationPollMs,
+        onError: (error) => logger.warn({err: error}, 'revocation follow failed; retrying'),
+      })
+      const unsubscribe = core.revocationSignal.subscribe(() => follower.syncNow())
+      backgroundTasks = [{name: 'revocation signal', stop: unsubscribe}, {name: 'revocation follower', stop: () => follower.stop()}, scheduleCleanupJobs({core, logger, schedule: config.cleanupSchedule})]
+    } catch (error) {
+      await core.close()
+      throw error
+    }
+    const running = await startServer({core, config, logger, version: this.config.version, handleSignals: true, backgroundTasks}).catch(async (error: unknown) => {
+      // Cron tasks would keep the process alive after a failed start (e.g. the port is taken).
+      for (const task of backgroundTasks) await task.stop()
+      throw error
+    })
     logger.info({url: running.url}, 'listening')
     process.stderr.write(`saas-ctl listening on ${running.url}\n`)
     await running.closed

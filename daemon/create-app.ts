@@ -13,7 +13,10 @@ import {requestId} from './middleware/request-id.js'
 import {securityHeaders} from './middleware/security-headers.js'
 import type {AnyRoute} from './openapi/route.js'
 import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.js'
+import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
+import {tokenRoutes} from './routes/tokens.js'
+import {wellKnownRoutes} from './routes/well-known.js'
 import {systemRoutes} from './routes/system.js'
 
 export interface CreateAppOptions {
@@ -39,7 +42,7 @@ export interface DaemonApp {
 /** Builds the daemon's express app, without listening: tests run it in-process. */
 export function createApp(options: CreateAppOptions): DaemonApp {
   const {core, config, logger} = options
-  const metrics = options.metrics ?? createMetrics({revocationCacheEntries: () => core.revocations.size()})
+  const metrics = options.metrics ?? createMetrics({revocationCacheEntries: () => core.revocations.size(), activeSessions: () => core.sessions.countActiveSessions()})
   const registry = createRouteRegistry({
     title: 'saas-ctl',
     version: options.version ?? '0.0.0',
@@ -48,7 +51,9 @@ export function createApp(options: CreateAppOptions): DaemonApp {
   registry.add(
     ...systemRoutes({db: core.database.db, metrics}),
     ...docsRoutes({registry}),
-    // Resource routes plug in here: ...authRoutes({core, metrics}), one daemon/routes/<resource>.ts each.
+    ...wellKnownRoutes({core}),
+    ...authRoutes({core, metrics}),
+    ...tokenRoutes({core}),
     ...(options.routes ?? []),
   )
 

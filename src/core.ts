@@ -9,6 +9,7 @@ import {openDatabase, type OpenedDatabase} from './db/open-database.js'
 import {createFlagService} from './flags/flag-service.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
+import {createRevocationSignal} from './identity/revocation-signal.js'
 import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
@@ -53,15 +54,18 @@ export async function createCore(options: CoreOptions) {
   const {config} = options
   const accessTokenTtlSeconds = config.accessTokenTtlSeconds
   const orgs = createOrgService({...deps, audit})
-  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds})
+  const revocationSignal = createRevocationSignal()
+  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
   const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock)
-  const tokens = createAccessTokenIssuer({issuer: issuerOf(config), audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
+  const issuer = issuerOf(config)
+  const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const revocations = createRevocationCache(deps.clock)
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   return {
     config,
+    issuer,
     database,
     clock: deps.clock,
     audit,
@@ -84,7 +88,8 @@ export async function createCore(options: CoreOptions) {
     tokens,
     revocations,
     authenticator: createTokenAuthenticator({tokens, revocations}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy}),
+    revocationSignal,
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy, revocationSignal}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }

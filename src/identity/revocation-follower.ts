@@ -4,6 +4,8 @@ import type {Clock} from '../security/clock.js'
 import type {RevocationCache} from './revocation-cache.js'
 import {loadActiveRevocations, readRevocationsAfter} from './revocation-log.js'
 
+const CACHE_PRUNE_INTERVAL_MS = 60_000
+
 export interface RevocationFollowerOptions {
   db: Kysely<Database>
   cache: RevocationCache
@@ -47,12 +49,16 @@ export async function startRevocationFollower(options: RevocationFollowerOptions
     syncNow().catch((error) => options.onError?.(error))
   }, options.pollMilliseconds)
   timer.unref()
+  // Entries outlive nothing they block: drop them once their tokens have expired.
+  const pruneTimer = setInterval(() => cache.prune(), CACHE_PRUNE_INTERVAL_MS)
+  pruneTimer.unref()
 
   return {
     syncNow,
     appliedSeq: () => appliedSeq,
     async stop(): Promise<void> {
       clearInterval(timer)
+      clearInterval(pruneTimer)
       await running?.catch(() => {})
     },
   }

@@ -15,6 +15,7 @@ import {requireOrg, toOrganization, type Organization} from '../tenancy/org-repo
 import {slugFromName} from '../tenancy/org-schemas.js'
 import type {OrgService} from '../tenancy/org-service.js'
 import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema, type ChangePasswordInput, type LoginInput, type RefreshInput, type RegisterInput, type SwitchOrgInput} from './auth-schemas.js'
+import type {RevocationSignal} from './revocation-signal.js'
 import {revokeEverythingOfUser, revokeSessions} from './session-revocation.js'
 import type {AuthContext} from './token-authenticator.js'
 import {findUserByRef, normalizeEmail, requireUser, toUser, type User} from './user-repo.js'
@@ -63,6 +64,7 @@ interface SessionServiceDeps extends ServiceDeps {
   orgs: OrgService
   users: UserService
   policy: SessionPolicy
+  revocationSignal: RevocationSignal
 }
 
 /**
@@ -149,6 +151,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     return user
   }
 
+  /** Runs a transaction that revokes, then lets this process's cache catch up. */
+  async function notifyingRevocations<Result>(work: (tx: Kysely<Database>) => Promise<Result>): Promise<Result> {
+    const result = await inTransaction(db, work)
+    await deps.revocationSignal.notify()
+    return result
+  }
+
   return {
     /**
      * Creates a user with a password and a personal organization they own, and logs them in,
@@ -197,6 +206,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const opened = await openSession(tx, user, binding?.org.id ?? null, context)
         return {...opened, org: binding?.org ?? null, role: binding?.role ?? null}
       })
+      await deps.revocationSignal.notify() // the session limit may have revoked the oldest
       return issueTokenSet({id: sessionId, userId: user.id, orgId: org?.id ?? null, role}, refreshToken)
     },
 
@@ -241,6 +251,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const refreshToken = await issueRefreshToken(tx, stored.sessionId, now)
         return {kind: 'rotated' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null}, refreshToken}
       })
+      if (outcome.kind === 'reused') await deps.revocationSignal.notify()
       if (outcome.kind === 'reused') throw new DomainError('auth.refresh_token_reused', 'The refresh token was already used; the session has been revoked')
       if (outcome.kind === 'invalid') throw invalid()
       return issueTokenSet(outcome.session, outcome.refreshToken)
@@ -270,11 +281,12 @@ export function createSessionService(deps: SessionServiceDeps) {
         const revoked = await revokeSessions(tx, [auth.sessionId], 'logout', timing())
         if (revoked.length > 0) await audit.append(tx, userActor(user, context), {action: 'session.revoked', orgId: auth.orgId, target: {type: 'session', id: auth.sessionId}, metadata: {reason: 'logout'}})
       })
+      await deps.revocationSignal.notify()
     },
 
     /** Ends every session of the caller. Returns how many ended. */
     async logoutAll(auth: AuthContext, context: RequestContext): Promise<number> {
-      return inTransaction(db, async (tx) => {
+      return notifyingRevocations(async (tx) => {
         const user = await requireCaller(tx, auth)
         const sessions = await tx.selectFrom('session').select('id').where('user_id', '=', user.id).where('revoked_at', 'is', null).execute()
         const revoked = await revokeSessions(tx, sessions.map((session) => session.id), 'logout_all', timing())
@@ -302,7 +314,7 @@ export function createSessionService(deps: SessionServiceDeps) {
      * someone else is reported as not found. Raises session.not_found.
      */
     async revokeSession(actor: Actor, sessionId: string, options: {ownerUserId?: string} = {}): Promise<Session> {
-      return inTransaction(db, async (tx) => {
+      return notifyingRevocations(async (tx) => {
         let query = tx.selectFrom('session').selectAll().where('id', '=', sessionId)
         if (options.ownerUserId) query = query.where('user_id', '=', options.ownerUserId)
         const session = await query.executeTakeFirst()
@@ -315,7 +327,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     /** Revokes every session of a user (email or id) and voids their live access tokens. Raises user.not_found. */
     async revokeAllSessionsOfUser(actor: Actor, userRef: string): Promise<number> {
-      return inTransaction(db, async (tx) => {
+      return notifyingRevocations(async (tx) => {
         const user = await requireUser(tx, userRef, {allowDisabled: true})
         const revoked = await revokeEverythingOfUser(tx, user.id, 'operator', timing())
         for (const id of revoked) await audit.append(tx, actor, {action: 'session.revoked', target: {type: 'session', id}, metadata: {reason: 'operator', user_id: user.id}})
@@ -357,6 +369,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const binding = auth.orgId ? await requireMembershipRole(tx, user.id, auth.orgId).catch(() => null) : null
         return {...(await openSession(tx, user, binding?.org.id ?? null, context)), role: binding?.role ?? null, orgId: binding?.org.id ?? null}
       })
+      await deps.revocationSignal.notify()
       return issueTokenSet({id: sessionId, userId: auth.userId, orgId: role ? auth.orgId : null, role}, refreshToken)
     },
 

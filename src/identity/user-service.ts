@@ -9,6 +9,7 @@ import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {requireUser, toUser, type User} from './user-repo.js'
+import type {RevocationSignal} from './revocation-signal.js'
 import {revokeEverythingOfUser} from './session-revocation.js'
 import {createUserSchema, updateUserSchema, type CreateUserInput, type UpdateUserInput} from './user-schemas.js'
 
@@ -22,11 +23,11 @@ export interface UserDetails extends User {
 
 export type UserService = ReturnType<typeof createUserService>
 
-export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: PasswordHashing; accessTokenTtlSeconds: number}) {
+export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: PasswordHashing; accessTokenTtlSeconds: number; revocationSignal: RevocationSignal}) {
   const {db, audit} = deps
 
   async function setDisabled(actor: Actor, ref: string, isDisabled: boolean): Promise<User> {
-    return inTransaction(db, async (tx) => {
+    const user = await inTransaction(db, async (tx) => {
       const row = await requireUser(tx, ref, {allowDisabled: true})
       if (Boolean(row.disabled_at) === isDisabled) return toUser(row)
       const now = nowIso(deps)
@@ -41,6 +42,8 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
       })
       return toUser({...row, disabled_at: disabledAt, updated_at: now})
     })
+    await deps.revocationSignal.notify()
+    return user
   }
 
   return {
@@ -138,7 +141,7 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
      * the only owner of an organization. Raises user.not_found.
      */
     async deleteUser(actor: Actor, ref: string): Promise<User> {
-      return inTransaction(db, async (tx) => {
+      const deleted = await inTransaction(db, async (tx) => {
         const row = await requireUser(tx, ref, {allowDisabled: true})
         const soleOwnerships = await tx
           .selectFrom('membership')
@@ -176,6 +179,8 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
         await audit.append(tx, actor, {action: 'user.deleted', target: {type: 'user', id: row.id}, metadata: {email: row.email, memberships_removed: Number(memberships.numDeletedRows)}})
         return toUser(row)
       })
+      await deps.revocationSignal.notify()
+      return deleted
     },
   }
 }

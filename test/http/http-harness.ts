@@ -1,3 +1,4 @@
+import {SYSTEM_ACTOR} from '../../src/audit/actor.js'
 import {createServer} from 'node:net'
 import {z} from 'zod'
 import {createApp} from '../../daemon/create-app.js'
@@ -38,6 +39,7 @@ export interface TestDaemonOptions {
  */
 export async function startTestDaemon(dialect: DialectName, options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const testCore = await createTestCore(dialect)
+  await testCore.core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
   const config = testConfig(testCore.database.url, {host: '127.0.0.1', port: 0, ...options.settings})
   const chunks: string[] = []
   const logger = createLogger({level: 'info', destination: {write: (chunk: string) => void chunks.push(chunk)}})

@@ -43,7 +43,11 @@ describeEachDialect('daemon system routes', (dialect) => {
     await request(`${daemon.url}/test/items/67890?limit=3`)
     await request(`${daemon.url}/no/such/route`)
     daemon.running.metrics.recordLogin('invalid_credentials')
-    daemon.running.metrics.activeSessions.set(7)
+    // Active sessions are counted in the database at scrape time: register two accounts.
+    for (const email of ['metrics-1@example.com', 'metrics-2@example.com']) {
+      const registered = await request(`${daemon.url}/v1/auth/register`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({email, password: 'correct horse battery'})})
+      expect(registered.status).toBe(201)
+    }
     const response = await request(`${daemon.url}/metrics`)
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/)
@@ -53,7 +57,7 @@ describeEachDialect('daemon system routes', (dialect) => {
     expect(text).not.toContain('12345')
     expect(text).toMatch(/^saasctl_http_request_duration_seconds_count\{method="GET",route="\/test\/items\/:id",status="200"\} 2$/m)
     expect(text).toMatch(/^saasctl_login_total\{outcome="invalid_credentials"\} 1$/m)
-    expect(text).toMatch(/^saasctl_active_sessions 7$/m)
+    expect(text).toMatch(/^saasctl_active_sessions 2$/m)
     expect(text).toMatch(/^saasctl_revocation_cache_entries \d+$/m)
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m)
   })

@@ -1,0 +1,134 @@
+import {z} from 'zod'
+import {isDomainError} from '../../src/errors/domain-error.js'
+import type {Core} from '../../src/core.js'
+import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema} from '../../src/identity/auth-schemas.js'
+import type {Metrics, LoginOutcome} from '../metrics.js'
+import {defineRoute, type AnyRoute} from '../openapi/route.js'
+import {meResponse, orgResponse, sessionResponse, tokenFields, tokenResponse, userResponse} from './response-schemas.js'
+
+/** Registration, login, tokens and sessions: thin wrappers over core.sessions. */
+export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/register',
+      summary: 'Create an account with a personal organization, and log in',
+      tags: ['auth'],
+      body: registerSchema,
+      responses: {201: {description: 'The user, their organization and tokens bound to it', schema: z.object({user: userResponse, org: orgResponse, ...tokenFields})}},
+      async handle({body, client}) {
+        const {user, org, tokens} = await core.sessions.register(client, body)
+        return {status: 201, body: {user, org, ...tokens}}
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/login',
+      summary: 'Log in with email and password; with `org`, the tokens are bound to it',
+      tags: ['auth'],
+      body: loginSchema,
+      responses: {200: {description: 'Tokens', schema: tokenResponse}},
+      async handle({body, client}) {
+        try {
+          const tokens = await core.sessions.login(client, body)
+          metrics.recordLogin('success')
+          return {body: tokens}
+        } catch (error) {
+          metrics.recordLogin(loginOutcomeOf(error))
+          throw error
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/refresh',
+      summary: 'Exchange a refresh token for new tokens (the refresh token rotates)',
+      description: 'Presenting a refresh token that was already exchanged revokes its whole session.',
+      tags: ['auth'],
+      body: refreshSchema,
+      responses: {200: {description: 'Tokens', schema: tokenResponse}},
+      handle: async ({body, client}) => ({body: await core.sessions.refresh(client, body)}),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/switch-org',
+      summary: 'New tokens bound to another organization the caller belongs to',
+      tags: ['auth'],
+      auth: 'access_token',
+      body: switchOrgSchema,
+      responses: {200: {description: 'Tokens', schema: tokenResponse}},
+      handle: async ({body, caller, client}) => ({body: await core.sessions.switchOrg(caller, client, body)}),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/auth/me',
+      summary: 'The caller, their memberships and their session',
+      tags: ['auth'],
+      auth: 'access_token',
+      responses: {200: {description: 'The caller', schema: meResponse}},
+      handle: async ({caller}) => ({body: await core.sessions.me(caller)}),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/change-password',
+      summary: "Change the caller's password; every other session and token ends",
+      tags: ['auth'],
+      auth: 'access_token',
+      body: changePasswordSchema,
+      responses: {200: {description: 'Tokens of a new session', schema: tokenResponse}},
+      handle: async ({body, caller, client}) => ({body: await core.sessions.changePassword(caller, client, body)}),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/auth/sessions',
+      summary: "The caller's live sessions",
+      tags: ['sessions'],
+      auth: 'access_token',
+      responses: {200: {description: 'Sessions, newest first', schema: z.object({sessions: z.array(sessionResponse)})}},
+      handle: async ({caller}) => ({body: {sessions: await core.sessions.listSessions(caller.userId, caller.sessionId)}}),
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/v1/auth/sessions/:id',
+      summary: 'Revoke one of the caller’s sessions',
+      tags: ['sessions'],
+      auth: 'access_token',
+      params: z.object({id: z.string().min(1).max(100)}),
+      responses: {204: {description: 'Revoked'}},
+      async handle({params, caller, client}) {
+        await core.sessions.revokeSession({type: 'user', id: caller.userId, name: null, ...client}, params.id, {ownerUserId: caller.userId})
+        return {status: 204}
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/logout',
+      summary: 'End this session',
+      tags: ['sessions'],
+      auth: 'access_token',
+      responses: {204: {description: 'Logged out'}},
+      async handle({caller, client}) {
+        await core.sessions.logout(caller, client)
+        return {status: 204}
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/logout-all',
+      summary: 'End every session of the caller',
+      tags: ['sessions'],
+      auth: 'access_token',
+      responses: {200: {description: 'How many sessions ended', schema: z.object({revoked_sessions: z.number().int()})}},
+      handle: async ({caller, client}) => ({body: {revokedSessions: await core.sessions.logoutAll(caller, client)}}),
+    }),
+  ]
+}
+
+function loginOutcomeOf(error: unknown): LoginOutcome {
+  if (!isDomainError(error)) return 'error'
+  if (error.code === 'auth.invalid_credentials') return 'invalid_credentials'
+  if (error.code === 'user.disabled') return 'disabled'
+  if (error.code === 'auth.not_a_member') return 'not_a_member'
+  if (error.code === 'validation.failed') return 'invalid_input'
+  return 'error'
+}

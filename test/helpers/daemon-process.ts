@@ -1,0 +1,76 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdtempSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {BIN} from './run-cli.js'
+
+export interface DaemonProcess {
+  url: string
+  process: ChildProcess
+  /** Everything the daemon wrote on stderr and stdout so far (for failure messages). */
+  output(): string
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>
+}
+
+/** A free loopback port (asked of the OS, then released). */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+    server.on('error', reject)
+  })
+}
+
+/** Runs `saas-ctl serve` as a real process on the database and waits until /health answers. */
+export async function startDaemonProcess(databaseUrl: string, options: {env?: Record<string, string>; args?: string[]} = {}): Promise<DaemonProcess> {
+  const port = await findFreePort()
+  const url = `http://127.0.0.1:${port}`
+  const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-daemon-'))
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...(options.args ?? [])], {
+    cwd,
+    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_ISSUER: 'http://saas-ctl.test', SAASCTL_LOG_LEVEL: 'warn', ...options.env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const daemon: DaemonProcess = {
+    url,
+    process: child,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode
+      child.kill('SIGTERM')
+      const [code] = await once(child, 'exit')
+      return code as number | null
+    },
+  }
+  const deadline = Date.now() + 20_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`saas-ctl serve exited with ${child.exitCode}: ${output}`)
+    try {
+      if ((await fetch(`${url}/health`)).ok) return daemon
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  await daemon.stop()
+  throw new Error(`saas-ctl serve did not answer /health within 20 s: ${output}`)
+}
+
+/** Polls until `check` is true; returns the milliseconds it took, or throws after the limit. */
+export async function waitUntil(check: () => Promise<boolean>, limitMilliseconds: number): Promise<number> {
+  const startedAt = Date.now()
+  for (;;) {
+    if (await check()) return Date.now() - startedAt
+    if (Date.now() - startedAt > limitMilliseconds) throw new Error(`condition not met within ${limitMilliseconds} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
