@@ -59,6 +59,8 @@ export function createApp(options: CreateAppOptions): DaemonApp {
 
   const app = express()
   app.disable('x-powered-by')
+  // ETags hash every JSON body; API responses here are per-caller and not revalidated.
+  app.set('etag', false)
   app.use(requestId())
   app.use(accessLog({logger}))
   app.use(httpMetrics({metrics}))

@@ -1,4 +1,5 @@
 import type {ErrorCategory, ErrorCode} from '../src/errors/error-codes.js'
+import {translateDatabaseError} from '../src/db/database-errors.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
 import {toJsonShape} from '../src/shared/json-shape.js'
 
@@ -70,6 +71,8 @@ export function statusOf(error: DomainError): number {
  */
 function toDomainError(error: unknown): DomainError {
   if (isDomainError(error)) return error
+  const databaseError = translateDatabaseError(error)
+  if (databaseError) return databaseError
   const httpError = asClientHttpError(error)
   if (!httpError) return new DomainError('internal.error', INTERNAL_ERROR_MESSAGE)
   switch (httpError.type) {

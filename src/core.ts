@@ -87,7 +87,7 @@ export async function createCore(options: CoreOptions) {
     keyProvider,
     tokens,
     revocations,
-    authenticator: createTokenAuthenticator({tokens, revocations}),
+    authenticator: createTokenAuthenticator({tokens, revocations, clock: deps.clock}),
     revocationSignal,
     sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy, revocationSignal}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),

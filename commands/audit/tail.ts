@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {Flags} from '@oclif/core'
 import type {AuditEvent, AuditFilter} from '../../src/audit/audit-log.js'
 import {parseSince} from '../../src/audit/parse-since.js'
+import {isDomainError} from '../../src/errors/domain-error.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {formatAuditLine} from './render.js'
@@ -13,7 +14,7 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
   static override summary = 'Print the newest audit events; with --follow, keep printing new ones'
   static override description = 'Events are printed oldest first, like tail. With --follow, events written by any process (another saas-ctl, the daemon) appear within 2 seconds, until Ctrl-C; with --json --follow, one JSON object per line.'
   static override flags = {
-    lines: Flags.integer({char: 'n', description: 'How many of the newest events', default: 20, min: 1, max: 10_000}),
+    lines: Flags.integer({char: 'n', description: 'How many of the newest events', default: 20, min: 0, max: 10_000}),
     org: Flags.string({description: 'Only events of this organization (slug or id)'}),
     actor: Flags.string({description: 'Only events by this actor (id or name)'}),
     action: Flags.string({description: 'Only this action (org.created) or family (org.*)'}),
@@ -54,8 +55,19 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
   private async buildFilter(): Promise<AuditFilter> {
     const filter: AuditFilter = {actor: this.flags.actor, action: this.flags.action}
     if (this.flags.since) filter.since = parseSince(this.flags.since, new Date())
-    if (this.flags.org) filter.orgId = (await (await this.openCore()).orgs.showOrg(this.flags.org)).id
+    if (this.flags.org) filter.orgId = await this.resolveOrgId(this.flags.org)
     return filter
+  }
+
+  /** A live or deleted org by slug or id; an unknown value is taken as the id of a purged org, whose events remain. */
+  private async resolveOrgId(ref: string): Promise<string> {
+    const core = await this.openCore()
+    try {
+      return (await core.orgs.showOrg(ref)).id
+    } catch (error) {
+      if (isDomainError(error) && error.code === 'org.not_found' && /^[0-9a-f-]{36}$/.test(ref)) return ref
+      throw error
+    }
   }
 
   private printFollowed(event: AuditEvent): void {

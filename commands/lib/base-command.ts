@@ -5,6 +5,7 @@ import {loadConfig, type LoadedConfig} from '../../src/config/load-config.js'
 import type {SettingName} from '../../src/config/settings.js'
 import {createCore, openConfiguredDatabase, type Core} from '../../src/core.js'
 import type {OpenedDatabase} from '../../src/db/open-database.js'
+import {translateDatabaseError} from '../../src/db/database-errors.js'
 import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
 import {EXIT_CODES} from './exit-codes.js'
@@ -96,6 +97,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 }
 
 function describeFailure(error: Error): {code: string; message: string; details?: unknown; exitCode: number} {
+  const databaseError = translateDatabaseError(error)
+  if (databaseError) return describeFailure(databaseError)
   if (isDomainError(error)) return {code: error.code, message: error.message, details: error.details, exitCode: EXIT_CODES[error.category]}
   if (error instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, missing argument, bad option): usage errors.

@@ -111,6 +111,15 @@ export function environmentVariableOf(setting: SettingDefinition): string {
   return `SAASCTL_${setting.key.toUpperCase()}`
 }
 
+/** A URL with its password (in the userinfo or a password/passfile query parameter) replaced by ***. */
 function redactUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]+:)[^@/]*@/i, '$1***@')
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***')
+    return parsed.toString()
+  } catch {
+    return '*** (unparseable URL)'
+  }
 }

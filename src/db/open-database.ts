@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3'
-import {CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig} from 'kysely'
+import {CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig} from 'kysely'
 import pg from 'pg'
 import {DomainError} from '../errors/domain-error.js'
 import type {Database} from './database.js'
@@ -26,14 +26,15 @@ function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): Opene
   let connection: BetterSqlite3.Database
   try {
     connection = new BetterSqlite3(target.file)
+    // Set up here, inside the try: a file that is not a database (or is read-only) fails on the first pragma.
+    connection.pragma('busy_timeout = 5000')
+    connection.pragma('journal_mode = WAL')
+    connection.pragma('foreign_keys = ON')
+    connection.pragma('synchronous = NORMAL')
   } catch (error) {
     throw new DomainError('db.unreachable', `Cannot open ${describeDatabaseTarget(target)}: ${(error as Error).message}`)
   }
-  connection.pragma('journal_mode = WAL')
-  connection.pragma('busy_timeout = 5000')
-  connection.pragma('foreign_keys = ON')
-  connection.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: connection})})
+  const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: withStatementCache(connection)})})
   return {db, dialect: 'sqlite', target, close: () => db.destroy()}
 }
 
@@ -50,6 +51,28 @@ async function openPostgres(target: Extract<DatabaseTarget, {dialect: 'postgres'
     throw new DomainError('db.unreachable', `Cannot reach ${describeDatabaseTarget(target)}: ${reason}`)
   }
   return {db, dialect: 'postgres', target, close: () => db.destroy()}
+}
+
+const STATEMENT_CACHE_SIZE = 500
+
+/**
+ * Kysely prepares every query anew; preparing is most of a small query's cost in SQLite. The
+ * same SQL text reuses its prepared statement (safe: better-sqlite3 runs one at a time).
+ */
+function withStatementCache(connection: BetterSqlite3.Database): SqliteDialectConfig['database'] {
+  const statements = new Map<string, BetterSqlite3.Statement>()
+  return {
+    close: () => connection.close(),
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText)
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!)
+        statement = connection.prepare(sqlText)
+        statements.set(sqlText, statement)
+      }
+      return statement
+    },
+  }
 }
 
 const TIMESTAMPTZ_OID = 1184
@@ -80,6 +103,21 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver() {
     return new ImmediateTransactionSqliteDriver(this.#config)
+  }
+
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter()
+  }
+}
+
+/**
+ * SQLite runs DDL in transactions; saying so makes Kysely's Migrator migrate inside one
+ * `begin immediate` transaction, so concurrent first commands on a fresh file migrate once,
+ * and a failed migration leaves nothing half-built.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true
   }
 }
 

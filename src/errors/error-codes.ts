@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   'config.invalid': 'usage',
   'db.unsupported_url': 'usage',
   'db.unreachable': 'unavailable',
+  'db.busy': 'unavailable',
   'db.migrations_pending': 'unavailable',
   'db.nothing_to_migrate': 'conflict',
   'org.not_found': 'not_found',

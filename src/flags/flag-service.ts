@@ -163,10 +163,13 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
         const now = nowIso(deps)
         if (choice === 'clear') {
           await tx.deleteFrom('flag_override').where('flag_id', '=', row.id).where('org_id', '=', org.id).execute()
-        } else if (current) {
-          await tx.updateTable('flag_override').set({enabled: choice === 'on' ? 1 : 0, updated_at: now}).where('flag_id', '=', row.id).where('org_id', '=', org.id).execute()
         } else {
-          await tx.insertInto('flag_override').values({flag_id: row.id, org_id: org.id, enabled: choice === 'on' ? 1 : 0, created_at: now, updated_at: now}).execute()
+          // An upsert: another process may set the same override at the same moment.
+          await tx
+            .insertInto('flag_override')
+            .values({flag_id: row.id, org_id: org.id, enabled: choice === 'on' ? 1 : 0, created_at: now, updated_at: now})
+            .onConflict((oc) => oc.columns(['flag_id', 'org_id']).doUpdateSet({enabled: choice === 'on' ? 1 : 0, updated_at: now}))
+            .execute()
         }
         await audit.append(tx, actor, {action: 'flag.override_set', orgId: org.id, target: {type: 'flag', id: row.id}, metadata: {key: row.key, from: previous, to: choice}})
       })

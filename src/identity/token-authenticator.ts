@@ -1,6 +1,7 @@
 import {DomainError} from '../errors/domain-error.js'
 import {isAccessTokenError} from '../security/access-token-error.js'
-import type {AccessTokenIssuer} from '../security/access-tokens.js'
+import type {AccessTokenClaims, AccessTokenIssuer} from '../security/access-tokens.js'
+import type {Clock} from '../security/clock.js'
 import type {RevocationCache} from './revocation-cache.js'
 
 /** The caller behind a valid access token. */
@@ -21,17 +22,35 @@ export type TokenAuthenticator = ReturnType<typeof createTokenAuthenticator>
  * Checks an access token: signature, algorithm, issuer, audience and expiry (jose), then the
  * in-process revocation cache (revoked token, session or user). No database on this path.
  */
-export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revocations: RevocationCache}) {
+export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revocations: RevocationCache; clock: Clock; verifiedCacheSize?: number}) {
+  // A token's signature, issuer and audience never change, so a verified token is remembered
+  // (until it expires) and the signature check runs once per token, not once per request.
+  // Expiry and revocation are still checked on every call.
+  const verified = new Map<string, AccessTokenClaims>()
+  const maxVerified = deps.verifiedCacheSize ?? 10_000
+
+  async function verifySignedClaims(token: string): Promise<AccessTokenClaims> {
+    const remembered = verified.get(token)
+    if (remembered) {
+      if (remembered.exp * 1000 > deps.clock.now().getTime()) return remembered
+      verified.delete(token)
+      throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: 'expired'})
+    }
+    try {
+      const claims = await deps.tokens.verify(token)
+      if (verified.size >= maxVerified) verified.delete(verified.keys().next().value!)
+      verified.set(token, claims)
+      return claims
+    } catch (error) {
+      if (isAccessTokenError(error)) throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: error.reason})
+      throw error
+    }
+  }
+
   return {
     /** Raises auth.invalid_token, with details.reason (malformed, expired, bad_signature, …, token_revoked, session_revoked, user_revoked). */
     async authenticate(token: string): Promise<AuthContext> {
-      let claims
-      try {
-        claims = await deps.tokens.verify(token)
-      } catch (error) {
-        if (isAccessTokenError(error)) throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: error.reason})
-        throw error
-      }
+      const claims = await verifySignedClaims(token)
       const revoked = deps.revocations.findRevocation(claims)
       if (revoked) throw new DomainError('auth.invalid_token', 'The access token has been revoked', {reason: revoked})
       return {userId: claims.sub, sessionId: claims.sid, jti: claims.jti, orgId: claims.org ?? null, role: claims.role ?? null, issuedAt: claims.iat, expiresAt: claims.exp}

@@ -2,7 +2,7 @@ import type {Kysely} from 'kysely'
 import type {Actor} from '../audit/actor.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, UserAccountRow} from '../db/database.js'
-import {isUniqueViolation} from '../db/dialect-helpers.js'
+import {isUniqueViolation, lockOrganization, lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
@@ -30,6 +30,7 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
     const user = await inTransaction(db, async (tx) => {
       const row = await requireUser(tx, ref, {allowDisabled: true})
       if (Boolean(row.disabled_at) === isDisabled) return toUser(row)
+      await lockUser(tx, row.id)
       const now = nowIso(deps)
       const disabledAt = isDisabled ? now : null
       await tx.updateTable('user_account').set({disabled_at: disabledAt, updated_at: now}).where('id', '=', row.id).execute()
@@ -143,6 +144,10 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
     async deleteUser(actor: Actor, ref: string): Promise<User> {
       const deleted = await inTransaction(db, async (tx) => {
         const row = await requireUser(tx, ref, {allowDisabled: true})
+        // Lock order everywhere: user row, organization rows, revocation log, audit chain.
+        await lockUser(tx, row.id)
+        const ownedOrgs = await tx.selectFrom('membership').select('org_id').where('user_id', '=', row.id).execute()
+        for (const {org_id} of ownedOrgs) await lockOrganization(tx, org_id)
         const soleOwnerships = await tx
           .selectFrom('membership')
           .innerJoin('role', 'role.id', 'membership.role_id')

@@ -1,5 +1,7 @@
+import {availableParallelism} from 'node:os'
 import * as argon2 from 'argon2'
 import {isWithinPasswordMaxLength, normalizePassword} from './password-policy.js'
+import {createConcurrencyLimit} from './concurrency-limit.js'
 import {generateOpaqueToken} from './secure-token.js'
 
 /** Argon2id cost parameters. memoryCost is in KiB. */
@@ -59,7 +61,7 @@ const ARGON2ID_PREFIX = '$argon2id$'
  * overridden (tests use small ones). Hashing runs on the libuv threadpool, never blocking the
  * event loop. Passwords are NFKC-normalized before hashing and verifying.
  */
-export function createPasswordHasher(options: Partial<PasswordHashingParameters> = {}): PasswordHasher {
+export function createPasswordHasher(options: Partial<PasswordHashingParameters> & {maxConcurrentHashes?: number} = {}): PasswordHasher {
   const parameters: PasswordHashingParameters = Object.freeze({
     memoryCost: options.memoryCost ?? OWASP_ARGON2ID_PARAMETERS.memoryCost,
     timeCost: options.timeCost ?? OWASP_ARGON2ID_PARAMETERS.timeCost,
@@ -68,9 +70,15 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
   assertValidParameters(parameters)
 
   let dummyHash: Promise<string> | undefined
+  // Leave the event loop a core: by default one fewer concurrent hash than there are cores.
+  const limit = createConcurrencyLimit(options.maxConcurrentHashes ?? Math.max(1, availableParallelism() - 1))
 
   function hashNormalized(normalized: string): Promise<string> {
-    return argon2.hash(normalized, {type: argon2.argon2id, ...parameters})
+    return limit(() => argon2.hash(normalized, {type: argon2.argon2id, ...parameters}))
+  }
+
+  function verifyNormalized(hash: string, normalized: string): Promise<boolean> {
+    return limit(() => argon2.verify(hash, normalized))
   }
 
   function getDummyHash(): Promise<string> {
@@ -86,7 +94,7 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
 
   async function spendDummyVerification(plain: string): Promise<PasswordVerification> {
     const candidate = isWithinPasswordMaxLength(plain) ? normalizePassword(plain) : ''
-    await argon2.verify(await getDummyHash(), candidate)
+    await verifyNormalized(await getDummyHash(), candidate)
     return FAILED
   }
 
@@ -102,7 +110,7 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
       if (hash === null || !hash.startsWith(ARGON2_PREFIX) || !isWithinPasswordMaxLength(plain)) {
         return spendDummyVerification(plain)
       }
-      const ok = await argon2.verify(hash, normalizePassword(plain))
+      const ok = await verifyNormalized(hash, normalizePassword(plain))
       if (!ok) return FAILED
       const needsRehash = !hash.startsWith(ARGON2ID_PREFIX) || argon2.needsRehash(hash, parameters)
       return {ok: true, needsRehash}

@@ -60,8 +60,12 @@ export function createOrgService(deps: ServiceDeps & {audit: AuditLog}) {
           return {org: toOrganization(row), created: true}
         })
       } catch (error) {
-        // Another process created the same slug between our check and our insert.
-        if (isUniqueViolation(error)) throw new DomainError('org.slug_taken', `An organization with slug "${slug}" already exists`)
+        // Another process created the same slug between our check and our insert: judge it as if it had been there.
+        if (isUniqueViolation(error)) {
+          const existing = await db.selectFrom('organization').selectAll().where('slug', '=', slug).executeTakeFirst()
+          if (existing) return {org: toOrganization(sameOrgOrConflict(existing, parsed.name, parsed.ifNotExists)), created: false}
+          throw new DomainError('org.slug_taken', `An organization with slug "${slug}" already exists`)
+        }
         throw error
       }
     },
