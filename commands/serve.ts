@@ -9,6 +9,7 @@ import {startRevocationFollower} from '../src/identity/revocation-follower.js'
 import {scheduleCleanupJobs} from '../daemon/cleanup-schedule.js'
 import {createLogger} from '../daemon/logger.js'
 import {startServer} from '../daemon/server.js'
+import {findFreePort} from '../daemon/find-free-port.js'
 import {BaseCommand} from './lib/base-command.js'
 
 /** After shutdown, a handle left open by a library must not keep the process alive. */
@@ -30,7 +31,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
   }
 
   async run(): Promise<void> {
-    const {config} = this.loadConfiguration()
+    const loaded = this.loadConfiguration().config
+    // Tokens name the issuer, so "any free port" is settled before the core is built.
+    const config = loaded.port === 0 ? {...loaded, port: await findFreePort(loaded.host)} : loaded
     const cwd = process.cwd()
     if (this.flags.migrate) {
       const database = await openConfiguredDatabase(config, cwd)
