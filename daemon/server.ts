@@ -59,6 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   try {
     daemonApp = options.app ?? createApp({core, config, logger, routes: options.routes, version: options.version})
     server = createServer(daemonApp.app)
+    server.on('clientError', answerClientError)
     await listen(server, config.host, config.port)
   } catch (error) {
     await core.close()
@@ -206,4 +207,21 @@ async function withinTime(promise: Promise<unknown>, milliseconds: number): Prom
   } finally {
     clearTimeout(timer)
   }
+}
+
+/**
+ * Requests node's HTTP parser refuses before express sees them (a URL or headers over 16 KiB,
+ * garbage on the wire) still get the JSON error shape, then the connection closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const isTooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  const [status, reason, code, message] = isTooLarge
+    ? [431, 'Request Header Fields Too Large', 'http.headers_too_large', 'The request line or headers are too large']
+    : [400, 'Bad Request', 'http.bad_request', 'The request could not be parsed']
+  const body = JSON.stringify({error: {code, message, details: null}, request_id: null})
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
 }

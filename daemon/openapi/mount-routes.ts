@@ -92,6 +92,12 @@ function handleRoute(route: AnyRoute, options: MountOptions): RequestHandler {
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, location: ValidationLocation, problems: ValidationProblem[]): unknown {
   if (!schema) return undefined
+  // No text of ours may hold NUL: Postgres refuses it (a 500 there), SQLite would store it.
+  const nulField = findNulCharacter(value)
+  if (nulField) {
+    problems.push({in: location, field: nulField.join('.') || null, message: 'must not contain the NUL character'})
+    return undefined
+  }
   const result = schema.safeParse(value)
   if (result.success) return result.data
   for (const issue of result.error.issues) problems.push({in: location, field: issue.path.map(String).join('.') || null, message: issue.message})
@@ -157,4 +163,21 @@ function refuseOtherMethods(methods: HttpMethod[]): RequestHandler {
     }
     next(new DomainError('http.method_not_allowed', `${request.method} is not allowed here (allowed: ${allow})`, {allowed}))
   }
+}
+
+/**
+ * Where the first string holding U+0000 is in a parsed JSON value: [] for the value itself,
+ * else its top-level field; null when there is none. Iterative, since bodies may nest deeply.
+ */
+function findNulCharacter(value: unknown): string[] | null {
+  const pending: [unknown, string[]][] = [[value, []]]
+  while (pending.length > 0) {
+    const [current, field] = pending.pop()!
+    if (typeof current === 'string') {
+      if (current.includes('\u0000')) return field
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, inner] of Object.entries(current)) pending.push([inner, field.length === 0 ? [key] : field])
+    }
+  }
+  return null
 }

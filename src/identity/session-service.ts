@@ -5,6 +5,7 @@ import type {Database, SessionRow, UserAccountRow} from '../db/database.js'
 import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
+import {listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import type {AccessTokenIssuer} from '../security/access-tokens.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
@@ -336,7 +337,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     },
 
     /** The caller, their memberships and their session. Raises auth.invalid_token when the session has ended. */
-    async me(auth: AuthContext): Promise<{user: User; memberships: {orgId: string; orgSlug: string; orgName: string; role: string}[]; session: Session; activeOrgId: string | null; role: string | null}> {
+    async me(auth: AuthContext): Promise<{user: User; memberships: UserMembership[]; session: Session; activeOrgId: string | null; role: string | null}> {
       // One read for the caller and their session: this is the daemon's hottest authenticated route.
       const row = await db
         .selectFrom('session')
@@ -348,15 +349,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         .executeTakeFirst()
       if (!row || row.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
       if (row.session_revoked_at || row.session_expires_at <= nowIso(deps)) throw new DomainError('auth.invalid_token', 'The session has ended', {reason: 'session_revoked'})
-      const memberships = await db
-        .selectFrom('membership')
-        .innerJoin('organization', 'organization.id', 'membership.org_id')
-        .innerJoin('role', 'role.id', 'membership.role_id')
-        .select(['organization.id as orgId', 'organization.slug as orgSlug', 'organization.name as orgName', 'role.key as role'])
-        .where('membership.user_id', '=', row.id)
-        .where('organization.deleted_at', 'is', null)
-        .orderBy('organization.slug')
-        .execute()
+      const memberships = await listMembershipsOfUser(db, row.id)
       const session: Session = {id: row.session_id, userId: row.id, orgId: row.session_org_id, userAgent: row.session_user_agent, ip: row.session_ip, createdAt: row.session_created_at, lastUsedAt: row.session_last_used_at, expiresAt: row.session_expires_at}
       return {user: toUser(row), memberships, session, activeOrgId: auth.orgId, role: auth.role}
     },

@@ -5,6 +5,7 @@ import type {Database, UserAccountRow} from '../db/database.js'
 import {isUniqueViolation, lockOrganization, lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
+import {listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
@@ -18,7 +19,7 @@ export interface PasswordHashing {
 }
 
 export interface UserDetails extends User {
-  memberships: {orgId: string; orgSlug: string; orgName: string; role: string}[]
+  memberships: UserMembership[]
 }
 
 export type UserService = ReturnType<typeof createUserService>
@@ -101,15 +102,7 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
     /** A user with their memberships. Raises user.not_found. */
     async showUser(ref: string): Promise<UserDetails> {
       const row = await requireUser(db, ref, {allowDisabled: true})
-      const memberships = await db
-        .selectFrom('membership')
-        .innerJoin('organization', 'organization.id', 'membership.org_id')
-        .innerJoin('role', 'role.id', 'membership.role_id')
-        .select(['organization.id as orgId', 'organization.slug as orgSlug', 'organization.name as orgName', 'role.key as role'])
-        .where('membership.user_id', '=', row.id)
-        .orderBy('organization.slug')
-        .execute()
-      return {...toUser(row), memberships}
+      return {...toUser(row), memberships: await listMembershipsOfUser(db, row.id, {includeDeletedOrgs: true})}
     },
 
     /** Changes a user's name or email. Raises validation.failed, user.not_found, user.email_taken. */
