@@ -60,6 +60,17 @@ describeEachDialect('revocation across processes', (dialect) => {
     await waitUntil(async () => (await meStatus(daemonA, accessToken)) === 401 && (await meStatus(daemonB, accessToken)) === 401, 2_000)
   })
 
+  it('a 6th login revokes the oldest session, and `saas-ctl session list` shows 5', async () => {
+    expect((await post(daemonA, '/v1/auth/register', {email: 'sam@example.com', password})).status).toBe(201)
+    const first = await login('sam@example.com')
+    for (let index = 0; index < 5; index++) await login('sam@example.com')
+    const sessions = await cli.run(['session', 'list', '--user', 'sam@example.com', '--json'])
+    expect(sessions.exitCode).toBe(0)
+    expect(sessions.json).toHaveLength(5)
+    expect(sessions.json.map((session: {id: string}) => session.id)).not.toContain(first.sessionId)
+    await waitUntil(async () => (await meStatus(daemonB, first.accessToken)) === 401, 2_000)
+  })
+
   it('`saas-ctl user disable` run as a process is refused by a running daemon within 2 s', async () => {
     const {accessToken} = await login('ann@example.com')
     expect((await cli.run(['user', 'disable', 'ann@example.com'])).exitCode).toBe(0)
