@@ -5,7 +5,8 @@ import type {Database, SessionRow, UserAccountRow} from '../db/database.js'
 import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
-import {listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
+import {membershipsOfUserQuery, type UserMembership} from '../access/membership-repo.js'
+import {prepareQuery} from '../db/prepared-query.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import type {AccessTokenIssuer} from '../security/access-tokens.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
@@ -76,6 +77,16 @@ export function createSessionService(deps: SessionServiceDeps) {
   const {db, audit, policy} = deps
   const invalidCredentials = () => new DomainError('auth.invalid_credentials', 'Invalid email or password')
   const timing = () => ({now: nowIso(deps), accessTokenTtlSeconds: policy.accessTokenTtlSeconds})
+  const selectCallerWithSession = prepareQuery(db, 2, (sessionId: string, userId: string) =>
+    db
+      .selectFrom('session')
+      .innerJoin('user_account', 'user_account.id', 'session.user_id')
+      .selectAll('user_account')
+      .select(['session.id as session_id', 'session.org_id as session_org_id', 'session.user_agent as session_user_agent', 'session.ip as session_ip', 'session.created_at as session_created_at', 'session.last_used_at as session_last_used_at', 'session.expires_at as session_expires_at', 'session.revoked_at as session_revoked_at'])
+      .where('session.id', '=', sessionId)
+      .where('session.user_id', '=', userId),
+  )
+  const selectLiveMemberships = prepareQuery(db, 1, (userId: string) => membershipsOfUserQuery(db, userId))
   const refreshExpiry = (now: string) => new Date(Date.parse(now) + policy.refreshTokenTtlSeconds * 1000).toISOString()
 
   function userActor(user: Pick<UserAccountRow, 'id' | 'email'>, context: RequestContext): Actor {
@@ -339,17 +350,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     /** The caller, their memberships and their session. Raises auth.invalid_token when the session has ended. */
     async me(auth: AuthContext): Promise<{user: User; memberships: UserMembership[]; session: Session; activeOrgId: string | null; role: string | null}> {
       // One read for the caller and their session: this is the daemon's hottest authenticated route.
-      const row = await db
-        .selectFrom('session')
-        .innerJoin('user_account', 'user_account.id', 'session.user_id')
-        .selectAll('user_account')
-        .select(['session.id as session_id', 'session.org_id as session_org_id', 'session.user_agent as session_user_agent', 'session.ip as session_ip', 'session.created_at as session_created_at', 'session.last_used_at as session_last_used_at', 'session.expires_at as session_expires_at', 'session.revoked_at as session_revoked_at'])
-        .where('session.id', '=', auth.sessionId)
-        .where('session.user_id', '=', auth.userId)
-        .executeTakeFirst()
+      const [row] = await selectCallerWithSession(auth.sessionId, auth.userId)
       if (!row || row.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
       if (row.session_revoked_at || row.session_expires_at <= nowIso(deps)) throw new DomainError('auth.invalid_token', 'The session has ended', {reason: 'session_revoked'})
-      const memberships = await listMembershipsOfUser(db, row.id)
+      const memberships = await selectLiveMemberships(row.id)
       const session: Session = {id: row.session_id, userId: row.id, orgId: row.session_org_id, userAgent: row.session_user_agent, ip: row.session_ip, createdAt: row.session_created_at, lastUsedAt: row.session_last_used_at, expiresAt: row.session_expires_at}
       return {user: toUser(row), memberships, session, activeOrgId: auth.orgId, role: auth.role}
     },
