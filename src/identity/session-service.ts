@@ -367,7 +367,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const current = await requireCaller(db, auth)
       if (!(await deps.passwords.verifyPassword(current.password_hash, parsed.current_password)).ok) throw invalidCredentials()
       const passwordHash = await deps.passwords.hashPassword(parsed.new_password)
-      const {sessionId, refreshToken, role} = await inTransaction(db, async (tx) => {
+      const {sessionId, refreshToken, role, orgId} = await inTransaction(db, async (tx) => {
         const user = await requireCaller(tx, auth)
         const now = nowIso(deps)
         await tx.updateTable('user_account').set({password_hash: passwordHash, password_changed_at: now, updated_at: now}).where('id', '=', user.id).execute()
@@ -377,7 +377,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         return {...(await openSession(tx, user, binding?.org.id ?? null, context)), role: binding?.role ?? null, orgId: binding?.org.id ?? null}
       })
       await deps.revocationSignal.notify()
-      return issueTokenSet({id: sessionId, userId: auth.userId, orgId: role ? auth.orgId : null, role}, refreshToken)
+      return issueTokenSet({id: sessionId, userId: auth.userId, orgId, role}, refreshToken)
     },
 
     /** How many sessions are live now (for metrics). */
