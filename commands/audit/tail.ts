@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import type {AuditEvent, AuditFilter} from '../../src/audit/audit-log.js'
 import {parseSince} from '../../src/audit/parse-since.js'
 import {isDomainError} from '../../src/errors/domain-error.js'
+import {looksLikeId} from '../../src/tenancy/org-schemas.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {formatAuditLine} from './render.js'
@@ -65,7 +66,7 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
     try {
       return (await core.orgs.showOrg(ref)).id
     } catch (error) {
-      if (isDomainError(error) && error.code === 'org.not_found' && /^[0-9a-f-]{36}$/.test(ref)) return ref
+      if (isDomainError(error) && error.code === 'org.not_found' && looksLikeId(ref)) return ref
       throw error
     }
   }

@@ -13,11 +13,12 @@ import type {PasswordHasher} from '../security/password-hasher.js'
 import {generateOpaqueToken, hashToken} from '../security/secure-token.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
+import {findAvailableSlug} from '../tenancy/available-slug.js'
 import {requireOrg, toOrganization, type Organization} from '../tenancy/org-repo.js'
-import {slugFromName} from '../tenancy/org-schemas.js'
 import type {OrgService} from '../tenancy/org-service.js'
 import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema, type ChangePasswordInput, type LoginInput, type RefreshInput, type RegisterInput, type SwitchOrgInput} from './auth-schemas.js'
 import type {RevocationSignal} from './revocation-signal.js'
+import {toSession, truncate, type Session} from './session-repo.js'
 import {revokeEverythingOfUser, revokeSessions} from './session-revocation.js'
 import type {AuthContext} from './token-authenticator.js'
 import {findUserByRef, normalizeEmail, requireUser, toUser, type User} from './user-repo.js'
@@ -45,17 +46,6 @@ export interface TokenSet {
   sessionId: string
 }
 
-export interface Session {
-  id: string
-  userId: string
-  orgId: string | null
-  userAgent: string | null
-  ip: string | null
-  createdAt: string
-  lastUsedAt: string
-  expiresAt: string
-  isCurrent?: boolean
-}
 
 export type SessionService = ReturnType<typeof createSessionService>
 
@@ -183,7 +173,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         const registrant: Actor = {type: 'user', id: null, name: parsed.email, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId}
         const {user} = await deps.users.createUser(registrant, {email: parsed.email, name: parsed.name, password: parsed.password}, tx, passwordHash)
         const orgName = parsed.org_name ?? `${parsed.name ?? parsed.email.split('@')[0]}'s workspace`
-        const slug = await availableSlug(tx, orgName)
+        const slug = await findAvailableSlug(tx, orgName)
         const {org} = await deps.orgs.createOrg(actor(user), {name: orgName, slug, owner: user.id}, tx)
         const userRow = await requireUser(tx, user.id)
         const opened = await openSession(tx, userRow, org.id, context)
@@ -263,8 +253,10 @@ export function createSessionService(deps: SessionServiceDeps) {
         const refreshToken = await issueRefreshToken(tx, stored.sessionId, now)
         return {kind: 'rotated' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null}, refreshToken}
       })
-      if (outcome.kind === 'reused') await deps.revocationSignal.notify()
-      if (outcome.kind === 'reused') throw new DomainError('auth.refresh_token_reused', 'The refresh token was already used; the session has been revoked')
+      if (outcome.kind === 'reused') {
+        await deps.revocationSignal.notify()
+        throw new DomainError('auth.refresh_token_reused', 'The refresh token was already used; the session has been revoked')
+      }
       if (outcome.kind === 'invalid') throw invalid()
       return issueTokenSet(outcome.session, outcome.refreshToken)
     },
@@ -386,23 +378,4 @@ export function createSessionService(deps: SessionServiceDeps) {
       return Number(row.count)
     },
   }
-}
-
-/** A slug for a personal organization: from its name, with a random suffix when taken. */
-async function availableSlug(tx: Kysely<Database>, orgName: string): Promise<string> {
-  const base = (slugFromName(orgName) || 'workspace').slice(0, 50).replace(/-+$/, '').padEnd(2, '0')
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const candidate = attempt === 0 ? base : `${base}-${generateOpaqueToken(16).replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 6)}`
-    const taken = await tx.selectFrom('organization').select('id').where('slug', '=', candidate).executeTakeFirst()
-    if (!taken) return candidate
-  }
-  throw new DomainError('org.slug_taken', 'Could not find a free slug for the personal organization')
-}
-
-function toSession(row: SessionRow): Session {
-  return {id: row.id, userId: row.user_id, orgId: row.org_id, userAgent: row.user_agent, ip: row.ip, createdAt: row.created_at, lastUsedAt: row.last_used_at, expiresAt: row.expires_at}
-}
-
-function truncate(value: string | null | undefined, length: number): string | null {
-  return value ? value.slice(0, length) : null
 }

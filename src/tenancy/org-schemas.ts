@@ -2,6 +2,9 @@ import {z} from 'zod'
 import {ORG_TIERS} from './org-repo.js'
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+/** Whether a reference has the shape of our ids (UUIDs), as opposed to a slug. */
+export const looksLikeId = (ref: string): boolean => ID_PATTERN.test(ref)
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/
 
 export const orgSlugSchema = z
@@ -10,7 +13,7 @@ export const orgSlugSchema = z
   .toLowerCase()
   .regex(SLUG_PATTERN, 'must be 2–63 characters of a–z, 0–9 and inner hyphens')
   // `<org>` accepts a slug or an id everywhere, so a slug must never look like an id.
-  .refine((slug) => !ID_PATTERN.test(slug), 'must not look like an id (a UUID)')
+  .refine((slug) => !looksLikeId(slug), 'must not look like an id (a UUID)')
 
 export const orgNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
 export const orgTierSchema = z.enum(ORG_TIERS, {message: `must be one of ${ORG_TIERS.join(', ')}`})

@@ -2,6 +2,7 @@ import {once} from 'node:events'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {openDatabase} from '../../src/db/open-database.js'
 import {parseDatabaseUrl} from '../../src/db/database-url.js'
+import {waitUntil} from '../helpers/daemon-process.js'
 import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
 import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
@@ -29,13 +30,13 @@ describeEachDialect('CLI audit log', (dialect) => {
       for (const line of complete) lines.push(JSON.parse(line))
     })
     try {
-      await waitFor(() => lines.length >= 1, 10_000)
+      await waitUntil(async () => lines.length >= 1, 10_000)
       expect(lines[0]).toMatchObject({action: 'flag.created'})
 
       const created = await cli.run(['org', 'create', '--name', 'Followed Inc', '--slug', 'followed', '--json'])
       expect(created.exitCode).toBe(0)
       const writtenAt = Date.now()
-      await waitFor(() => lines.some((event) => event.action === 'org.created'), 2_000)
+      await waitUntil(async () => lines.some((event) => event.action === 'org.created'), 2_000)
       expect(Date.now() - writtenAt).toBeLessThanOrEqual(2_000)
       const event = lines.find((line) => line.action === 'org.created')
       expect(event).toMatchObject({org_id: created.json.id, actor: {type: 'cli'}, target: {type: 'org', id: created.json.id}, metadata: {slug: 'followed'}})
@@ -63,11 +64,3 @@ describeEachDialect('CLI audit log', (dialect) => {
     expect(broken.stderr).toContain(victim.id)
   })
 })
-
-async function waitFor(condition: () => boolean, timeoutMilliseconds: number): Promise<void> {
-  const deadline = Date.now() + timeoutMilliseconds
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMilliseconds} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}

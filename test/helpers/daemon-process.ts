@@ -1,9 +1,9 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import {once} from 'node:events'
 import {mkdtempSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {findFreePort} from '../../daemon/find-free-port.js'
 import {BIN} from './run-cli.js'
 
 export interface DaemonProcess {
@@ -15,21 +15,9 @@ export interface DaemonProcess {
   stop(): Promise<number | null>
 }
 
-/** A free loopback port (asked of the OS, then released). */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-    server.on('error', reject)
-  })
-}
-
 /** Runs `saas-ctl serve` as a real process on the database and waits until /health answers. */
 export async function startDaemonProcess(databaseUrl: string, options: {env?: Record<string, string>; args?: string[]} = {}): Promise<DaemonProcess> {
-  const port = await findFreePort()
+  const port = await findFreePort('127.0.0.1')
   const url = `http://127.0.0.1:${port}`
   const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-daemon-'))
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...(options.args ?? [])], {

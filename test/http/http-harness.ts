@@ -1,3 +1,4 @@
+import {findFreePort as findFreePortOn} from '../../daemon/find-free-port.js'
 import {SYSTEM_ACTOR} from '../../src/audit/actor.js'
 import {createServer} from 'node:net'
 import {z} from 'zod'
@@ -156,17 +157,7 @@ export async function request(url: string, init: RequestInit = {}): Promise<{sta
 }
 
 /** A TCP port free on loopback right now. */
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
+export const findFreePort = (): Promise<number> => findFreePortOn('127.0.0.1')
 
 /** Stack frames look like "    at fn (file:line:col)". */
 export const STACK_FRAME = /\n\s+at\s|\bat .+:\d+:\d+/
