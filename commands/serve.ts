@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {SettingName} from '../src/config/settings.js'
-import {createCore, openConfiguredDatabase} from '../src/core.js'
-import {migrateToLatest} from '../src/db/migrations.js'
+import {createCore} from '../src/core.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
 import {validate as validateCron} from 'node-cron'
 import {SYSTEM_ACTOR} from '../src/audit/actor.js'
@@ -34,26 +33,16 @@ export default class Serve extends BaseCommand<typeof Serve> {
     const loaded = this.loadConfiguration().config
     // Tokens name the issuer, so "any free port" is settled before the core is built.
     const config = loaded.port === 0 ? {...loaded, port: await findFreePort(loaded.host)} : loaded
-    const cwd = process.cwd()
-    if (this.flags.migrate) {
-      const database = await openConfiguredDatabase(config, cwd)
-      try {
-        await migrateToLatest(database.db)
-      } finally {
-        await database.close()
-      }
+    if (!validateCron(config.cleanupSchedule)) {
+      throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
     }
-    const core = await createCore({config, cwd}).catch((error: unknown) => {
+    const core = await createCore({config, cwd: process.cwd(), schema: this.flags.migrate ? 'migrate' : 'ensure'}).catch((error: unknown) => {
       if (isDomainError(error) && error.code === 'db.migrations_pending') {
         throw new DomainError('db.migrations_pending', `${error.message}, or start with \`saas-ctl serve --migrate\``, error.details)
       }
       throw error
     })
     const logger = createLogger({level: config.logLevel})
-    if (!validateCron(config.cleanupSchedule)) {
-      await core.close()
-      throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
-    }
     let backgroundTasks
     try {
       await core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)

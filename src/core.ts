@@ -4,7 +4,7 @@ import {createRoleService} from './access/role-service.js'
 import {createAuditLog} from './audit/audit-log.js'
 import type {Config} from './config/settings.js'
 import {parseDatabaseUrl} from './db/database-url.js'
-import {ensureSchemaCurrent} from './db/migrations.js'
+import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
 import {createFlagService} from './flags/flag-service.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
@@ -28,8 +28,11 @@ export interface CoreOptions {
   clock?: Clock
   newId?: () => string
   passwords?: PasswordHasher
-  /** Default true: migrate SQLite on the spot, refuse Postgres with pending migrations. */
-  ensureSchema?: boolean
+  /**
+   * 'ensure' (default): migrate SQLite on the spot, refuse Postgres with pending migrations.
+   * 'migrate': apply pending migrations on either (serve --migrate).
+   */
+  schema?: 'ensure' | 'migrate'
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>
@@ -43,7 +46,8 @@ export async function openConfiguredDatabase(config: Config, cwd: string): Promi
 export async function createCore(options: CoreOptions) {
   const database = await openConfiguredDatabase(options.config, options.cwd)
   try {
-    if (options.ensureSchema ?? true) await ensureSchemaCurrent(database.db, database.dialect)
+    if (options.schema === 'migrate') await migrateToLatest(database.db)
+    else await ensureSchemaCurrent(database.db, database.dialect)
   } catch (error) {
     await database.close()
     throw error

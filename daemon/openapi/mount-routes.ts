@@ -82,7 +82,10 @@ function handleRoute(route: AnyRoute, options: MountOptions): RequestHandler {
       caller: ((response.locals as Record<symbol, unknown>)[CALLER] as AuthContext | undefined) ?? null,
       client: {ip: request.ip ?? null, userAgent: request.get('User-Agent') ?? null, requestId},
       requestId,
-      log: options.logger.child({request_id: requestId}),
+      // Built on use: few handlers log, and a pino child per request costs on the hot path.
+      get log() {
+        return options.logger.child({request_id: requestId})
+      },
       request,
       response,
     })

@@ -1,5 +1,4 @@
 import {z} from 'zod'
-import {defaultStatus} from './mount-routes.js'
 import type {AnyRoute} from './route.js'
 
 export interface OpenApiInfo {

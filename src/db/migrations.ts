@@ -44,17 +44,18 @@ export async function migrateDownOne(db: Kysely<any>): Promise<string[]> {
  * (`saas-ctl migrate up`), so pending migrations raise `db.migrations_pending`.
  */
 export async function ensureSchemaCurrent(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  // Reading the state first keeps every command on a current file off the write lock;
+  // migrateToLatest checks again under its lock, so two first runs still migrate once.
+  const pending = (await listMigrations(db)).filter((migration) => !migration.executedAt)
+  if (pending.length === 0) return
   if (dialect === 'sqlite') {
     await migrateToLatest(db)
     return
   }
-  const pending = (await listMigrations(db)).filter((migration) => !migration.executedAt)
-  if (pending.length > 0) {
-    throw new DomainError(
-      'db.migrations_pending',
-      `The database has ${pending.length} pending migration(s) (${pending.map((migration) => migration.name).join(', ')}); run \`saas-ctl migrate up\` first`,
-    )
-  }
+  throw new DomainError(
+    'db.migrations_pending',
+    `The database has ${pending.length} pending migration(s) (${pending.map((migration) => migration.name).join(', ')}); run \`saas-ctl migrate up\` first`,
+  )
 }
 
 function appliedNames({error, results}: MigrationResultSet): string[] {

@@ -1,7 +1,7 @@
 import type {Kysely} from 'kysely'
 import type {Actor} from '../audit/actor.js'
 import type {AuditLog} from '../audit/audit-log.js'
-import type {Database, FeatureFlagRow} from '../db/database.js'
+import type {Database, FeatureFlagRow, OrganizationRow} from '../db/database.js'
 import {isUniqueViolation} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
@@ -78,8 +78,7 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     const row = await requireFlag(db, key)
     const org = await requireOrg(db, orgRef, {allowDeleted: true})
     const override = await db.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
-    const result = evaluateFlag(toFlag(row, 0), org.id, override ? override.enabled === 1 : null)
-    return {flag: row.key, orgId: org.id, orgSlug: org.slug, ...result, rolloutPercentage: row.rollout_percentage}
+    return toFlagValue(row, org, override ? override.enabled === 1 : null)
   }
 
   return {
@@ -154,12 +153,13 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     /** Forces a flag on or off for one organization, or clears that. Raises validation.failed, flag.not_found, org.not_found, org.deleted. */
     async setOverride(actor: Actor, key: string, orgRef: string, value: string): Promise<FlagValue> {
       const choice = validateInput(overrideValueSchema, value)
-      await inTransaction(db, async (tx) => {
+      return inTransaction(db, async (tx) => {
         const row = await requireFlag(tx, key)
         const org = await requireOrg(tx, orgRef)
         const current = await tx.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
         const previous = current ? onOff(current.enabled) : 'clear'
-        if (previous === choice) return
+        const value = toFlagValue(row, org, choice === 'clear' ? null : choice === 'on')
+        if (previous === choice) return value
         const now = nowIso(deps)
         if (choice === 'clear') {
           await tx.deleteFrom('flag_override').where('flag_id', '=', row.id).where('org_id', '=', org.id).execute()
@@ -172,8 +172,8 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
             .execute()
         }
         await audit.append(tx, actor, {action: 'flag.override_set', orgId: org.id, target: {type: 'flag', id: row.id}, metadata: {key: row.key, from: previous, to: choice}})
+        return value
       })
-      return evaluate(key, orgRef)
     },
 
     evaluate,
@@ -194,6 +194,11 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
 async function countOverrides(tx: Kysely<Database>, flagId: string): Promise<number> {
   const row = await tx.selectFrom('flag_override').select((eb) => eb.fn.countAll<number>().as('count')).where('flag_id', '=', flagId).executeTakeFirstOrThrow()
   return Number(row.count)
+}
+
+function toFlagValue(row: FeatureFlagRow, org: Pick<OrganizationRow, 'id' | 'slug'>, override: boolean | null): FlagValue {
+  const result = evaluateFlag(toFlag(row, 0), org.id, override)
+  return {flag: row.key, orgId: org.id, orgSlug: org.slug, ...result, rolloutPercentage: row.rollout_percentage}
 }
 
 function onOff(value: number): 'on' | 'off' {

@@ -113,7 +113,7 @@ export function createSessionService(deps: SessionServiceDeps) {
    * Opens a session for a user inside the caller's transaction: revokes the oldest sessions
    * beyond the per-user limit, stores the refresh token hash, audits session.created.
    */
-  async function openSession(tx: Kysely<Database>, user: UserAccountRow, orgId: string | null, context: RequestContext): Promise<{sessionId: string; refreshToken: string}> {
+  async function openSession(tx: Kysely<Database>, user: Pick<UserAccountRow, 'id' | 'email'>, orgId: string | null, context: RequestContext): Promise<{sessionId: string; refreshToken: string; revokedSessions: number}> {
     await lockUser(tx, user.id)
     const now = nowIso(deps)
     const live = await tx
@@ -127,7 +127,8 @@ export function createSessionService(deps: SessionServiceDeps) {
       .execute()
     const excess = live.slice(0, Math.max(0, live.length - policy.maxSessionsPerUser + 1)).map((session) => session.id)
     const actor = userActor(user, context)
-    for (const id of await revokeSessions(tx, excess, 'session_limit', {now, accessTokenTtlSeconds: policy.accessTokenTtlSeconds})) {
+    const revokedIds = await revokeSessions(tx, excess, 'session_limit', {now, accessTokenTtlSeconds: policy.accessTokenTtlSeconds})
+    for (const id of revokedIds) {
       await audit.append(tx, actor, {action: 'session.revoked', orgId, target: {type: 'session', id}, metadata: {reason: 'session_limit'}})
     }
     const sessionId = deps.newId()
@@ -137,7 +138,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       .execute()
     const refreshToken = await issueRefreshToken(tx, sessionId, now)
     await audit.append(tx, actor, {action: 'session.created', orgId, target: {type: 'session', id: sessionId}, metadata: {user_agent: truncate(context.userAgent, 200)}})
-    return {sessionId, refreshToken}
+    return {sessionId, refreshToken, revokedSessions: revokedIds.length}
   }
 
   /** A live session of the caller; raises auth.invalid_token when it was revoked or has expired. */
@@ -171,12 +172,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       const passwordHash = await deps.passwords.hashPassword(parsed.password)
       const {user, org, sessionId, refreshToken} = await inTransaction(db, async (tx) => {
         const registrant: Actor = {type: 'user', id: null, name: parsed.email, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId}
-        const {user} = await deps.users.createUser(registrant, {email: parsed.email, name: parsed.name, password: parsed.password}, tx, passwordHash)
+        const {user} = await deps.users.createUser(registrant, {email: parsed.email, name: parsed.name}, tx, passwordHash)
         const orgName = parsed.org_name ?? `${parsed.name ?? parsed.email.split('@')[0]}'s workspace`
         const slug = await findAvailableSlug(tx, orgName)
         const {org} = await deps.orgs.createOrg(actor(user), {name: orgName, slug, owner: user.id}, tx)
-        const userRow = await requireUser(tx, user.id)
-        const opened = await openSession(tx, userRow, org.id, context)
+        const opened = await openSession(tx, user, org.id, context)
         return {user, org, ...opened}
       })
       const tokens = await issueTokenSet({id: sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY}, refreshToken)
@@ -203,12 +203,12 @@ export function createSessionService(deps: SessionServiceDeps) {
         const rehashed = await deps.passwords.hashPassword(parsed.password)
         await db.updateTable('user_account').set({password_hash: rehashed}).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute()
       }
-      const {sessionId, refreshToken, org, role} = await inTransaction(db, async (tx) => {
+      const {sessionId, refreshToken, org, role, revokedSessions} = await inTransaction(db, async (tx) => {
         const binding = parsed.org ? await requireMembershipRole(tx, user.id, parsed.org) : null
         const opened = await openSession(tx, user, binding?.org.id ?? null, context)
         return {...opened, org: binding?.org ?? null, role: binding?.role ?? null}
       })
-      await deps.revocationSignal.notify() // the session limit may have revoked the oldest
+      if (revokedSessions > 0) await deps.revocationSignal.notify() // the session limit revoked the oldest
       return issueTokenSet({id: sessionId, userId: user.id, orgId: org?.id ?? null, role}, refreshToken)
     },
 
@@ -280,12 +280,11 @@ export function createSessionService(deps: SessionServiceDeps) {
 
     /** Ends the caller's session everywhere. */
     async logout(auth: AuthContext, context: RequestContext): Promise<void> {
-      await inTransaction(db, async (tx) => {
+      await notifyingRevocations(async (tx) => {
         const user = await requireCaller(tx, auth)
         const revoked = await revokeSessions(tx, [auth.sessionId], 'logout', timing())
         if (revoked.length > 0) await audit.append(tx, userActor(user, context), {action: 'session.revoked', orgId: auth.orgId, target: {type: 'session', id: auth.sessionId}, metadata: {reason: 'logout'}})
       })
-      await deps.revocationSignal.notify()
     },
 
     /** Ends every session of the caller. Returns how many ended. */

@@ -22,12 +22,12 @@ export type TokenAuthenticator = ReturnType<typeof createTokenAuthenticator>
  * Checks an access token: signature, algorithm, issuer, audience and expiry (jose), then the
  * in-process revocation cache (revoked token, session or user). No database on this path.
  */
-export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revocations: RevocationCache; clock: Clock; verifiedCacheSize?: number}) {
+export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revocations: RevocationCache; clock: Clock}) {
   // A token's signature, issuer and audience never change, so a verified token is remembered
   // (until it expires) and the signature check runs once per token, not once per request.
   // Expiry and revocation are still checked on every call.
   const verified = new Map<string, AccessTokenClaims>()
-  const maxVerified = deps.verifiedCacheSize ?? 10_000
+  const maxVerified = 10_000
 
   async function verifySignedClaims(token: string): Promise<AccessTokenClaims> {
     const remembered = verified.get(token)

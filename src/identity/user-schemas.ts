@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {checkPasswordStrength} from '../security/password-policy.js'
 
 export const emailSchema = z
   .string()
@@ -8,7 +9,11 @@ export const emailSchema = z
 
 export const userNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
 
-export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters')
+// The policy (length in code points after NFKC) lives in one place; the schema only applies it.
+export const passwordSchema = z.string().superRefine((password, context) => {
+  const problem = checkPasswordStrength(password)
+  if (problem) context.addIssue({code: 'custom', message: problem})
+})
 
 export const createUserSchema = z.object({
   email: emailSchema,

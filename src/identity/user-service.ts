@@ -7,6 +7,7 @@ import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
+import type {PasswordHasher} from '../security/password-hasher.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {requireUser, toUser, type User} from './user-repo.js'
@@ -14,9 +15,6 @@ import type {RevocationSignal} from './revocation-signal.js'
 import {revokeEverythingOfUser} from './session-revocation.js'
 import {createUserSchema, updateUserSchema, type CreateUserInput, type UpdateUserInput} from './user-schemas.js'
 
-export interface PasswordHashing {
-  hashPassword(plain: string): Promise<string>
-}
 
 export interface UserDetails extends User {
   memberships: UserMembership[]
@@ -24,7 +22,7 @@ export interface UserDetails extends User {
 
 export type UserService = ReturnType<typeof createUserService>
 
-export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: PasswordHashing; accessTokenTtlSeconds: number; revocationSignal: RevocationSignal}) {
+export function createUserService(deps: ServiceDeps & {audit: AuditLog; passwords: Pick<PasswordHasher, 'hashPassword'>; accessTokenTtlSeconds: number; revocationSignal: RevocationSignal}) {
   const {db, audit} = deps
 
   async function setDisabled(actor: Actor, ref: string, isDisabled: boolean): Promise<User> {
@@ -44,7 +42,7 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
       })
       return toUser({...row, disabled_at: disabledAt, updated_at: now})
     })
-    await deps.revocationSignal.notify()
+    if (isDisabled) await deps.revocationSignal.notify()
     return user
   }
 

@@ -3,9 +3,6 @@ import {loadConfig} from '../../src/config/load-config.js'
 import type {Config, SettingName} from '../../src/config/settings.js'
 import {createCore, type Core} from '../../src/core.js'
 import type {DialectName} from '../../src/db/database-url.js'
-import {migrateToLatest} from '../../src/db/migrations.js'
-import {openDatabase} from '../../src/db/open-database.js'
-import {parseDatabaseUrl} from '../../src/db/database-url.js'
 import {createFixedClock, type FixedClock} from '../../src/security/clock.js'
 import {createPasswordHasher} from '../../src/security/password-hasher.js'
 import {createTestDatabase, type TestDatabase} from './test-database.js'
@@ -30,11 +27,8 @@ export const OPERATOR = cliActor('test-operator')
 /** A core on a fresh, migrated database of the dialect, with a fixed clock. */
 export async function createTestCore(dialect: DialectName): Promise<TestCore> {
   const database = await createTestDatabase(dialect)
-  const migrating = await openDatabase(parseDatabaseUrl(database.url, process.cwd()))
-  await migrateToLatest(migrating.db)
-  await migrating.close()
   const clock = createFixedClock(new Date('2026-01-01T00:00:00.000Z'))
-  const core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER})
+  const core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER, schema: 'migrate'})
   return {
     core,
     clock,
