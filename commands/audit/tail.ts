@@ -26,12 +26,14 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
   async run() {
     const filter = await this.buildFilter()
     const core = await this.openCore()
-    const newestSeq = await core.audit.latestSeq()
-    const events = await core.audit.listEvents({...filter, throughSeq: newestSeq}, this.flags.lines)
     if (!this.flags.follow) {
+      const events = await core.audit.listEvents(filter, this.flags.lines)
       for (const event of events) this.log(formatAuditLine(event))
       return events
     }
+    // Follow from a fixed position, so no event is printed twice or skipped between the two reads.
+    const newestSeq = await core.audit.latestSeq()
+    const events = await core.audit.listEvents({...filter, throughSeq: newestSeq}, this.flags.lines)
     for (const event of events) this.printFollowed(event)
     let afterSeq = newestSeq
     const stop = new AbortController()

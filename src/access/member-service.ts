@@ -1,13 +1,14 @@
 import type {Kysely} from 'kysely'
 import type {Actor} from '../audit/actor.js'
 import type {AuditLog} from '../audit/audit-log.js'
-import type {Database, MembershipRow, OrganizationRow, UserAccountRow} from '../db/database.js'
+import type {Database, OrganizationRow, UserAccountRow} from '../db/database.js'
 import {isUniqueViolation, lockOrganization} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {requireUser} from '../identity/user-repo.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {requireOrg} from '../tenancy/org-repo.js'
+import {findMembershipRole, hasAnotherOwner} from './membership-repo.js'
 import {OWNER_ROLE_KEY, requireRoleInOrg} from './role-repo.js'
 
 export interface Member {
@@ -24,31 +25,16 @@ export type MemberService = ReturnType<typeof createMemberService>
 export function createMemberService(deps: ServiceDeps & {audit: AuditLog}) {
   const {db, audit} = deps
 
-  async function requireMembership(tx: Kysely<Database>, org: OrganizationRow, user: UserAccountRow): Promise<MembershipRow & {roleKey: string}> {
-    const membership = await tx
-      .selectFrom('membership')
-      .innerJoin('role', 'role.id', 'membership.role_id')
-      .selectAll('membership')
-      .select('role.key as roleKey')
-      .where('membership.org_id', '=', org.id)
-      .where('membership.user_id', '=', user.id)
-      .executeTakeFirst()
+  /** Raises member.not_found. */
+  async function requireMembership(tx: Kysely<Database>, org: OrganizationRow, user: UserAccountRow) {
+    const membership = await findMembershipRole(tx, org.id, user.id)
     if (!membership) throw new DomainError('member.not_found', `${user.email} is not a member of "${org.slug}"`)
     return membership
   }
 
   /** Refuses, with member.last_owner, a change that would leave the organization without an owner. */
   async function ensureAnotherOwnerRemains(tx: Kysely<Database>, org: OrganizationRow, userId: string, what: string): Promise<void> {
-    const otherOwner = await tx
-      .selectFrom('membership')
-      .innerJoin('role', 'role.id', 'membership.role_id')
-      .select('membership.id')
-      .where('membership.org_id', '=', org.id)
-      .where('membership.user_id', '!=', userId)
-      .where('role.key', '=', OWNER_ROLE_KEY)
-      .where('role.is_builtin', '=', 1)
-      .executeTakeFirst()
-    if (!otherOwner) throw new DomainError('member.last_owner', `Cannot ${what}: they are the last owner of "${org.slug}"; make someone else owner first`)
+    if (!(await hasAnotherOwner(tx, org.id, userId))) throw new DomainError('member.last_owner', `Cannot ${what}: they are the last owner of "${org.slug}"; make someone else owner first`)
   }
 
   return {
@@ -98,10 +84,10 @@ export function createMemberService(deps: ServiceDeps & {audit: AuditLog}) {
         const user = await requireUser(tx, userRef, {allowDisabled: true})
         const role = await requireRoleInOrg(tx, org.id, org.slug, roleKey)
         const membership = await requireMembership(tx, org, user)
-        const member = {userId: user.id, email: user.email, name: user.name, role: role.key, status: user.disabled_at ? ('disabled' as const) : ('active' as const), joinedAt: membership.created_at}
-        if (membership.role_id === role.id) return member
+        const member = {userId: user.id, email: user.email, name: user.name, role: role.key, status: user.disabled_at ? ('disabled' as const) : ('active' as const), joinedAt: membership.joinedAt}
+        if (membership.roleId === role.id) return member
         if (membership.roleKey === OWNER_ROLE_KEY) await ensureAnotherOwnerRemains(tx, org, user.id, `demote ${user.email}`)
-        await tx.updateTable('membership').set({role_id: role.id, updated_at: nowIso(deps)}).where('id', '=', membership.id).execute()
+        await tx.updateTable('membership').set({role_id: role.id, updated_at: nowIso(deps)}).where('id', '=', membership.membershipId).execute()
         await audit.append(tx, actor, {action: 'member.role_updated', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, from: membership.roleKey, to: role.key}})
         return member
       })
@@ -115,7 +101,7 @@ export function createMemberService(deps: ServiceDeps & {audit: AuditLog}) {
         const user = await requireUser(tx, userRef, {allowDisabled: true})
         const membership = await requireMembership(tx, org, user)
         if (membership.roleKey === OWNER_ROLE_KEY) await ensureAnotherOwnerRemains(tx, org, user.id, `remove ${user.email}`)
-        await tx.deleteFrom('membership').where('id', '=', membership.id).execute()
+        await tx.deleteFrom('membership').where('id', '=', membership.membershipId).execute()
         await audit.append(tx, actor, {action: 'member.removed', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: membership.roleKey}})
         return {orgId: org.id, userId: user.id, email: user.email, role: membership.roleKey}
       })

@@ -5,7 +5,7 @@ import type {Database, SessionRow, UserAccountRow} from '../db/database.js'
 import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
-import {membershipsOfUserQuery, type UserMembership} from '../access/membership-repo.js'
+import {findMembershipRole, membershipsOfUserQuery, type UserMembership} from '../access/membership-repo.js'
 import {prepareQuery} from '../db/prepared-query.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import type {AccessTokenIssuer} from '../security/access-tokens.js'
@@ -86,15 +86,9 @@ export function createSessionService(deps: SessionServiceDeps) {
   /** The role key of an active membership in a live organization; raises auth.not_a_member, org.not_found, org.deleted. */
   async function requireMembershipRole(tx: Kysely<Database>, userId: string, orgRef: string): Promise<{org: Organization; role: string}> {
     const org = await requireOrg(tx, orgRef)
-    const membership = await tx
-      .selectFrom('membership')
-      .innerJoin('role', 'role.id', 'membership.role_id')
-      .select('role.key')
-      .where('membership.org_id', '=', org.id)
-      .where('membership.user_id', '=', userId)
-      .executeTakeFirst()
+    const membership = await findMembershipRole(tx, org.id, userId)
     if (!membership) throw new DomainError('auth.not_a_member', `You are not a member of "${org.slug}"`)
-    return {org: toOrganization(org), role: membership.key}
+    return {org: toOrganization(org), role: membership.roleKey}
   }
 
   /** Stores a fresh refresh token for a session; only its hash is kept. */

@@ -5,7 +5,7 @@ import type {Database, UserAccountRow} from '../db/database.js'
 import {isUniqueViolation, lockOrganization, lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
-import {listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
+import {hasAnotherOwner, listMembershipsOfUser, type UserMembership} from '../access/membership-repo.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
@@ -137,42 +137,22 @@ export function createUserService(deps: ServiceDeps & {audit: AuditLog; password
         const row = await requireUser(tx, ref, {allowDisabled: true})
         // Lock order everywhere: user row, organization rows, revocation log, audit chain.
         await lockUser(tx, row.id)
-        const ownedOrgs = await tx.selectFrom('membership').select('org_id').where('user_id', '=', row.id).execute()
-        for (const {org_id} of ownedOrgs) await lockOrganization(tx, org_id)
-        const soleOwnerships = await tx
-          .selectFrom('membership')
-          .innerJoin('role', 'role.id', 'membership.role_id')
-          .innerJoin('organization', 'organization.id', 'membership.org_id')
-          .select('organization.slug')
-          .where('membership.user_id', '=', row.id)
-          .where('role.key', '=', OWNER_ROLE_KEY)
-          .where('role.is_builtin', '=', 1)
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('membership as other')
-                  .innerJoin('role as other_role', 'other_role.id', 'other.role_id')
-                  .select('other.id')
-                  .whereRef('other.org_id', '=', 'membership.org_id')
-                  .where('other.user_id', '!=', row.id)
-                  .where('other_role.key', '=', OWNER_ROLE_KEY)
-                  .where('other_role.is_builtin', '=', 1),
-              ),
-            ),
-          )
-          .execute()
-        if (soleOwnerships.length > 0) {
-          const slugs = soleOwnerships.map((ownership) => ownership.slug).join(', ')
-          throw new DomainError('user.is_last_owner', `User ${row.email} is the last owner of ${slugs}; make someone else owner first`, {orgs: soleOwnerships.map((ownership) => ownership.slug)})
+        const memberships = await listMembershipsOfUser(tx, row.id, {includeDeletedOrgs: true})
+        const soleOwnerOf: string[] = []
+        for (const membership of memberships) {
+          await lockOrganization(tx, membership.orgId)
+          if (membership.role === OWNER_ROLE_KEY && !(await hasAnotherOwner(tx, membership.orgId, row.id))) soleOwnerOf.push(membership.orgSlug)
+        }
+        if (soleOwnerOf.length > 0) {
+          throw new DomainError('user.is_last_owner', `User ${row.email} is the last owner of ${soleOwnerOf.join(', ')}; make someone else owner first`, {orgs: soleOwnerOf})
         }
         await revokeEverythingOfUser(tx, row.id, 'user_deleted', {now: nowIso(deps), accessTokenTtlSeconds: deps.accessTokenTtlSeconds})
         const sessionIds = tx.selectFrom('session').select('id').where('user_id', '=', row.id)
         await tx.deleteFrom('refresh_token').where('session_id', 'in', sessionIds).execute()
         await tx.deleteFrom('session').where('user_id', '=', row.id).execute()
-        const memberships = await tx.deleteFrom('membership').where('user_id', '=', row.id).executeTakeFirst()
+        const removed = await tx.deleteFrom('membership').where('user_id', '=', row.id).executeTakeFirst()
         await tx.deleteFrom('user_account').where('id', '=', row.id).execute()
-        await audit.append(tx, actor, {action: 'user.deleted', target: {type: 'user', id: row.id}, metadata: {email: row.email, memberships_removed: Number(memberships.numDeletedRows)}})
+        await audit.append(tx, actor, {action: 'user.deleted', target: {type: 'user', id: row.id}, metadata: {email: row.email, memberships_removed: Number(removed.numDeletedRows)}})
         return toUser(row)
       })
       await deps.revocationSignal.notify()
