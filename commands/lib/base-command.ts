@@ -1,6 +1,6 @@
 import {userInfo} from 'node:os'
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
-import {cliActor, type Actor} from '../../src/audit/actor.js'
+import {operatorActor, type Actor} from '../../src/access/principal.js'
 import {loadConfig, type LoadedConfig} from '../../src/config/load-config.js'
 import type {SettingName} from '../../src/config/settings.js'
 import {createCore, openConfiguredDatabase, type Core} from '../../src/core.js'
@@ -74,7 +74,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The operator running this command, as the audit log records them. */
   protected actor(): Actor {
-    return cliActor(safeUserName())
+    return operatorActor(safeUserName())
   }
 
   protected override toSuccessJson(result: unknown): unknown {

@@ -2,6 +2,7 @@ import {isDeepStrictEqual} from 'node:util'
 import type {NextFunction, Request, RequestHandler, Response, Router} from 'express'
 import type {z} from 'zod'
 import {DomainError} from '../../src/errors/domain-error.js'
+import type {Principal} from '../../src/access/principal.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
 import type {Logger} from '../logger.js'
@@ -15,6 +16,8 @@ export interface MountOptions {
   bodyLimitBytes: number
   /** Resolves the caller of routes with `auth: 'access_token'`; raises an `unauthenticated` DomainError. */
   authenticate?: (request: Request) => Promise<AuthContext>
+  /** Resolves the principal of routes with `auth: 'principal'` (access token or API key); raises an `unauthenticated` DomainError. */
+  authenticatePrincipal?: (request: Request) => Promise<Principal>
   /** Check every JSON response against its declared schema (tests): a mismatch or an undeclared field is a 500. */
   checkResponses?: boolean
 }
@@ -42,8 +45,10 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], options
     const expressRoute = router.route(path)
     for (const route of pathRoutes) {
       if (route.auth === 'access_token' && !options.authenticate) throw new Error(`${route.method.toUpperCase()} ${path} requires a token but no authenticator is configured`)
+      if (route.auth === 'principal' && !options.authenticatePrincipal) throw new Error(`${route.method.toUpperCase()} ${path} requires a principal but no authenticator is configured`)
       const chain: RequestHandler[] = [markRoute(path), checkContentType]
       if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!))
+      if (route.auth === 'principal') chain.push(authenticatePrincipal(options.authenticatePrincipal!))
       chain.push(parseBody, handleRoute(route, options))
       expressRoute[route.method](...chain)
     }
@@ -59,10 +64,18 @@ function markRoute(pattern: string): RequestHandler {
 }
 
 const CALLER = Symbol('saasctl.caller')
+const PRINCIPAL = Symbol('saasctl.principal')
 
 function authenticateCaller(authenticate: (request: Request) => Promise<AuthContext>): RequestHandler {
   return async (request, response, next) => {
     ;(response.locals as Record<symbol, unknown>)[CALLER] = await authenticate(request)
+    next()
+  }
+}
+
+function authenticatePrincipal(authenticate: (request: Request) => Promise<Principal>): RequestHandler {
+  return async (request, response, next) => {
+    ;(response.locals as Record<symbol, unknown>)[PRINCIPAL] = await authenticate(request)
     next()
   }
 }
@@ -75,12 +88,15 @@ function handleRoute(route: AnyRoute, options: MountOptions): RequestHandler {
     const body = route.body && request.body === undefined ? missingBody(problems) : parsePart(route.body, request.body, 'body', problems)
     if (problems.length > 0) throw validationFailed(problems)
     const requestId = requestIdOf(response)
+    const client = {ip: request.ip ?? null, userAgent: request.get('User-Agent') ?? null, requestId}
+    const principal = (response.locals as Record<symbol, unknown>)[PRINCIPAL] as Principal | undefined
     const result = await route.handle({
       body,
       query,
       params,
       caller: ((response.locals as Record<symbol, unknown>)[CALLER] as AuthContext | undefined) ?? null,
-      client: {ip: request.ip ?? null, userAgent: request.get('User-Agent') ?? null, requestId},
+      actor: principal ? {principal, origin: client} : null,
+      client,
       requestId,
       // Built on use: few handlers log, and a pino child per request costs on the hot path.
       get log() {

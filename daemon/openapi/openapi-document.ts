@@ -46,7 +46,10 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
     paths,
     components: {
       schemas: {Error: ERROR_SCHEMA},
-      securitySchemes: {access_token: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'}},
+      securitySchemes: {
+        access_token: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
+        api_key: {type: 'http', scheme: 'bearer', bearerFormat: 'sk_…', description: 'An API key (`sk_…`) as a Bearer token'},
+      },
     },
   }
 }
@@ -62,6 +65,7 @@ function describeOperation(route: AnyRoute): Record<string, unknown> {
   if (parameters.length > 0) operation.parameters = parameters
   if (route.body) operation.requestBody = {required: true, content: {'application/json': {schema: toSchema(route.body, 'input')}}}
   if (route.auth === 'access_token') operation.security = [{access_token: []}]
+  if (route.auth === 'principal') operation.security = [{access_token: []}, {api_key: []}]
   operation.responses = {...describeResponses(route), ...describeErrors(route)}
   return operation
 }
@@ -92,6 +96,7 @@ function describeResponses(route: AnyRoute): Record<string, unknown> {
 function describeErrors(route: AnyRoute): Record<string, unknown> {
   const errors: Record<string, string> = {}
   if (route.auth === 'access_token') errors['401'] = 'No valid access token (auth.invalid_token)'
+  if (route.auth === 'principal') errors['401'] = 'No valid access token or API key (auth.invalid_token)'
   if (route.body) {
     errors['400'] = 'Malformed JSON (http.malformed_json)'
     errors['413'] = 'Body too large (http.payload_too_large)'

@@ -1,13 +1,18 @@
 import type {Request, Response} from 'express'
 import type {z} from 'zod'
+import type {Actor} from '../../src/access/principal.js'
 import type {RequestContext} from '../../src/identity/session-service.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import type {Logger} from '../logger.js'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
-/** `access_token`: a valid Bearer access token is required; the handler gets its caller. */
-export type AuthMode = 'none' | 'access_token'
+/**
+ * `access_token`: a valid Bearer access token is required; the handler gets its caller.
+ * `principal`: a Bearer access token or API key (`sk_…`); the handler gets the acting `actor`
+ * (principal and origin), which it hands to the service that decides what it may do.
+ */
+export type AuthMode = 'none' | 'access_token' | 'principal'
 
 export interface ResponseSpec {
   description: string
@@ -19,14 +24,17 @@ export interface ResponseSpec {
 
 type Parsed<Schema> = Schema extends z.ZodType ? z.output<Schema> : undefined
 type CallerOf<Auth> = Auth extends 'access_token' ? AuthContext : null
+type ActorOf<Auth> = Auth extends 'principal' ? Actor : null
 
-export interface RouteContext<Body, Query, Params, Caller> {
+export interface RouteContext<Body, Query, Params, Caller, RouteActor = null> {
   /** The validated body, query and path parameters (undefined when the route declares none). */
   body: Body
   query: Query
   params: Params
   /** The authenticated caller when the route requires a token, else null. */
   caller: Caller
+  /** The acting principal and the request origin when the route's auth is 'principal', else null. */
+  actor: RouteActor
   /** Where the request came from, as services record it on sessions and audit events. */
   client: RequestContext & {requestId: string}
   requestId: string
@@ -65,7 +73,7 @@ export interface RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth extends A
   responses: Record<number, ResponseSpec>
   /** Left out of /openapi.json (e.g. the docs page itself). */
   isHidden?: boolean
-  handle(context: RouteContext<Parsed<BodySchema>, Parsed<QuerySchema>, Parsed<ParamsSchema>, CallerOf<Auth>>): RouteResult | Promise<RouteResult>
+  handle(context: RouteContext<Parsed<BodySchema>, Parsed<QuerySchema>, Parsed<ParamsSchema>, CallerOf<Auth>, ActorOf<Auth>>): RouteResult | Promise<RouteResult>
 }
 
 export type AnyRoute = RouteSpec<any, any, any, AuthMode>

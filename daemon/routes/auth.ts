@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {userActor} from '../../src/access/principal.js'
 import {isDomainError} from '../../src/errors/domain-error.js'
 import type {Core} from '../../src/core.js'
 import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema} from '../../src/identity/auth-schemas.js'
@@ -96,7 +97,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       params: z.object({id: z.string().min(1).max(100)}),
       responses: {204: {description: 'Revoked'}},
       async handle({params, caller, client}) {
-        await core.sessions.revokeSession({type: 'user', id: caller.userId, name: null, ...client}, params.id, {ownerUserId: caller.userId})
+        await core.sessions.revokeSession(userActor(caller, client), params.id, {ownerUserId: caller.userId})
         return {status: 204}
       },
     }),

@@ -1,5 +1,5 @@
 import type {Kysely} from 'kysely'
-import type {Actor} from '../audit/actor.js'
+import type {Actor} from './principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, RoleRow} from '../db/database.js'
 import {isUniqueViolation} from '../db/dialect-helpers.js'

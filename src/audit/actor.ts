@@ -1,19 +1,30 @@
-/**
- * Who is acting, and from where. Every service method takes one, and the audit log records it,
- * so the CLI and the daemon leave the same trail.
- */
-export interface Actor {
+import type {Actor} from '../access/principal.js'
+
+/** How the audit log records who acted: the stable `actor_type` values of its contract. */
+export interface AuditActor {
   type: 'cli' | 'user' | 'api_key' | 'system'
   id: string | null
   name: string | null
-  ip?: string | null
-  userAgent?: string | null
-  requestId?: string | null
+  ip: string | null
+  userAgent: string | null
+  requestId: string | null
 }
 
-/** An operator at the saas-ctl command line: they hold the database, so every rule but authorization applies. */
-export function cliActor(osUserName: string): Actor {
-  return {type: 'cli', id: osUserName, name: osUserName}
+/**
+ * The audit record of an actor. Operators keep the `cli` type the log has always used; a user
+ * is named by id (and email when the caller knows it), an API key by id and name.
+ */
+export function auditActorOf(actor: Actor): AuditActor {
+  const origin = {ip: actor.origin.ip ?? null, userAgent: actor.origin.userAgent ?? null, requestId: actor.origin.requestId ?? null}
+  const {principal} = actor
+  switch (principal.kind) {
+    case 'operator':
+      return {type: 'cli', id: principal.name, name: principal.name, ...origin}
+    case 'user':
+      return {type: 'user', id: principal.userId || null, name: principal.email ?? null, ...origin}
+    case 'api_key':
+      return {type: 'api_key', id: principal.keyId, name: principal.name, ...origin}
+    case 'system':
+      return {type: 'system', id: null, name: principal.name, ...origin}
+  }
 }
-
-export const SYSTEM_ACTOR: Actor = {type: 'system', id: null, name: 'saas-ctl'}

@@ -2,7 +2,8 @@ import {sql, type Kysely} from 'kysely'
 import type {AuditEventRow, Database} from '../db/database.js'
 import {lockAuditChain} from '../db/dialect-helpers.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
-import type {Actor} from './actor.js'
+import type {Actor} from '../access/principal.js'
+import {auditActorOf} from './actor.js'
 import type {AuditAction} from './audit-actions.js'
 import {computeEventHash, GENESIS_HASH} from './audit-hash.js'
 
@@ -56,20 +57,21 @@ export function createAuditLog(deps: ServiceDeps) {
     async append(trx: Kysely<Database>, actor: Actor, entry: AuditEntry): Promise<void> {
       await lockAuditChain(trx)
       const last = await trx.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+      const recorded = auditActorOf(actor)
       const event = {
         seq: (last?.seq ?? 0) + 1,
         id: deps.newId(),
         action: entry.action,
         org_id: entry.orgId ?? null,
-        actor_type: actor.type,
-        actor_id: actor.id,
-        actor_name: actor.name,
+        actor_type: recorded.type,
+        actor_id: recorded.id,
+        actor_name: recorded.name,
         target_type: entry.target?.type ?? null,
         target_id: entry.target?.id ?? null,
         metadata: JSON.stringify(entry.metadata ?? {}),
-        ip: actor.ip ?? null,
-        user_agent: actor.userAgent ?? null,
-        request_id: actor.requestId ?? null,
+        ip: recorded.ip,
+        user_agent: recorded.userAgent,
+        request_id: recorded.requestId,
         created_at: nowIso(deps),
         prev_hash: last?.hash ?? GENESIS_HASH,
       }

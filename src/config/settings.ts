@@ -96,6 +96,23 @@ export const SETTINGS = {
     schema: z.string().trim().min(1),
     defaultValue: '*/10 * * * *',
   },
+  allowUserOrgCreation: {
+    key: 'allow_user_org_creation',
+    description: 'Whether signed-in users may create organizations over HTTP (POST /v1/orgs)',
+    schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')]),
+    defaultValue: true,
+  },
+  baseDomain: {
+    key: 'base_domain',
+    description: 'Hosts under it name an organization by subdomain (acme.<base_domain> → acme) at login and switch-org',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name like app.example.com')
+      .optional(),
+    defaultValue: undefined,
+  },
   logLevel: {
     key: 'log_level',
     description: 'Log level of the daemon',

@@ -20,6 +20,7 @@ export interface Database {
   refresh_token: RefreshTokenTable
   revocation: RevocationTable
   job_lease: JobLeaseTable
+  api_key: ApiKeyTable
 }
 
 export interface UserAccountTable {
@@ -43,6 +44,8 @@ export interface OrganizationTable {
   created_at: string
   updated_at: string
   deleted_at: string | null
+  /** A custom domain that names this organization at login (set by operators only); unique. */
+  domain: string | null
 }
 
 export interface PermissionTable {
@@ -174,6 +177,28 @@ export interface JobLeaseTable {
   last_result: string | null
 }
 
+export interface ApiKeyTable {
+  id: string
+  /** null: a platform key, which may act on every organization. */
+  org_id: string | null
+  name: string
+  /** The visible start of the secret. */
+  prefix: string
+  /** SHA-256 of the secret; the secret is never stored. */
+  secret_hash: string
+  /** The key's role (its level and permissions, as the role is now), or null for a permission list. */
+  role_id: string | null
+  /** JSON array of permission keys, when the key has no role. */
+  permissions: string | null
+  created_by_type: string
+  created_by_id: string | null
+  created_at: string
+  expires_at: string | null
+  last_used_at: string | null
+  revoked_at: string | null
+}
+
+export type ApiKeyRow = Selectable<ApiKeyTable>
 export type SessionRow = Selectable<SessionTable>
 export type RefreshTokenRow = Selectable<RefreshTokenTable>
 export type RevocationRow = Selectable<RevocationTable>

@@ -49,6 +49,22 @@ export const ERROR_CODES = {
   'auth.refresh_token_reused': 'unauthenticated',
   'auth.invalid_client': 'unauthenticated',
   'auth.not_a_member': 'forbidden',
+  // A member whose token is bound to another organization.
+  'auth.org_mismatch': 'forbidden',
+  // The principal lacks the permission the action needs.
+  'permission.denied': 'forbidden',
+  // A role at or above the granter's own level (only owners may), or a member who ranks at or above them.
+  'role.grant_forbidden': 'forbidden',
+  // A permission put into a custom role or an API key that its creator does not hold.
+  'permission.not_held': 'forbidden',
+  // Only operators and platform principals may do this (tier, domain, owner, direct adds, user administration).
+  'platform.required': 'forbidden',
+  'org.creation_disabled': 'forbidden',
+  'org.domain_taken': 'conflict',
+  // Body, header and host name different organizations.
+  'tenant.ambiguous': 'invalid',
+  'apikey.not_found': 'not_found',
+  'apikey.name_taken': 'conflict',
   'session.not_found': 'not_found',
   'job.not_found': 'not_found',
   'internal.error': 'internal',

@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
-import type {Actor} from '../audit/actor.js'
+import type {Actor} from '../access/principal.js'
+import {userActor as actorOfUser} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, SessionRow, UserAccountRow} from '../db/database.js'
 import {lockUser} from '../db/dialect-helpers.js'
@@ -80,7 +81,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   const refreshExpiry = (now: string) => new Date(Date.parse(now) + policy.refreshTokenTtlSeconds * 1000).toISOString()
 
   function userActor(user: Pick<UserAccountRow, 'id' | 'email'>, context: RequestContext): Actor {
-    return {type: 'user', id: user.id, name: user.email, ip: context.ip ?? null, userAgent: context.userAgent ?? null, requestId: context.requestId ?? null}
+    return actorOfUser({userId: user.id, sessionId: '', orgId: null, email: user.email}, context)
   }
 
   /** The role key of an active membership in a live organization; raises auth.not_a_member, org.not_found, org.deleted. */
@@ -165,7 +166,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       const actor = (user: Pick<UserAccountRow, 'id' | 'email'>) => userActor(user, context)
       const passwordHash = await deps.passwords.hashPassword(parsed.password)
       const {user, org, sessionId, refreshToken} = await inTransaction(db, async (tx) => {
-        const registrant: Actor = {type: 'user', id: null, name: parsed.email, ip: context.ip, userAgent: context.userAgent, requestId: context.requestId}
+        const registrant: Actor = actorOfUser({userId: '', sessionId: '', orgId: null, email: parsed.email}, context)
         const {user} = await deps.users.createUser(registrant, {email: parsed.email, name: parsed.name}, tx, passwordHash)
         const orgName = parsed.org_name ?? `${parsed.name ?? parsed.email.split('@')[0]}'s workspace`
         const slug = await findAvailableSlug(tx, orgName)
@@ -316,8 +317,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         if (options.ownerUserId) query = query.where('user_id', '=', options.ownerUserId)
         const session = await query.executeTakeFirst()
         if (!session) throw new DomainError('session.not_found', `No session "${sessionId}"`)
-        const revoked = await revokeSessions(tx, [session.id], actor.type === 'cli' ? 'operator' : 'user', timing())
-        if (revoked.length > 0) await audit.append(tx, actor, {action: 'session.revoked', orgId: session.org_id, target: {type: 'session', id: session.id}, metadata: {reason: actor.type === 'cli' ? 'operator' : 'user', user_id: session.user_id}})
+        const revoked = await revokeSessions(tx, [session.id], actor.principal.kind === 'operator' ? 'operator' : 'user', timing())
+        if (revoked.length > 0) await audit.append(tx, actor, {action: 'session.revoked', orgId: session.org_id, target: {type: 'session', id: session.id}, metadata: {reason: actor.principal.kind === 'operator' ? 'operator' : 'user', user_id: session.user_id}})
         return toSession(session)
       })
     },

@@ -1,4 +1,4 @@
-import type {Actor} from '../audit/actor.js'
+import type {Actor} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {SigningKeyRow} from '../db/database.js'
 import {lockForTransaction} from '../db/dialect-helpers.js'

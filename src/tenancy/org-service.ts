@@ -1,5 +1,5 @@
 import type {Kysely} from 'kysely'
-import type {Actor} from '../audit/actor.js'
+import type {Actor} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, OrganizationRow} from '../db/database.js'
 import {isUniqueViolation} from '../db/dialect-helpers.js'
@@ -49,7 +49,7 @@ export function createOrgService(deps: ServiceDeps & {audit: AuditLog}) {
           if (existing) return {org: toOrganization(sameOrgOrConflict(existing, parsed.name, parsed.ifNotExists)), created: false}
           const owner = parsed.owner ? await requireUser(tx, parsed.owner) : null
           const now = nowIso(deps)
-          const row: OrganizationRow = {id: deps.newId(), slug, name: parsed.name, tier: parsed.tier, created_at: now, updated_at: now, deleted_at: null}
+          const row: OrganizationRow = {id: deps.newId(), slug, name: parsed.name, tier: parsed.tier, created_at: now, updated_at: now, deleted_at: null, domain: null}
           await tx.insertInto('organization').values(row).execute()
           await audit.append(tx, actor, {action: 'org.created', orgId: row.id, target: {type: 'org', id: row.id}, metadata: {slug, name: row.name, tier: row.tier}})
           if (owner) {

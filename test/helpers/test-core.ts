@@ -1,4 +1,4 @@
-import {cliActor} from '../../src/audit/actor.js'
+import {operatorActor} from '../../src/access/principal.js'
 import {loadConfig} from '../../src/config/load-config.js'
 import type {Config, SettingName} from '../../src/config/settings.js'
 import {createCore, type Core} from '../../src/core.js'
@@ -22,7 +22,7 @@ export interface TestCore {
 /** Small argon2 parameters: tests check behaviour, not hashing cost. */
 export const FAST_PASSWORD_HASHER = createPasswordHasher({memoryCost: 1024, timeCost: 1, parallelism: 1})
 
-export const OPERATOR = cliActor('test-operator')
+export const OPERATOR = operatorActor('test-operator')
 
 /** A core on a fresh, migrated database of the dialect, with a fixed clock. */
 export async function createTestCore(dialect: DialectName): Promise<TestCore> {

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {SYSTEM_ACTOR} from '../../src/audit/actor.js'
+import {SYSTEM_ACTOR} from '../../src/access/principal.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {exerciseRoutes, request, STACK_FRAME, startTestDaemon, type TestDaemon} from './http-harness.js'
 

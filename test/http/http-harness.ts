@@ -1,5 +1,5 @@
 import {findFreePort as findFreePortOn} from '../../daemon/find-free-port.js'
-import {SYSTEM_ACTOR} from '../../src/audit/actor.js'
+import {SYSTEM_ACTOR} from '../../src/access/principal.js'
 import {createServer} from 'node:net'
 import {z} from 'zod'
 import {createApp} from '../../daemon/create-app.js'

@@ -1,11 +1,11 @@
 import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
-import type {Actor} from '../../src/audit/actor.js'
+import type {Actor} from '../../src/access/principal.js'
 import {computeEventHash} from '../../src/audit/audit-hash.js'
 import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 
 /** A user acting through the daemon: everything about them must reach the log. */
-const USER_ACTOR: Actor = {type: 'user', id: 'user-actor-id', name: 'alice@example.com', ip: '203.0.113.7', userAgent: 'audit-test/1.0', requestId: 'req-42'}
+const USER_ACTOR: Actor = {principal: {kind: 'user', userId: 'user-actor-id', sessionId: '', boundOrgId: null, email: 'alice@example.com'}, origin: {ip: '203.0.113.7', userAgent: 'audit-test/1.0', requestId: 'req-42'}}
 
 describeEachDialect('audit log', (dialect) => {
   describe('what each mutation writes', () => {
@@ -54,7 +54,7 @@ describeEachDialect('audit log', (dialect) => {
           seq: before + 1,
           action: step.action,
           orgId: step.orgId(),
-          actor: {type: 'user', id: USER_ACTOR.id, name: USER_ACTOR.name},
+          actor: {type: 'user', id: 'user-actor-id', name: 'alice@example.com'},
           target: step.target(),
           metadata: step.metadata ?? {},
           ip: USER_ACTOR.ip,
@@ -191,8 +191,8 @@ describeEachDialect('audit log', (dialect) => {
 
   describe('filters', () => {
     let t: TestCore
-    const ALICE: Actor = {type: 'user', id: 'alice-id', name: 'alice@example.com'}
-    const BOB: Actor = {type: 'user', id: 'bob-id', name: 'bob@example.com'}
+    const ALICE: Actor = {principal: {kind: 'user', userId: 'alice-id', sessionId: '', boundOrgId: null, email: 'alice@example.com'}, origin: {}}
+    const BOB: Actor = {principal: {kind: 'user', userId: 'bob-id', sessionId: '', boundOrgId: null, email: 'bob@example.com'}, origin: {}}
     let orgA = ''
     let orgB = ''
     let middle = ''

@@ -1,6 +1,6 @@
 import {expect} from 'vitest'
-import type {Actor} from '../../../src/audit/actor.js'
-import {SYSTEM_ACTOR} from '../../../src/audit/actor.js'
+import type {Actor} from '../../../src/access/principal.js'
+import {SYSTEM_ACTOR} from '../../../src/access/principal.js'
 import {createCore, type Core} from '../../../src/core.js'
 import type {DialectName} from '../../../src/db/database-url.js'
 import type {RevocationCache} from '../../../src/identity/revocation-cache.js'

@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import type {Actor} from '../../../src/audit/actor.js'
+import type {Actor} from '../../../src/access/principal.js'
 import type {User} from '../../../src/identity/user-repo.js'
 import {OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
@@ -24,7 +24,7 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
   afterAll(async () => t?.close())
 
   const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refresh_token: refreshToken})
-  const userActor = (user: User): Actor => ({type: 'user', id: user.id, name: user.email})
+  const userActor = (user: User): Actor => ({principal: {kind: 'user', userId: user.id, sessionId: '', boundOrgId: null, email: user.email}, origin: {}})
 
   async function liveSessionIds(userId: string): Promise<string[]> {
     return (await t.core.sessions.listSessions(userId)).map((session) => session.id)

@@ -1,7 +1,7 @@
 import {decodeProtectedHeader} from 'jose'
 import {sql} from 'kysely'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {SYSTEM_ACTOR} from '../../../src/audit/actor.js'
+import {SYSTEM_ACTOR} from '../../../src/access/principal.js'
 import {lockAuditChain} from '../../../src/db/dialect-helpers.js'
 import {createTestCore, OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
