@@ -2,14 +2,20 @@ import type {Kysely} from 'kysely'
 import type {Database, RevocationRow} from '../db/database.js'
 import {lockRevocationLog} from '../db/dialect-helpers.js'
 
-export type RevocationKind = 'token' | 'session' | 'user'
+/**
+ * 'token' (jti), 'session' (session id), 'user' (user id, with notBefore), and the org-scoped
+ * ones: 'membership' (`<org id>:<user id>`, with notBefore: a demotion or removal voids the
+ * user's tokens bound to that org) and 'org' (org id, with notBefore: a deleted org voids every
+ * token bound to it).
+ */
+export type RevocationKind = 'token' | 'session' | 'user' | 'membership' | 'org'
 
 export interface Revocation {
   seq: number
   kind: RevocationKind
-  /** The jti, session id or user id. */
+  /** The jti, session id, user id, `<org id>:<user id>` or org id. */
   subject: string
-  /** For 'user': tokens issued before this time are void. */
+  /** For 'user', 'membership' and 'org': tokens issued before this time are void. */
   notBefore: string | null
   reason: string
   expiresAt: string

@@ -42,3 +42,22 @@ export async function revokeEverythingOfUser(trx: Kysely<Database>, userId: stri
   await appendRevocations(trx, [{kind: 'user', subject: userId, notBefore: timing.now, reason, createdAt: timing.now, expiresAt: blockUntil(timing)}])
   return revoked
 }
+
+/** The subject of a 'membership' revocation. */
+export function membershipSubject(orgId: string, userId: string): string {
+  return `${orgId}:${userId}`
+}
+
+/**
+ * Voids the user's access tokens bound to one organization (a demotion or a removal), so
+ * introspection everywhere reports them inactive; tokens bound elsewhere live on, and the user
+ * refreshes or switches to get a token with the role as it is now.
+ */
+export async function revokeMembershipTokens(trx: Kysely<Database>, membership: {orgId: string; userId: string}, reason: string, timing: RevocationTiming): Promise<void> {
+  await appendRevocations(trx, [{kind: 'membership', subject: membershipSubject(membership.orgId, membership.userId), notBefore: timing.now, reason, createdAt: timing.now, expiresAt: blockUntil(timing)}])
+}
+
+/** Voids every access token bound to the organization (it was deleted). */
+export async function revokeOrgTokens(trx: Kysely<Database>, orgId: string, reason: string, timing: RevocationTiming): Promise<void> {
+  await appendRevocations(trx, [{kind: 'org', subject: orgId, notBefore: timing.now, reason, createdAt: timing.now, expiresAt: blockUntil(timing)}])
+}
