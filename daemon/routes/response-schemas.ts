@@ -22,6 +22,7 @@ export const orgResponse = z.object({
   slug: z.string(),
   name: z.string(),
   tier: z.string(),
+  domain: z.string().nullable().describe('A custom domain that names the organization at login (set by operators)'),
   created_at: timestamp,
   updated_at: timestamp,
   deleted_at: timestamp.nullable(),
@@ -71,3 +72,60 @@ export const introspectionResponse = z.object({
   iat: z.number().int().optional(),
   exp: z.number().int().optional(),
 })
+
+// The organization API (daemon/routes/orgs.ts, members.ts, roles.ts, org-flags.ts, org-audit.ts).
+
+export const orgSummaryResponse = orgResponse.extend({
+  member_count: z.number().int(),
+  role: z.string().optional().describe("The caller's role there (users listing their own orgs)"),
+})
+
+export const memberResponse = z.object({
+  user_id: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  role: z.string(),
+  status: z.enum(['active', 'disabled']),
+  joined_at: timestamp,
+})
+
+export const roleResponse = z.object({
+  id: z.string(),
+  key: z.string(),
+  name: z.string(),
+  level: z.number().int().describe('Rank: owner 4, admin 3, member 2, viewer 1; custom roles 1–3'),
+  is_builtin: z.boolean(),
+  org_id: z.string().nullable().describe('null for the built-in roles'),
+  permissions: z.array(z.string()),
+})
+export const roleSummaryResponse = roleResponse.extend({member_count: z.number().int()})
+
+export const permissionResponse = z.object({key: z.string(), description: z.string()})
+
+export const orgAccessResponse = z.object({
+  org: orgResponse,
+  role: z.string().nullable().describe('null for platform principals, who hold no role there'),
+  permissions: z.array(z.string()).describe('Effective permissions of the caller there, now'),
+})
+
+export const flagValueResponse = z.object({
+  key: z.string(),
+  enabled: z.boolean(),
+  reason: z.enum(['override', 'rollout', 'default']),
+})
+
+export const auditEventResponse = z.object({
+  seq: z.number().int(),
+  id: z.string(),
+  action: z.string(),
+  org_id: z.string().nullable(),
+  actor: z.object({type: z.string(), id: z.string().nullable(), name: z.string().nullable()}),
+  target: z.object({type: z.string(), id: z.string().nullable()}).nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  ip: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  request_id: z.string().nullable(),
+  created_at: timestamp,
+})
+
+export const nextCursorField = {next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page')}
