@@ -1,6 +1,8 @@
 import {v7 as uuidv7} from 'uuid'
 import {createMemberService} from './access/member-service.js'
 import {createRoleService} from './access/role-service.js'
+import {createBearerAuthenticator} from './access/bearer-authenticator.js'
+import {createApiKeyService} from './apikeys/api-key-service.js'
 import {createAuditLog} from './audit/audit-log.js'
 import type {Config} from './config/settings.js'
 import {parseDatabaseUrl} from './db/database-url.js'
@@ -66,6 +68,8 @@ export async function createCore(options: CoreOptions) {
   const issuer = issuerOf(config)
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const revocations = createRevocationCache(deps.clock)
+  const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
+  const apiKeys = createApiKeyService({...deps, audit})
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   return {
     config,
@@ -91,7 +95,10 @@ export async function createCore(options: CoreOptions) {
     keyProvider,
     tokens,
     revocations,
-    authenticator: createTokenAuthenticator({tokens, revocations, clock: deps.clock}),
+    authenticator,
+    apiKeys,
+    /** The principal behind a Bearer credential: an API key (`sk_…`) or an access token. */
+    bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,
     sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy, revocationSignal}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),

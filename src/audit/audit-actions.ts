@@ -27,6 +27,8 @@ export const AUDIT_ACTIONS = [
   'security.refresh_token_reuse',
   'key.created',
   'key.rotated',
+  'apikey.created',
+  'apikey.revoked',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
