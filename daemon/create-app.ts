@@ -13,6 +13,7 @@ import {requestId} from './middleware/request-id.js'
 import {securityHeaders} from './middleware/security-headers.js'
 import type {AnyRoute} from './openapi/route.js'
 import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.js'
+import {apiKeyRoutes} from './routes/api-keys.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
 import {tokenRoutes} from './routes/tokens.js'
@@ -54,6 +55,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
     ...tokenRoutes({core}),
+    ...apiKeyRoutes({core}),
     ...(options.routes ?? []),
   )
 
@@ -71,6 +73,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     authenticate: (request) => core.authenticator.authenticate(readBearerToken(request)),
+    authenticatePrincipal: (request) => core.bearer.authenticate(readBearerToken(request)),
     checkResponses: options.checkResponses,
   })
   app.use(router)

@@ -1,10 +1,21 @@
+import {z} from 'zod'
 import type {Core} from '../../src/core.js'
 import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
+import {API_KEY_PREFIX} from '../../src/access/bearer-authenticator.js'
 import {introspectSchema} from '../../src/identity/auth-schemas.js'
 import {timingSafeEqualStrings} from '../../src/security/secure-token.js'
 import {readBearerToken} from '../bearer-token.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
 import {introspectionResponse} from './response-schemas.js'
+
+// An API key (`sk_…`) is introspected too: what it may do now, in which organization.
+const tokenIntrospectionResponse = introspectionResponse.extend({
+  token_type: z.enum(['access_token', 'api_key']).optional(),
+  org: z.string().nullable().optional().describe('The organization id (null: a platform key)'),
+  platform: z.boolean().optional().describe('API keys: a platform key acts on every organization'),
+  name: z.string().optional().describe('API keys: the key’s name'),
+  permissions: z.array(z.string()).optional().describe('API keys: what the key may do now'),
+})
 
 /** RFC 7662 token introspection, for services that cannot wait for an access token to expire. */
 export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
@@ -12,16 +23,17 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/tokens/introspect',
-      summary: 'Is this access token active now? (RFC 7662)',
-      description: 'Authenticated by the daemon’s introspection credential (setting introspection_secret) as a Bearer token. `active` is false for expired, revoked, malformed or foreign tokens.',
+      summary: 'Is this access token or API key active now? (RFC 7662)',
+      description: 'Authenticated by the daemon’s introspection credential (setting introspection_secret) as a Bearer token. `active` is false for expired, revoked, malformed or foreign tokens. An API key (`sk_…`) answers `token_type: api_key`, its `org` (null and `platform: true` for a platform key) and its `permissions` as they are now.',
       tags: ['tokens'],
       body: introspectSchema,
-      responses: {200: {description: 'The token’s state', schema: introspectionResponse}},
+      responses: {200: {description: 'The token’s state', schema: tokenIntrospectionResponse}},
       async handle({body, request}) {
         const secret = core.config.introspectionSecret
         const presented = readClientCredential(request)
         // Compared in constant time; an unset secret refuses every caller.
         if (!secret || !timingSafeEqualStrings(presented, secret)) throw new DomainError('auth.invalid_client', 'Invalid introspection credential')
+        if (body.token.startsWith(API_KEY_PREFIX)) return {body: await introspectApiKey(core, body.token)}
         try {
           const caller = await core.authenticator.authenticate(body.token)
           return {
@@ -53,5 +65,23 @@ function readClientCredential(request: Parameters<typeof readBearerToken>[0]): s
     return readBearerToken(request)
   } catch {
     throw new DomainError('auth.invalid_client', 'Invalid introspection credential')
+  }
+}
+
+async function introspectApiKey(core: Core, secret: string): Promise<Record<string, unknown>> {
+  const key = await core.apiKeys.introspectApiKey(secret)
+  if (!key) return {active: false}
+  return {
+    active: true,
+    token_type: 'api_key',
+    sub: key.keyId,
+    name: key.name,
+    org: key.orgId,
+    ...(key.isPlatform ? {platform: true} : {}),
+    ...(key.role ? {role: key.role} : {}),
+    permissions: key.permissions,
+    iss: core.issuer,
+    iat: Math.floor(Date.parse(key.createdAt) / 1000),
+    ...(key.expiresAt ? {exp: Math.floor(Date.parse(key.expiresAt) / 1000)} : {}),
   }
 }
