@@ -1,3 +1,6 @@
+import ApiKeyCreate from './apikey/create.js'
+import ApiKeyList from './apikey/list.js'
+import ApiKeyRevoke from './apikey/revoke.js'
 import AuditTail from './audit/tail.js'
 import AuditVerify from './audit/verify.js'
 import ConfigShow from './config.js'
@@ -45,6 +48,9 @@ import UserUpdate from './user/update.js'
 
 /** Every command, by its id (topics separated by ":"; typed with spaces). */
 export const COMMANDS = {
+  'apikey:create': ApiKeyCreate,
+  'apikey:list': ApiKeyList,
+  'apikey:revoke': ApiKeyRevoke,
   'audit:tail': AuditTail,
   'audit:verify': AuditVerify,
   config: ConfigShow,
