@@ -15,7 +15,7 @@ export default class MemberAdd extends BaseCommand<typeof MemberAdd> {
 
   async run() {
     const core = await this.openCore()
-    const member = await core.members.addMember(this.actor(), this.args.org, this.args.user, this.flags.role)
+    const member = await core.members.addMember(this.actor(), {org: this.args.org, user: this.args.user, role: this.flags.role})
     this.log(`Added ${member.email} to ${this.args.org} as ${member.role}`)
     this.log(renderMember(member))
     return member

@@ -8,7 +8,7 @@ export default class MemberList extends BaseCommand<typeof MemberList> {
 
   async run() {
     const core = await this.openCore()
-    const members = await core.members.listMembers(this.args.org)
+    const {items: members} = await core.members.listMembers(this.actor(), {org: this.args.org})
     this.log(renderMembers(members))
     return members
   }

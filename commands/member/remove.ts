@@ -11,7 +11,7 @@ export default class MemberRemove extends BaseCommand<typeof MemberRemove> {
 
   async run() {
     const core = await this.openCore()
-    const removed = await core.members.removeMember(this.actor(), this.args.org, this.args.user)
+    const removed = await core.members.removeMember(this.actor(), {org: this.args.org, user: this.args.user})
     this.log(`Removed ${removed.email} (${removed.role}) from ${this.args.org}`)
     return {...removed, removed: true}
   }

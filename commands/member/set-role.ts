@@ -14,7 +14,7 @@ export default class MemberSetRole extends BaseCommand<typeof MemberSetRole> {
 
   async run() {
     const core = await this.openCore()
-    const member = await core.members.setMemberRole(this.actor(), this.args.org, this.args.user, this.args.role)
+    const member = await core.members.setMemberRole(this.actor(), {org: this.args.org, user: this.args.user, role: this.args.role})
     this.log(`${member.email} is now ${member.role} of ${this.args.org}`)
     this.log(renderMember(member))
     return member

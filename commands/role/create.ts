@@ -18,7 +18,8 @@ export default class RoleCreate extends BaseCommand<typeof RoleCreate> {
 
   async run() {
     const core = await this.openCore()
-    const role = await core.roles.createRole(this.actor(), this.args.org, {
+    const role = await core.roles.createRole(this.actor(), {
+      org: this.args.org,
       key: this.flags.key,
       name: this.flags.name,
       permissions: parsePermissionList(this.flags.permissions) ?? [],

@@ -10,7 +10,7 @@ export default class RoleDelete extends BaseCommand<typeof RoleDelete> {
 
   async run() {
     const core = await this.openCore()
-    const role = await core.roles.deleteRole(this.actor(), this.args.org, this.args.role)
+    const role = await core.roles.deleteRole(this.actor(), {org: this.args.org, role: this.args.role})
     this.log(`Deleted role ${role.key} from ${this.args.org}`)
     return {...role, deleted: true}
   }

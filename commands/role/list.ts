@@ -8,7 +8,7 @@ export default class RoleList extends BaseCommand<typeof RoleList> {
 
   async run() {
     const core = await this.openCore()
-    const roles = await core.roles.listRoles(this.args.org)
+    const roles = await core.roles.listRoles(this.actor(), {org: this.args.org})
     this.log(renderRoles(roles))
     return roles
   }

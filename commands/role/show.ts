@@ -11,7 +11,7 @@ export default class RoleShow extends BaseCommand<typeof RoleShow> {
 
   async run() {
     const core = await this.openCore()
-    const role = await core.roles.showRole(this.args.org, this.args.role)
+    const role = await core.roles.showRole(this.actor(), {org: this.args.org, role: this.args.role})
     this.log(renderRole(role))
     return role
   }

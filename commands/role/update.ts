@@ -19,7 +19,9 @@ export default class RoleUpdate extends BaseCommand<typeof RoleUpdate> {
 
   async run() {
     const core = await this.openCore()
-    const role = await core.roles.updateRole(this.actor(), this.args.org, this.args.role, {
+    const role = await core.roles.updateRole(this.actor(), {
+      org: this.args.org,
+      role: this.args.role,
       name: this.flags.name,
       permissions: parsePermissionList(this.flags.permissions),
       level: parseLevel(this.flags.level),

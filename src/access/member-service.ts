@@ -1,110 +1,163 @@
-import type {Kysely} from 'kysely'
 import type {Actor} from './principal.js'
-import type {AuditLog} from '../audit/audit-log.js'
-import type {Database, OrganizationRow, UserAccountRow} from '../db/database.js'
 import {isUniqueViolation, lockOrganization} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {requireUser} from '../identity/user-repo.js'
-import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
-import {requireOrg} from '../tenancy/org-repo.js'
-import {findMembershipRole, hasAnotherOwner} from './membership-repo.js'
+import {nowIso} from '../shared/service-deps.js'
+import {validateInput} from '../shared/validate.js'
+import {canGrant, canManageMemberAt} from './authorize.js'
+import {createOwnershipActions} from './member-ownership.js'
+import {
+  addMemberSchema,
+  listMembersQuerySchema,
+  setMemberRoleSchema,
+  userRefSchema,
+  type AddMemberInput,
+  type ListMembersInput,
+  type RemoveMemberInput,
+  type SetMemberRoleInput,
+} from './member-schemas.js'
+import {
+  ensureAnotherOwnerRemains,
+  grantableRoles,
+  inTransactionWithRevocations,
+  isLoss,
+  requireMembership,
+  requireTargetUser,
+  roleFrom,
+  toMember,
+  type MemberServiceDeps,
+} from './member-support.js'
+import {decodeMemberCursor, encodeMemberCursor, listMembersOfOrg, type Member} from './membership-repo.js'
+import {requireOrgPermission, requirePlatformActor, throwRefusal} from './org-access.js'
 import {OWNER_ROLE_KEY, requireRoleInOrg} from './role-repo.js'
 
-export interface Member {
-  userId: string
-  email: string
-  name: string | null
-  role: string
-  status: 'active' | 'disabled'
-  joinedAt: string
+export type {Member} from './membership-repo.js'
+
+export interface MemberPage {
+  items: Member[]
+  /** Pass it back as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null
 }
 
 export type MemberService = ReturnType<typeof createMemberService>
 
-export function createMemberService(deps: ServiceDeps & {audit: AuditLog}) {
+const setMemberRoleInputSchema = setMemberRoleSchema.extend({user: userRefSchema})
+const removeMemberInputSchema = setMemberRoleInputSchema.pick({user: true})
+
+/**
+ * Members of organizations. Every method checks, inside its own transaction, what the actor
+ * holds in the org *now* (org-access.ts) and the grant rules (authorize.ts); operators pass.
+ * Demotions and removals void the member's tokens bound to the org (the revocation log).
+ */
+export function createMemberService(deps: MemberServiceDeps) {
   const {db, audit} = deps
 
-  /** Raises member.not_found. */
-  async function requireMembership(tx: Kysely<Database>, org: OrganizationRow, user: UserAccountRow) {
-    const membership = await findMembershipRole(tx, org.id, user.id)
-    if (!membership) throw new DomainError('member.not_found', `${user.email} is not a member of "${org.slug}"`)
-    return membership
-  }
-
-  /** Refuses, with member.last_owner, a change that would leave the organization without an owner. */
-  async function ensureAnotherOwnerRemains(tx: Kysely<Database>, org: OrganizationRow, userId: string, what: string): Promise<void> {
-    if (!(await hasAnotherOwner(tx, org.id, userId))) throw new DomainError('member.last_owner', `Cannot ${what}: they are the last owner of "${org.slug}"; make someone else owner first`)
-  }
-
   return {
-    /** Adds a user to an organization with a role. Raises org.not_found, org.deleted, user.not_found, user.disabled, role.not_found, member.exists. */
-    async addMember(actor: Actor, orgRef: string, userRef: string, roleKey: string): Promise<Member> {
+    /**
+     * Adds a user to an organization with a role: platform principals only (tenants invite).
+     * Raises platform.required, org.not_found, org.deleted, user.not_found, user.disabled,
+     * role.not_found, member.exists, validation.failed.
+     */
+    async addMember(actor: Actor, input: AddMemberInput): Promise<Member> {
+      const body = validateInput(addMemberSchema, {user: input.user, role: input.role})
       try {
         return await inTransaction(db, async (tx) => {
-          const org = await requireOrg(tx, orgRef)
-          const user = await requireUser(tx, userRef)
-          const role = await requireRoleInOrg(tx, org.id, org.slug, roleKey)
+          await requirePlatformActor(tx, actor, 'add members directly; invite them instead')
+          const {org} = await requireOrgPermission(tx, actor, input.org, 'members.invite')
+          const user = await requireUser(tx, body.user)
+          const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
           const existing = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirst()
           if (existing) throw new DomainError('member.exists', `${user.email} is already a member of "${org.slug}"`)
           const now = nowIso(deps)
           await tx.insertInto('membership').values({id: deps.newId(), org_id: org.id, user_id: user.id, role_id: role.id, created_at: now, updated_at: now}).execute()
           await audit.append(tx, actor, {action: 'member.added', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: role.key}})
-          return {userId: user.id, email: user.email, name: user.name, role: role.key, status: 'active' as const, joinedAt: now}
+          return toMember(user, role.key, now)
         })
       } catch (error) {
-        if (isUniqueViolation(error)) throw new DomainError('member.exists', `${userRef} is already a member of "${orgRef}"`)
+        if (isUniqueViolation(error)) throw new DomainError('member.exists', `${input.user} is already a member of "${input.org}"`)
         throw error
       }
     },
 
-    /** Members of an organization (deleted organizations too, for inspection). Raises org.not_found. */
-    async listMembers(orgRef: string): Promise<Member[]> {
-      const org = await requireOrg(db, orgRef, {allowDeleted: true})
-      const rows = await db
-        .selectFrom('membership')
-        .innerJoin('user_account', 'user_account.id', 'membership.user_id')
-        .innerJoin('role', 'role.id', 'membership.role_id')
-        .select(['user_account.id as userId', 'user_account.email', 'user_account.name', 'user_account.disabled_at', 'role.key as role', 'membership.created_at as joinedAt'])
-        .where('membership.org_id', '=', org.id)
-        .orderBy('membership.created_at')
-        .orderBy('user_account.email')
-        .execute()
-      return rows.map(({disabled_at, ...row}) => ({...row, status: disabled_at ? 'disabled' : 'active'}))
+    /**
+     * Members by join time, then user id; a page of `limit` from `cursor`, or all of them when
+     * no limit is given. Operators see deleted organizations too (for inspection).
+     * Needs members.read. Raises org.not_found, auth.org_mismatch, permission.denied,
+     * role.not_found (the role filter), validation.failed (a bad limit or cursor).
+     */
+    async listMembers(actor: Actor, input: ListMembersInput): Promise<MemberPage> {
+      const query = validateInput(listMembersQuerySchema, {role: input.role, cursor: input.cursor, limit: input.limit})
+      const after = query.cursor === undefined ? null : decodeMemberCursor(query.cursor)
+      if (query.cursor !== undefined && !after) {
+        throw new DomainError('validation.failed', 'Invalid cursor: pass back a next_cursor this list returned', {problems: [{field: 'cursor', message: 'not a cursor of this list'}]})
+      }
+      return inTransaction(db, async (tx) => {
+        const {org} = await requireOrgPermission(tx, actor, input.org, 'members.read', {deleted: 'operators'})
+        const role = query.role === undefined ? null : await requireRoleInOrg(tx, org.id, org.slug, query.role)
+        // One more than asked tells whether another page follows.
+        const rows = await listMembersOfOrg(tx, org.id, {roleId: role?.id, after, limit: query.limit === undefined ? undefined : query.limit + 1})
+        if (query.limit === undefined || rows.length <= query.limit) return {items: rows, nextCursor: null}
+        const items = rows.slice(0, query.limit)
+        const last = items[items.length - 1] as Member
+        return {items, nextCursor: encodeMemberCursor({joinedAt: last.joinedAt, userId: last.userId})}
+      })
     },
 
     /**
-     * Gives a member another role. Demoting the last owner is refused (member.last_owner).
-     * Raises org.not_found, org.deleted, user.not_found, member.not_found, role.not_found.
+     * Gives a member another role. Needs members.update_role; below owner, only members ranked
+     * below the caller, and only roles the caller could grant (role.grant_forbidden,
+     * permission.not_held). Demoting the last active owner is refused (member.last_owner).
+     * A change that takes something away voids the member's tokens bound to the org.
+     * Raises org.not_found, org.deleted, auth.org_mismatch, permission.denied, user.not_found
+     * (operators), member.not_found, role.not_found, validation.failed.
      */
-    async setMemberRole(actor: Actor, orgRef: string, userRef: string, roleKey: string): Promise<Member> {
-      return inTransaction(db, async (tx) => {
-        const org = await requireOrg(tx, orgRef)
+    async setMemberRole(actor: Actor, input: SetMemberRoleInput): Promise<Member> {
+      const body = validateInput(setMemberRoleInputSchema, {user: input.user, role: input.role})
+      return inTransactionWithRevocations(deps, async (tx, revoke) => {
+        const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role')
+        const {org} = access
         await lockOrganization(tx, org.id)
-        const user = await requireUser(tx, userRef, {allowDisabled: true})
-        const role = await requireRoleInOrg(tx, org.id, org.slug, roleKey)
+        const user = await requireTargetUser(tx, access, body.user)
+        const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
         const membership = await requireMembership(tx, org, user)
-        const member = {userId: user.id, email: user.email, name: user.name, role: role.key, status: user.disabled_at ? ('disabled' as const) : ('active' as const), joinedAt: membership.joinedAt}
+        const roles = await grantableRoles(tx, [membership.roleId, role.id])
+        const [from, to] = [roleFrom(roles, membership.roleId), roleFrom(roles, role.id)]
+        throwRefusal(canManageMemberAt(access.grant, membership.level))
+        throwRefusal(canGrant(access.grant, to))
+        const member = toMember(user, role.key, membership.joinedAt)
         if (membership.roleId === role.id) return member
         if (membership.roleKey === OWNER_ROLE_KEY) await ensureAnotherOwnerRemains(tx, org, user.id, `demote ${user.email}`)
         await tx.updateTable('membership').set({role_id: role.id, updated_at: nowIso(deps)}).where('id', '=', membership.membershipId).execute()
+        if (isLoss(from, to)) await revoke(org.id, [user.id], 'member_role_changed')
         await audit.append(tx, actor, {action: 'member.role_updated', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, from: membership.roleKey, to: role.key}})
         return member
       })
     },
 
-    /** Removes a member. Removing the last owner is refused (member.last_owner). Raises org.not_found, org.deleted, user.not_found, member.not_found. */
-    async removeMember(actor: Actor, orgRef: string, userRef: string): Promise<{orgId: string; userId: string; email: string; role: string}> {
-      return inTransaction(db, async (tx) => {
-        const org = await requireOrg(tx, orgRef)
+    /**
+     * Removes a member and voids their tokens bound to the org. Needs members.remove; below
+     * owner, only members ranked below the caller (role.grant_forbidden). Removing the last
+     * active owner is refused (member.last_owner). Raises org.not_found, org.deleted,
+     * auth.org_mismatch, permission.denied, user.not_found (operators), member.not_found.
+     */
+    async removeMember(actor: Actor, input: RemoveMemberInput): Promise<{orgId: string; userId: string; email: string; role: string}> {
+      const body = validateInput(removeMemberInputSchema, {user: input.user})
+      return inTransactionWithRevocations(deps, async (tx, revoke) => {
+        const access = await requireOrgPermission(tx, actor, input.org, 'members.remove')
+        const {org} = access
         await lockOrganization(tx, org.id)
-        const user = await requireUser(tx, userRef, {allowDisabled: true})
+        const user = await requireTargetUser(tx, access, body.user)
         const membership = await requireMembership(tx, org, user)
+        throwRefusal(canManageMemberAt(access.grant, membership.level))
         if (membership.roleKey === OWNER_ROLE_KEY) await ensureAnotherOwnerRemains(tx, org, user.id, `remove ${user.email}`)
         await tx.deleteFrom('membership').where('id', '=', membership.membershipId).execute()
+        await revoke(org.id, [user.id], 'member_removed')
         await audit.append(tx, actor, {action: 'member.removed', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: membership.roleKey}})
         return {orgId: org.id, userId: user.id, email: user.email, role: membership.roleKey}
       })
     },
+
+    ...createOwnershipActions(deps),
   }
 }

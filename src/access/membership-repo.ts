@@ -26,28 +26,108 @@ export function membershipsOfUserQuery(db: Kysely<Database>, userId: string, opt
   return query.orderBy('organization.slug')
 }
 
-/** The role key a user holds in an organization, or null when they are not a member. */
-export async function findMembershipRole(db: Kysely<Database>, orgId: string, userId: string): Promise<{membershipId: string; roleId: string; roleKey: string; joinedAt: string} | null> {
+export interface MembershipRole {
+  membershipId: string
+  roleId: string
+  roleKey: string
+  /** The role's rank (owner 4 … viewer 1): what the grant rules compare. */
+  level: number
+  joinedAt: string
+}
+
+/** The role a user holds in an organization, or null when they are not a member. */
+export async function findMembershipRole(db: Kysely<Database>, orgId: string, userId: string): Promise<MembershipRole | null> {
   const row = await db
     .selectFrom('membership')
     .innerJoin('role', 'role.id', 'membership.role_id')
-    .select(['membership.id as membershipId', 'membership.role_id as roleId', 'role.key as roleKey', 'membership.created_at as joinedAt'])
+    .select(['membership.id as membershipId', 'membership.role_id as roleId', 'role.key as roleKey', 'role.level', 'membership.created_at as joinedAt'])
     .where('membership.org_id', '=', orgId)
     .where('membership.user_id', '=', userId)
     .executeTakeFirst()
   return row ?? null
 }
 
-/** Whether the organization has an owner other than `userId` (the last-owner rule). */
+/**
+ * Whether the organization has an owner other than `userId` (the last-owner rule). A disabled
+ * owner does not count: they cannot act, so the org would be left with nobody to run it.
+ * Callers hold the org's row lock (lockOrganization), so two concurrent demotions cannot both
+ * see "another owner remains".
+ */
 export async function hasAnotherOwner(db: Kysely<Database>, orgId: string, userId: string): Promise<boolean> {
-  const other = await db
+  const other = await ownersQuery(db, orgId).select('membership.id').where('membership.user_id', '!=', userId).where('user_account.disabled_at', 'is', null).executeTakeFirst()
+  return other !== undefined
+}
+
+/** The ids of every owner of the organization, disabled ones included. */
+export async function listOwnerIds(db: Kysely<Database>, orgId: string): Promise<string[]> {
+  const rows = await ownersQuery(db, orgId).select('membership.user_id').orderBy('membership.user_id').execute()
+  return rows.map((row) => row.user_id)
+}
+
+function ownersQuery(db: Kysely<Database>, orgId: string) {
+  return db
     .selectFrom('membership')
     .innerJoin('role', 'role.id', 'membership.role_id')
-    .select('membership.id')
+    .innerJoin('user_account', 'user_account.id', 'membership.user_id')
     .where('membership.org_id', '=', orgId)
-    .where('membership.user_id', '!=', userId)
     .where('role.key', '=', OWNER_ROLE_KEY)
     .where('role.is_builtin', '=', 1)
-    .executeTakeFirst()
-  return other !== undefined
+}
+
+/** A member of an organization, as the member service returns it. */
+export interface Member {
+  userId: string
+  email: string
+  name: string | null
+  role: string
+  status: 'active' | 'disabled'
+  joinedAt: string
+}
+
+/** A position in the member list: the last member seen, by join time and then user id. */
+export interface MemberPosition {
+  joinedAt: string
+  userId: string
+}
+
+/**
+ * An organization's members ordered by join time, then user id (stable under concurrent joins,
+ * so a cursor never skips or repeats anyone). `after` continues past a position; `limit`
+ * undefined reads them all.
+ */
+export async function listMembersOfOrg(db: Kysely<Database>, orgId: string, options: {roleId?: string; after?: MemberPosition | null; limit?: number}): Promise<Member[]> {
+  let query = db
+    .selectFrom('membership')
+    .innerJoin('user_account', 'user_account.id', 'membership.user_id')
+    .innerJoin('role', 'role.id', 'membership.role_id')
+    .select(['user_account.id as userId', 'user_account.email', 'user_account.name', 'user_account.disabled_at', 'role.key as role', 'membership.created_at as joinedAt'])
+    .where('membership.org_id', '=', orgId)
+  if (options.roleId !== undefined) query = query.where('membership.role_id', '=', options.roleId)
+  const after = options.after
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([eb('membership.created_at', '>', after.joinedAt), eb.and([eb('membership.created_at', '=', after.joinedAt), eb('membership.user_id', '>', after.userId)])]),
+    )
+  }
+  query = query.orderBy('membership.created_at').orderBy('membership.user_id')
+  if (options.limit !== undefined) query = query.limit(options.limit)
+  const rows = await query.execute()
+  return rows.map(({disabled_at, ...row}) => ({...row, status: disabled_at ? 'disabled' : 'active'}))
+}
+
+/** The opaque cursor of a position (base64url JSON), and back; null when it is not one of ours. */
+export function encodeMemberCursor(position: MemberPosition): string {
+  return Buffer.from(JSON.stringify([position.joinedAt, position.userId])).toString('base64url')
+}
+
+export function decodeMemberCursor(cursor: string): MemberPosition | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (!Array.isArray(value) || value.length !== 2 || !value.every((part) => typeof part === 'string')) return null
+    const [joinedAt, userId] = value as [string, string]
+    // Canonical ISO, as stored: compared as text on SQLite, and never an odd literal for Postgres.
+    return Number.isNaN(Date.parse(joinedAt)) ? null : {joinedAt: new Date(joinedAt).toISOString(), userId}
+  } catch {
+    return null
+  }
 }

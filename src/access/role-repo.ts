@@ -43,3 +43,24 @@ export function toRole(row: RoleRow, permissions: string[]): Role {
 }
 
 export const OWNER_ROLE_KEY = 'owner'
+
+/** The users who hold a role in its organization. */
+export async function listRoleHolderIds(db: Kysely<Database>, roleId: string): Promise<string[]> {
+  const rows = await db.selectFrom('membership').select('user_id').where('role_id', '=', roleId).orderBy('user_id').execute()
+  return rows.map((row) => row.user_id)
+}
+
+/** How many members, and how many live (unrevoked) API keys, hold a role. */
+export async function countRoleHolders(db: Kysely<Database>, roleId: string): Promise<{members: number; apiKeys: number}> {
+  const members = await db.selectFrom('membership').select((eb) => eb.fn.countAll<number>().as('count')).where('role_id', '=', roleId).executeTakeFirstOrThrow()
+  const apiKeys = await db.selectFrom('api_key').select((eb) => eb.fn.countAll<number>().as('count')).where('role_id', '=', roleId).where('revoked_at', 'is', null).executeTakeFirstOrThrow()
+  return {members: Number(members.count), apiKeys: Number(apiKeys.count)}
+}
+
+/**
+ * Lets go of a role that only revoked API keys still name, so the role can be deleted (the
+ * foreign key would refuse it otherwise); a revoked key grants nothing either way.
+ */
+export async function detachRoleFromRevokedApiKeys(db: Kysely<Database>, roleId: string): Promise<void> {
+  await db.updateTable('api_key').set({role_id: null}).where('role_id', '=', roleId).where('revoked_at', 'is not', null).execute()
+}

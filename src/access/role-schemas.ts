@@ -24,9 +24,18 @@ export const createRoleSchema = z.object({
   permissions: permissionListSchema,
   level: roleLevelSchema.default(1),
 })
-export type CreateRoleInput = z.input<typeof createRoleSchema>
+/** `POST /v1/orgs/{org}/roles`, and `role create` with the org as its argument. */
+export type CreateRoleInput = {org: string} & z.input<typeof createRoleSchema>
 
 export const updateRoleSchema = z
   .object({name: z.string().trim().min(1).max(100).optional(), permissions: permissionListSchema.optional(), level: roleLevelSchema.optional()})
   .refine((input) => input.name !== undefined || input.permissions !== undefined || input.level !== undefined, {message: 'give at least one of name, permissions, level'})
-export type UpdateRoleInput = z.input<typeof updateRoleSchema>
+
+/** `PATCH /v1/orgs/{org}/roles/{role}`: the role by key, and the body's fields. */
+export type UpdateRoleInput = {org: string; role: string} & z.input<typeof updateRoleSchema>
+
+/** showRole and deleteRole: one role of an organization, by key (any case). */
+export interface RoleRefInput {
+  org: string
+  role: string
+}
