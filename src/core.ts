@@ -8,12 +8,10 @@ import type {Config} from './config/settings.js'
 import {parseDatabaseUrl} from './db/database-url.js'
 import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
-import {flagOverridesPurgeHook} from './flags/flag-purge-hook.js'
 import {createFlagService} from './flags/flag-service.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
 import {createRevocationSignal} from './identity/revocation-signal.js'
-import {sessionsPurgeHook} from './identity/session-purge-hook.js'
 import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
@@ -22,11 +20,8 @@ import {createJobService} from './jobs/job-service.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
 import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
-import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
-import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
 import {createOrgService} from './tenancy/org-service.js'
-import {createTenantResolver} from './tenancy/tenant-resolution.js'
 
 export interface CoreOptions {
   config: Config
@@ -64,16 +59,9 @@ export async function createCore(options: CoreOptions) {
   const passwords = options.passwords ?? createPasswordHasher()
   const {config} = options
   const accessTokenTtlSeconds = config.accessTokenTtlSeconds
+  const orgs = createOrgService({...deps, audit})
   const revocationSignal = createRevocationSignal()
-  // Each feature registers what it deletes with an org (or a user); they run in reverse order,
-  // so rows that point at a role (memberships, API keys) go before the custom roles.
-  const purgeHooks = createPurgeHooks()
-  purgeHooks.register(customRolesPurgeHook)
-  purgeHooks.register(membershipsPurgeHook)
-  purgeHooks.register(flagOverridesPurgeHook)
-  purgeHooks.register(sessionsPurgeHook)
-  const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
-  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks})
+  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
   const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock)
@@ -82,8 +70,6 @@ export async function createCore(options: CoreOptions) {
   const revocations = createRevocationCache(deps.clock)
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
   const apiKeys = createApiKeyService({...deps, audit})
-  // Registered after the custom roles, so an org's keys (which point at its roles) go first.
-  purgeHooks.register(apiKeys.purgeHook)
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   return {
     config,
@@ -92,7 +78,6 @@ export async function createCore(options: CoreOptions) {
     clock: deps.clock,
     audit,
     orgs,
-    purgeHooks,
     users,
     members: createMemberService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
     roles: createRoleService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
@@ -115,9 +100,7 @@ export async function createCore(options: CoreOptions) {
     /** The principal behind a Bearer credential: an API key (`sk_…`) or an access token. */
     bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,
-    /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
-    tenants: createTenantResolver({db: deps.db, baseDomain: config.baseDomain}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, baseDomain: config.baseDomain}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy, revocationSignal}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }
