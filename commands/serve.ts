@@ -2,13 +2,8 @@ import {Flags} from '@oclif/core'
 import type {SettingName} from '../src/config/settings.js'
 import {createCore} from '../src/core.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
-import {validate as validateCron} from 'node-cron'
-import {SYSTEM_ACTOR} from '../src/access/principal.js'
-import {startRevocationFollower} from '../src/identity/revocation-follower.js'
-import {scheduleCleanupJobs} from '../daemon/cleanup-schedule.js'
 import {createLogger} from '../daemon/logger.js'
-import {startServer} from '../daemon/server.js'
-import {findFreePort} from '../daemon/find-free-port.js'
+import {checkDaemonConfig, startDaemon, withListenPort} from '../daemon/start-daemon.js'
 import {BaseCommand} from './lib/base-command.js'
 
 /** After shutdown, a handle left open by a library must not keep the process alive. */
@@ -31,11 +26,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
 
   async run(): Promise<void> {
     const loaded = this.loadConfiguration().config
-    // Tokens name the issuer, so "any free port" is settled before the core is built.
-    const config = loaded.port === 0 ? {...loaded, port: await findFreePort(loaded.host)} : loaded
-    if (!validateCron(config.cleanupSchedule)) {
-      throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
-    }
+    checkDaemonConfig(loaded)
+    const config = await withListenPort(loaded)
     const core = await createCore({config, cwd: process.cwd(), schema: this.flags.migrate ? 'migrate' : 'ensure'}).catch((error: unknown) => {
       if (isDomainError(error) && error.code === 'db.migrations_pending') {
         throw new DomainError('db.migrations_pending', `${error.message}, or start with \`saas-ctl serve --migrate\``, error.details)
@@ -43,30 +35,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
       throw error
     })
     const logger = createLogger({level: config.logLevel})
-    let backgroundTasks
-    try {
-      await core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
-      // Warm-up: the first dummy verification computes its hash; no login should pay for it.
-      await core.passwords.spendDummyVerification('warm-up')
-      const follower = await startRevocationFollower({
-        db: core.database.db,
-        cache: core.revocations,
-        clock: core.clock,
-        pollMilliseconds: config.revocationPollMs,
-        onError: (error) => logger.warn({err: error}, 'revocation follow failed; retrying'),
-      })
-      const unsubscribe = core.revocationSignal.subscribe(() => follower.syncNow())
-      backgroundTasks = [{name: 'revocation signal', stop: unsubscribe}, {name: 'revocation follower', stop: () => follower.stop()}, scheduleCleanupJobs({core, logger, schedule: config.cleanupSchedule})]
-    } catch (error) {
-      await core.close()
-      throw error
-    }
-    const running = await startServer({core, config, logger, version: this.config.version, handleSignals: true, backgroundTasks}).catch(async (error: unknown) => {
-      // Cron tasks would keep the process alive after a failed start (e.g. the port is taken).
-      for (const task of backgroundTasks) await task.stop()
-      throw error
-    })
-    logger.info({url: running.url}, 'listening')
+    const running = await startDaemon(core, config, {logger, version: this.config.version, handleSignals: true})
     process.stderr.write(`saas-ctl listening on ${running.url}\n`)
     await running.closed
     logger.flush()

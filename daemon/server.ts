@@ -24,11 +24,13 @@ export interface StartServerOptions {
   app?: DaemonApp
   routes?: AnyRoute[]
   version?: string
+  /** Check every JSON response against its declared schema (tests); ignored when app is given. */
+  checkResponses?: boolean
   /** Stopped, in order, after in-flight requests finished and before the database closes. */
   backgroundTasks?: StopHook[]
   /** The longest a graceful shutdown waits for in-flight requests, and then for each hook. Default 10 s. */
   shutdownTimeoutMs?: number
-  /** Shut down on SIGTERM and SIGINT (a second signal exits at once). The serve command sets it; tests call close(). */
+  /** Shut down on SIGTERM and SIGINT (a second signal exits at once). The serve command sets it (through startDaemon); tests call close(). */
   handleSignals?: boolean
 }
 
@@ -57,7 +59,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let daemonApp: DaemonApp
   let server: Server
   try {
-    daemonApp = options.app ?? createApp({core, config, logger, routes: options.routes, version: options.version})
+    daemonApp = options.app ?? createApp({core, config, logger, routes: options.routes, version: options.version, checkResponses: options.checkResponses})
     server = createServer(daemonApp.app)
     server.on('clientError', answerClientError)
     await listen(server, config.host, config.port)

@@ -1,11 +1,10 @@
 import {findFreePort as findFreePortOn} from '../../daemon/find-free-port.js'
-import {SYSTEM_ACTOR} from '../../src/access/principal.js'
 import {createServer} from 'node:net'
 import {z} from 'zod'
-import {createApp} from '../../daemon/create-app.js'
 import {createLogger} from '../../daemon/logger.js'
 import {defineRoute, type AnyRoute} from '../../daemon/openapi/route.js'
-import {startServer, type RunningServer, type StopHook} from '../../daemon/server.js'
+import type {RunningServer, StopHook} from '../../daemon/server.js'
+import {startDaemon} from '../../daemon/start-daemon.js'
 import type {SettingName} from '../../src/config/settings.js'
 import type {DialectName} from '../../src/db/database-url.js'
 import {DomainError} from '../../src/errors/domain-error.js'
@@ -40,12 +39,19 @@ export interface TestDaemonOptions {
  */
 export async function startTestDaemon(dialect: DialectName, options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const testCore = await createTestCore(dialect)
-  await testCore.core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
   const config = testConfig(testCore.database.url, {host: '127.0.0.1', port: 0, ...options.settings})
   const chunks: string[] = []
   const logger = createLogger({level: 'info', destination: {write: (chunk: string) => void chunks.push(chunk)}})
-  const app = createApp({core: testCore.core, config, logger, routes: options.routes, version: '0.0.0-test', checkResponses: true})
-  const running = await startServer({core: testCore.core, config, logger, app, backgroundTasks: options.backgroundTasks, shutdownTimeoutMs: options.shutdownTimeoutMs})
+  // As `serve` runs it (key warm-up, revocation follower), minus the wall-clock cleanup jobs.
+  const running = await startDaemon(testCore.core, config, {
+    logger,
+    routes: options.routes,
+    version: '0.0.0-test',
+    checkResponses: true,
+    cleanupJobs: false,
+    backgroundTasks: options.backgroundTasks,
+    shutdownTimeoutMs: options.shutdownTimeoutMs,
+  })
   return {
     url: running.url,
     running,
@@ -67,7 +73,8 @@ export async function startTestDaemon(dialect: DialectName, options: TestDaemonO
 export const echoBodySchema = z.object({
   name: z.string().trim().min(1, 'must not be empty'),
   count: z.number().int().min(0).optional(),
-  display_name: z.string().optional(),
+  // Services' casing: the daemon converts the wire's display_name before validating.
+  displayName: z.string().optional(),
 })
 
 /** Routes that exercise the registry: a body, query and path parameters, a token, errors. */
@@ -83,7 +90,7 @@ export function exerciseRoutes(): AnyRoute[] {
       body: echoBodySchema,
       responses: {201: {description: 'Echoed', schema: z.object({id: z.string(), limit: z.number().nullable(), item: z.object({name: z.string(), count: z.number().nullable(), display_name: z.string().nullable()})})}},
       handle: ({params, query, body}) => ({
-        body: {id: params.id, limit: query.limit ?? null, item: {name: body.name, count: body.count ?? null, displayName: body.display_name ?? null}},
+        body: {id: params.id, limit: query.limit ?? null, item: {name: body.name, count: body.count ?? null, displayName: body.displayName ?? null}},
       }),
     }),
     defineRoute({

@@ -1,10 +1,27 @@
 import {Agent, request as httpRequest} from 'node:http'
 import {sql} from 'kysely'
+import {getTasks} from 'node-cron'
+import {v7 as uuidv7} from 'uuid'
 import {expect, it} from 'vitest'
 import {z} from 'zod'
+import {createLogger} from '../../daemon/logger.js'
 import {defineRoute, type AnyRoute} from '../../daemon/openapi/route.js'
+import {startDaemon} from '../../daemon/start-daemon.js'
+import type {Core} from '../../src/core.js'
+import {appendRevocations} from '../../src/identity/revocation-log.js'
+import {waitUntil} from '../helpers/daemon-process.js'
+import {createTestCore, testConfig} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {request, startTestDaemon} from './http-harness.js'
+
+/** Logs a token revocation the way another process would: in the log only, no signal to this one. */
+async function revokeTokenElsewhere(core: Core): Promise<void> {
+  const now = core.clock.now()
+  const entry = {kind: 'token' as const, subject: uuidv7(), reason: 'test', createdAt: now.toISOString(), expiresAt: new Date(now.getTime() + 3_600_000).toISOString()}
+  await core.database.db.transaction().execute((trx) => appendRevocations(trx, [entry]))
+}
+
+const cleanupTaskCount = () => [...getTasks().values()].filter((task) => task.name?.startsWith('saasctl-')).length
 
 /** A route that answers only when the test says so; `entered` settles when a request reaches it. */
 function slowRoute() {
@@ -143,5 +160,48 @@ describeEachDialect('daemon graceful shutdown', (dialect) => {
     await Promise.all([first, second, daemon.running.closed])
     expect(daemon.logs().filter((line) => line.msg === 'shutting down')).toHaveLength(1)
     await daemon.close()
+  })
+
+  it('startDaemon: loads the revocations logged before it started, follows new ones, runs the cleanup jobs, and stops them all at shutdown', async () => {
+    const testCore = await createTestCore(dialect)
+    const {core} = testCore
+    const config = testConfig(testCore.database.url, {host: '127.0.0.1', port: 0, revocationPollMs: 50})
+    const jobsBefore = cleanupTaskCount()
+    try {
+      await revokeTokenElsewhere(core)
+      const running = await startDaemon(core, config, {logger: createLogger({level: 'silent'})})
+      expect(core.revocations.size()).toBe(1)
+      expect(cleanupTaskCount()).toBe(jobsBefore + core.jobs.jobNames().length)
+      expect((await request(`${running.url}/health`)).status).toBe(200)
+      // The signing key is ready before the first request: the JWKS publishes it.
+      expect((await request(`${running.url}/.well-known/jwks.json`)).json.keys).toHaveLength(1)
+
+      await revokeTokenElsewhere(core)
+      await waitUntil(async () => core.revocations.size() === 2, 2_000)
+
+      await running.close()
+      expect(cleanupTaskCount()).toBe(jobsBefore)
+      await expect(sql`select 1 as one`.execute(core.database.db)).rejects.toThrow()
+    } finally {
+      // startDaemon owns the core and closed it; closing again may throw, the drop must still run.
+      await core.close().catch(() => {})
+      await testCore.database.drop()
+    }
+  })
+
+  it('startDaemon: a port in use is daemon.listen_failed, with the jobs stopped and the database closed', async () => {
+    const first = await startTestDaemon(dialect)
+    const testCore = await createTestCore(dialect)
+    const jobsBefore = cleanupTaskCount()
+    try {
+      const config = testConfig(testCore.database.url, {host: '127.0.0.1', port: first.running.port})
+      await expect(startDaemon(testCore.core, config, {logger: createLogger({level: 'silent'})})).rejects.toMatchObject({code: 'daemon.listen_failed'})
+      expect(cleanupTaskCount()).toBe(jobsBefore)
+      await expect(sql`select 1 as one`.execute(testCore.core.database.db)).rejects.toThrow()
+    } finally {
+      await testCore.core.close().catch(() => {})
+      await testCore.database.drop()
+      await first.close()
+    }
   })
 })
