@@ -30,7 +30,7 @@ export default class ApiKeyCreate extends BaseCommand<typeof ApiKeyCreate> {
     const created = this.flags.platform
       ? await core.apiKeys.createPlatformKey(this.actor(), {name: this.flags.name, expiresAt: this.flags.expires})
       : await core.apiKeys.createApiKey(this.actor(), {org: org!, name: this.flags.name, role: this.flags.role, permissions: parsePermissionList(this.flags.permissions), expiresAt: this.flags.expires})
-    this.log(`Created ${created.key.isPlatform ? 'platform key' : `API key of ${org}`} ${created.key.name}`)
+    this.log(created.key.isPlatform ? `Created platform key ${created.key.name}` : `Created API key ${created.key.name} of ${org}`)
     this.log(renderApiKey(created.key))
     this.log('')
     this.log(`secret: ${created.secret}`)

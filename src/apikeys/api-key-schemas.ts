@@ -26,7 +26,7 @@ export const createApiKeySchema = z
     permissions: permissionListSchema.optional(),
     expiresAt: expirySchema.optional(),
   })
-  .refine((input) => (input.role === undefined) !== (input.permissions === undefined), {message: 'give either a role or a list of permissions, not both', path: ['role']})
+  .refine((input) => (input.role === undefined) !== (input.permissions === undefined), {message: 'give exactly one of role or permissions', path: ['role']})
 export type CreateApiKeyInput = z.input<typeof createApiKeySchema>
 
 export const createPlatformKeySchema = z.object({name: keyNameSchema, expiresAt: expirySchema.optional()})
