@@ -26,12 +26,12 @@ const createdApiKeyResponse = apiKeyResponse.extend({
   secret: z.string().describe('`sk_…`: shown this once, stored only as a hash. Send it as `Authorization: Bearer sk_…`.'),
 })
 
-// The wire form (snake_case) of the service's input; the service validates it again.
+// The service's input (camelCase: the daemon converts the wire's expires_at); the service validates it again.
 const createApiKeyBody = z.object({
   name: z.string().max(100),
   role: z.string().max(100).optional().describe('A built-in or custom role of the organization; give this or permissions'),
   permissions: z.array(z.string().max(100)).max(100).optional().describe('Catalog permissions (the key grants no roles); give this or role'),
-  expires_at: z.string().max(64).optional().describe('An ISO time, or a duration from now such as 30d, 12h, 2w'),
+  expiresAt: z.string().max(64).optional().describe('An ISO time, or a duration from now such as 30d, 12h, 2w'),
 })
 
 const apiKeyParams = z.object({org: orgRefSchema, id: z.string().trim().min(1).max(200).describe('The key id')})
@@ -53,7 +53,7 @@ export function apiKeyRoutes({core}: {core: Core}): AnyRoute[] {
       body: createApiKeyBody,
       responses: {201: {description: 'The new key with its secret', schema: createdApiKeyResponse}},
       async handle({actor, params, body}) {
-        const {key, secret} = await core.apiKeys.createApiKey(actor, {org: params.org, name: body.name, role: body.role, permissions: body.permissions, expiresAt: body.expires_at})
+        const {key, secret} = await core.apiKeys.createApiKey(actor, {org: params.org, name: body.name, role: body.role, permissions: body.permissions, expiresAt: body.expiresAt})
         return {status: 201, body: {...key, secret}}
       },
     }),
