@@ -8,6 +8,7 @@ import type {Config} from './config/settings.js'
 import {parseDatabaseUrl} from './db/database-url.js'
 import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
+import {flagOverridesPurgeHook} from './flags/flag-purge-hook.js'
 import {createFlagService} from './flags/flag-service.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
@@ -20,7 +21,9 @@ import {createJobService} from './jobs/job-service.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
 import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
+import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
+import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
 import {createOrgService} from './tenancy/org-service.js'
 
 export interface CoreOptions {
@@ -59,8 +62,14 @@ export async function createCore(options: CoreOptions) {
   const passwords = options.passwords ?? createPasswordHasher()
   const {config} = options
   const accessTokenTtlSeconds = config.accessTokenTtlSeconds
-  const orgs = createOrgService({...deps, audit})
   const revocationSignal = createRevocationSignal()
+  // Each feature registers what it deletes with an org (or a user); they run in reverse order,
+  // so rows that point at a role (memberships, API keys) go before the custom roles.
+  const purgeHooks = createPurgeHooks()
+  purgeHooks.register(customRolesPurgeHook)
+  purgeHooks.register(membershipsPurgeHook)
+  purgeHooks.register(flagOverridesPurgeHook)
+  const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
   const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
@@ -78,6 +87,7 @@ export async function createCore(options: CoreOptions) {
     clock: deps.clock,
     audit,
     orgs,
+    purgeHooks,
     users,
     members: createMemberService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
     roles: createRoleService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),

@@ -66,7 +66,7 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
   private async resolveOrgId(ref: string): Promise<string> {
     const core = await this.openCore()
     try {
-      return (await core.orgs.showOrg(ref)).id
+      return (await core.orgs.showOrg(this.actor(), {org: ref})).id
     } catch (error) {
       if (isDomainError(error) && error.code === 'org.not_found' && looksLikeId(ref)) return ref
       throw error

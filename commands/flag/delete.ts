@@ -12,7 +12,7 @@ export default class FlagDelete extends BaseCommand<typeof FlagDelete> {
   async run() {
     const core = await this.openCore()
     await confirmOrRefuse(`Delete flag "${this.args.key}" and its overrides? This cannot be undone.`, this.flags.yes)
-    const flag = await core.flags.deleteFlag(this.actor(), this.args.key)
+    const flag = await core.flags.deleteFlag(this.actor(), {key: this.args.key})
     this.log(`Deleted flag ${flag.key}`)
     return {...flag, deleted: true}
   }

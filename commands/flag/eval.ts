@@ -11,7 +11,7 @@ export default class FlagEval extends BaseCommand<typeof FlagEval> {
 
   async run() {
     const core = await this.openCore()
-    const value = await core.flags.evaluate(this.args.key, this.flags.org)
+    const value = await core.flags.evaluateFlagForOrg(this.actor(), {org: this.flags.org, key: this.args.key})
     this.log(describeFlagValue(value))
     return value
   }

@@ -6,7 +6,7 @@ export default class FlagList extends BaseCommand<typeof FlagList> {
 
   async run() {
     const core = await this.openCore()
-    const flags = await core.flags.listFlags()
+    const flags = await core.flags.listFlags(this.actor())
     this.log(renderFlags(flags))
     return flags
   }

@@ -18,7 +18,7 @@ export default class FlagOverride extends BaseCommand<typeof FlagOverride> {
 
   async run() {
     const core = await this.openCore()
-    const value = await core.flags.setOverride(this.actor(), this.args.key, this.flags.org, this.args.value)
+    const value = await core.flags.setOverride(this.actor(), {key: this.args.key, org: this.flags.org, value: this.args.value})
     this.log(this.args.value === 'clear' ? `Cleared the override of ${value.flag} for ${value.orgSlug}` : `Set the override of ${value.flag} for ${value.orgSlug} to ${this.args.value}`)
     this.log(describeFlagValue(value))
     return value

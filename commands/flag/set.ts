@@ -18,7 +18,8 @@ export default class FlagSet extends BaseCommand<typeof FlagSet> {
 
   async run() {
     const core = await this.openCore()
-    const flag = await core.flags.setFlag(this.actor(), this.args.key, {
+    const flag = await core.flags.setFlag(this.actor(), {
+      key: this.args.key,
       defaultEnabled: parseOnOff(this.flags.default),
       rolloutPercentage: parseRollout(this.flags.rollout),
       description: this.flags.description,

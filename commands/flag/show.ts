@@ -8,7 +8,7 @@ export default class FlagShow extends BaseCommand<typeof FlagShow> {
 
   async run() {
     const core = await this.openCore()
-    const flag = await core.flags.showFlag(this.args.key)
+    const flag = await core.flags.showFlag(this.actor(), {key: this.args.key})
     this.log(renderFlag(flag))
     this.log('')
     this.log('Overrides:')

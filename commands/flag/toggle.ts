@@ -8,7 +8,7 @@ export default class FlagToggle extends BaseCommand<typeof FlagToggle> {
 
   async run() {
     const core = await this.openCore()
-    const flag = await core.flags.toggleFlag(this.actor(), this.args.key)
+    const flag = await core.flags.toggleFlag(this.actor(), {key: this.args.key})
     const rolloutNote = flag.rolloutPercentage === null ? '' : ` (a ${flag.rolloutPercentage}% rollout still decides for organizations without an override)`
     this.log(`Flag ${flag.key} is now ${onOff(flag.defaultEnabled)} by default${rolloutNote}`)
     return flag

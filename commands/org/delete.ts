@@ -14,12 +14,12 @@ export default class OrgDelete extends BaseCommand<typeof OrgDelete> {
   async run() {
     const core = await this.openCore()
     if (!this.flags.purge) {
-      const org = await core.orgs.deleteOrg(this.actor(), this.args.org)
+      const org = await core.orgs.deleteOrg(this.actor(), {org: this.args.org})
       this.log(`Deleted organization ${org.slug} (restore with \`saas-ctl org restore ${org.slug}\`)`)
       return org
     }
     await confirmOrRefuse(`Purge organization "${this.args.org}" and everything it owns? This cannot be undone.`, this.flags.yes)
-    const {org, removed} = await core.orgs.purgeOrg(this.actor(), this.args.org)
+    const {org, removed} = await core.orgs.purgeOrg(this.actor(), {org: this.args.org})
     this.log(`Purged organization ${org.slug}: ${removed.memberships} membership(s), ${removed.customRoles} custom role(s), ${removed.flagOverrides} flag override(s)`)
     return {...org, purged: true, removed}
   }

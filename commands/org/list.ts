@@ -10,7 +10,7 @@ export default class OrgList extends BaseCommand<typeof OrgList> {
 
   async run() {
     const core = await this.openCore()
-    const orgs = await core.orgs.listOrgs({includeDeleted: this.flags['include-deleted']})
+    const orgs = await core.orgs.listOrgs(this.actor(), {includeDeleted: this.flags['include-deleted']})
     this.log(renderOrganizations(orgs))
     return orgs
   }

@@ -8,6 +8,7 @@ export function renderOrganization(org: Organization & {memberCount?: number}): 
     ['slug', org.slug],
     ['name', org.name],
     ['tier', org.tier],
+    ...(org.domain ? [['domain', org.domain] as [string, unknown]] : []),
     ...(org.memberCount === undefined ? [] : [['members', org.memberCount] as [string, unknown]]),
     ['created', org.createdAt],
     ['deleted', org.deletedAt],

@@ -7,7 +7,7 @@ export default class OrgRestore extends BaseCommand<typeof OrgRestore> {
 
   async run() {
     const core = await this.openCore()
-    const org = await core.orgs.restoreOrg(this.actor(), this.args.org)
+    const org = await core.orgs.restoreOrg(this.actor(), {org: this.args.org})
     this.log(`Restored organization ${org.slug}`)
     return org
   }

@@ -8,7 +8,7 @@ export default class OrgShow extends BaseCommand<typeof OrgShow> {
 
   async run() {
     const core = await this.openCore()
-    const org = await core.orgs.showOrg(this.args.org)
+    const org = await core.orgs.showOrg(this.actor(), {org: this.args.org})
     this.log(renderOrganization(org))
     return org
   }

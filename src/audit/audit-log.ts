@@ -2,10 +2,15 @@ import {sql, type Kysely} from 'kysely'
 import type {AuditEventRow, Database} from '../db/database.js'
 import {lockAuditChain} from '../db/dialect-helpers.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
+import {requireOrgPermission} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
+import {validateInput} from '../shared/validate.js'
+import {orgRefInputSchema} from '../tenancy/org-schemas.js'
 import {auditActorOf} from './actor.js'
 import type {AuditAction} from './audit-actions.js'
 import {computeEventHash, GENESIS_HASH} from './audit-hash.js'
+import {orgAuditQuerySchema, type OrgAuditQuery} from './audit-schemas.js'
+import {parseSince} from './parse-since.js'
 
 export interface AuditEntry {
   action: AuditAction
@@ -91,6 +96,25 @@ export function createAuditLog(deps: ServiceDeps) {
     async listEventsAfter(filter: AuditFilter & {afterSeq: number}, limit = 500): Promise<AuditEvent[]> {
       const rows = await filteredQuery(deps.db, filter).orderBy('seq', 'asc').limit(limit).execute()
       return rows.map(toAuditEvent)
+    },
+
+    /**
+     * One organization's events (audit.read), newest first, a page at a time: `cursor` is the
+     * seq of the last event of the previous page. Reads the (org_id, seq) index backwards from
+     * the cursor, so a page costs the same deep in a large log. Raises org.not_found,
+     * permission.denied, auth.org_mismatch, validation.failed.
+     */
+    async listOrgEvents(actor: Actor, input: {org: string} & OrgAuditQuery): Promise<{items: AuditEvent[]; nextCursor: string | null}> {
+      const {org: ref, ...query} = input
+      const {org: orgRef} = validateInput(orgRefInputSchema, {org: ref})
+      const parsed = validateInput(orgAuditQuerySchema, query)
+      const since = parsed.since === undefined ? undefined : parseSince(parsed.since, deps.clock.now())
+      const {org} = await requireOrgPermission(deps.db, actor, orgRef, 'audit.read', {deleted: 'operators'})
+      let page = filteredQuery(deps.db, {orgId: org.id, action: parsed.action, actor: parsed.actor, since})
+      if (parsed.cursor !== undefined) page = page.where('seq', '<', Number(parsed.cursor))
+      const rows = await page.orderBy('seq', 'desc').limit(parsed.limit + 1).execute()
+      const items = rows.slice(0, parsed.limit).map(toAuditEvent)
+      return {items, nextCursor: rows.length > parsed.limit ? String(items.at(-1)!.seq) : null}
     },
 
     /** The position of the newest event (0 when the log is empty). */

@@ -28,3 +28,24 @@ export const setFlagSchema = z
 export type SetFlagInput = z.input<typeof setFlagSchema>
 
 export const overrideValueSchema = z.enum(['on', 'off', 'clear'], {message: 'must be on, off or clear'})
+
+/** A flag named by its key (validated where it is looked up). */
+export interface FlagRefInput {
+  key: string
+}
+
+/** `flag override <key> --org <org> on|off|clear`: forces the flag for one organization, or clears that. */
+export const overrideSchema = z.object({
+  key: z.string(),
+  org: z.string().trim().min(1, 'must not be empty'),
+  value: overrideValueSchema,
+})
+/** `value` is checked by the schema: the CLI passes what it was given. */
+export type OverrideInput = Omit<z.input<typeof overrideSchema>, 'value'> & {value: string}
+
+/** GET /v1/orgs/{org}/flags/{key}: one flag evaluated for one organization. */
+export const orgFlagSchema = z.object({
+  org: z.string().trim().min(1, 'must not be empty').max(100),
+  key: flagKeySchema,
+})
+export type OrgFlagInput = z.input<typeof orgFlagSchema>

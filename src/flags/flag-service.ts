@@ -1,4 +1,5 @@
 import type {Kysely} from 'kysely'
+import {requirePlatformActor} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, FeatureFlagRow, OrganizationRow} from '../db/database.js'
@@ -8,8 +9,10 @@ import {DomainError} from '../errors/domain-error.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {requireOrg} from '../tenancy/org-repo.js'
-import {evaluateFlag, type FlagReason} from './flag-evaluation.js'
-import {createFlagSchema, flagKeySchema, overrideValueSchema, setFlagSchema, type CreateFlagInput, type SetFlagInput} from './flag-schemas.js'
+import {createFlagSchema, flagKeySchema, overrideSchema, setFlagSchema, type CreateFlagInput, type FlagRefInput, type OverrideInput, type SetFlagInput} from './flag-schemas.js'
+import {createOrgFlagReader, toFlagValue, type FlagValue} from './org-flag-reader.js'
+
+export type {FlagValue} from './org-flag-reader.js'
 
 export interface FeatureFlag {
   id: string
@@ -24,16 +27,6 @@ export interface FeatureFlag {
 
 export interface FlagDetails extends FeatureFlag {
   overrides: {orgId: string; orgSlug: string; enabled: boolean}[]
-}
-
-export interface FlagValue {
-  flag: string
-  orgId: string
-  orgSlug: string
-  enabled: boolean
-  reason: FlagReason
-  bucket: number | null
-  rolloutPercentage: number | null
 }
 
 export type FlagService = ReturnType<typeof createFlagService>
@@ -73,20 +66,15 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     return toFlag(updated, overrideCount)
   }
 
-  /** The flag's value for an organization and why. Raises flag.not_found, org.not_found. */
-  async function evaluate(key: string, orgRef: string): Promise<FlagValue> {
-    const row = await requireFlag(db, key)
-    const org = await requireOrg(db, orgRef, {allowDeleted: true})
-    const override = await db.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
-    return toFlagValue(row, org, override ? override.enabled === 1 : null)
-  }
-
   return {
+    // Flag definitions and overrides span every tenant: platform principals only (platform.required).
+
     /** Creates a flag. With `ifNotExists`, an existing flag of that key is returned (`created: false`). Raises validation.failed, flag.key_taken. */
     async createFlag(actor: Actor, input: CreateFlagInput): Promise<{flag: FeatureFlag; created: boolean}> {
       const parsed = validateInput(createFlagSchema, input)
       try {
         return await inTransaction(db, async (tx) => {
+          await requirePlatformActor(tx, actor, 'manage feature flags')
           const existing = await tx.selectFrom('feature_flag').selectAll().where('key', '=', parsed.key).executeTakeFirst()
           if (existing) {
             if (!parsed.ifNotExists) throw new DomainError('flag.key_taken', `A flag "${parsed.key}" already exists`)
@@ -112,13 +100,15 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
       }
     },
 
-    async listFlags(): Promise<FeatureFlag[]> {
+    async listFlags(actor: Actor): Promise<FeatureFlag[]> {
+      await requirePlatformActor(db, actor, 'manage feature flags')
       return toFlags(await db.selectFrom('feature_flag').selectAll().orderBy('key').execute())
     },
 
     /** A flag with its per-organization overrides. Raises flag.not_found. */
-    async showFlag(key: string): Promise<FlagDetails> {
-      const row = await requireFlag(db, key)
+    async showFlag(actor: Actor, input: FlagRefInput): Promise<FlagDetails> {
+      await requirePlatformActor(db, actor, 'manage feature flags')
+      const row = await requireFlag(db, input.key)
       const overrides = await db
         .selectFrom('flag_override')
         .innerJoin('organization', 'organization.id', 'flag_override.org_id')
@@ -130,9 +120,11 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     },
 
     /** Sets a flag's default, rollout percentage (null clears it) or description. Raises validation.failed, flag.not_found. */
-    async setFlag(actor: Actor, key: string, input: SetFlagInput): Promise<FeatureFlag> {
-      const parsed = validateInput(setFlagSchema, input)
+    async setFlag(actor: Actor, input: FlagRefInput & SetFlagInput): Promise<FeatureFlag> {
+      const {key, ...fields} = input
+      const parsed = validateInput(setFlagSchema, fields)
       return inTransaction(db, async (tx) => {
+        await requirePlatformActor(tx, actor, 'manage feature flags')
         const row = await requireFlag(tx, key)
         return updateFlag(actor, tx, row, {
           description: parsed.description ?? row.description,
@@ -143,17 +135,19 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
     },
 
     /** Flips the flag's global default. Raises flag.not_found. */
-    async toggleFlag(actor: Actor, key: string): Promise<FeatureFlag> {
+    async toggleFlag(actor: Actor, input: FlagRefInput): Promise<FeatureFlag> {
       return inTransaction(db, async (tx) => {
-        const row = await requireFlag(tx, key)
+        await requirePlatformActor(tx, actor, 'manage feature flags')
+        const row = await requireFlag(tx, input.key)
         return updateFlag(actor, tx, row, {description: row.description, default_enabled: row.default_enabled === 1 ? 0 : 1, rollout_percentage: row.rollout_percentage})
       })
     },
 
     /** Forces a flag on or off for one organization, or clears that. Raises validation.failed, flag.not_found, org.not_found, org.deleted. */
-    async setOverride(actor: Actor, key: string, orgRef: string, value: string): Promise<FlagValue> {
-      const choice = validateInput(overrideValueSchema, value)
+    async setOverride(actor: Actor, input: OverrideInput): Promise<FlagValue> {
+      const {key, org: orgRef, value: choice} = validateInput(overrideSchema, input)
       return inTransaction(db, async (tx) => {
+        await requirePlatformActor(tx, actor, 'manage feature flags')
         const row = await requireFlag(tx, key)
         const org = await requireOrg(tx, orgRef)
         const current = await tx.selectFrom('flag_override').select('enabled').where('flag_id', '=', row.id).where('org_id', '=', org.id).executeTakeFirst()
@@ -176,12 +170,13 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
       })
     },
 
-    evaluate,
+    ...createOrgFlagReader(deps),
 
     /** Deletes a flag and its overrides. Raises flag.not_found. */
-    async deleteFlag(actor: Actor, key: string): Promise<FeatureFlag> {
+    async deleteFlag(actor: Actor, input: FlagRefInput): Promise<FeatureFlag> {
       return inTransaction(db, async (tx) => {
-        const row = await requireFlag(tx, key)
+        await requirePlatformActor(tx, actor, 'manage feature flags')
+        const row = await requireFlag(tx, input.key)
         const overrides = await tx.deleteFrom('flag_override').where('flag_id', '=', row.id).executeTakeFirst()
         await tx.deleteFrom('feature_flag').where('id', '=', row.id).execute()
         await audit.append(tx, actor, {action: 'flag.deleted', target: {type: 'flag', id: row.id}, metadata: {key: row.key, overrides_removed: Number(overrides.numDeletedRows)}})
@@ -194,11 +189,6 @@ export function createFlagService(deps: ServiceDeps & {audit: AuditLog}) {
 async function countOverrides(tx: Kysely<Database>, flagId: string): Promise<number> {
   const row = await tx.selectFrom('flag_override').select((eb) => eb.fn.countAll<number>().as('count')).where('flag_id', '=', flagId).executeTakeFirstOrThrow()
   return Number(row.count)
-}
-
-function toFlagValue(row: FeatureFlagRow, org: Pick<OrganizationRow, 'id' | 'slug'>, override: boolean | null): FlagValue {
-  const result = evaluateFlag(toFlag(row, 0), org.id, override)
-  return {flag: row.key, orgId: org.id, orgSlug: org.slug, ...result, rolloutPercentage: row.rollout_percentage}
 }
 
 function onOff(value: number): 'on' | 'off' {

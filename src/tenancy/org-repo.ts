@@ -10,23 +10,36 @@ export interface Organization {
   slug: string
   name: string
   tier: string
+  /** A custom domain that names the organization at login; set by operators only. */
+  domain: string | null
   createdAt: string
   updatedAt: string
   deletedAt: string | null
 }
 
-/** An organization by id or slug; null when there is none. */
+/** An organization by id or slug; null when there is none. One query: this runs on every org-scoped request. */
 export async function findOrgByRef(db: Kysely<Database>, ref: string): Promise<OrganizationRow | null> {
+  const slug = ref.trim().toLowerCase()
+  const rows = await db
+    .selectFrom('organization')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', ref), eb('slug', '=', slug)]))
+    .limit(2)
+    .execute()
   // The id wins over the slug, so a reference can never resolve to two organizations.
-  const byId = await db.selectFrom('organization').selectAll().where('id', '=', ref).executeTakeFirst()
-  if (byId) return byId
-  const bySlug = await db.selectFrom('organization').selectAll().where('slug', '=', ref.trim().toLowerCase()).executeTakeFirst()
-  return bySlug ?? null
+  return rows.find((row) => row.id === ref) ?? rows[0] ?? null
+}
+
+/** The organization whose custom domain is `domain` (lowercase host), deleted or not; null when none. */
+export async function findOrgByDomain(db: Kysely<Database>, domain: string): Promise<OrganizationRow | null> {
+  const row = await db.selectFrom('organization').selectAll().where('domain', '=', domain.trim().toLowerCase()).executeTakeFirst()
+  return row ?? null
 }
 
 /**
- * An organization by id or slug. Raises `org.not_found`, and `org.deleted` when it is
- * soft-deleted and the caller wants to change it.
+ * An organization by id or slug, without asking who wants it (internal callers that already
+ * decided access). Raises `org.not_found`, and `org.deleted` when it is soft-deleted and the
+ * caller wants to change it.
  */
 export async function requireOrg(db: Kysely<Database>, ref: string, options: {allowDeleted?: boolean} = {}): Promise<OrganizationRow> {
   const row = await findOrgByRef(db, ref)
@@ -37,12 +50,38 @@ export async function requireOrg(db: Kysely<Database>, ref: string, options: {al
   return row
 }
 
+/** How many members each organization has (0 for none). */
+export async function countMembersOfOrgs(db: Kysely<Database>, orgIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map(orgIds.map((id) => [id, 0]))
+  if (orgIds.length === 0) return counts
+  const rows = await db
+    .selectFrom('membership')
+    .select(['org_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('org_id', 'in', orgIds)
+    .groupBy('org_id')
+    .execute()
+  for (const row of rows) counts.set(row.org_id, Number(row.count))
+  return counts
+}
+
+/** The roles a user holds, by organization id, in every organization they belong to. */
+export async function rolesOfUserByOrg(db: Kysely<Database>, userId: string): Promise<Map<string, string>> {
+  const rows = await db
+    .selectFrom('membership')
+    .innerJoin('role', 'role.id', 'membership.role_id')
+    .select(['membership.org_id', 'role.key'])
+    .where('membership.user_id', '=', userId)
+    .execute()
+  return new Map(rows.map((row) => [row.org_id, row.key]))
+}
+
 export function toOrganization(row: OrganizationRow): Organization {
   return {
     id: row.id,
     slug: row.slug,
     name: row.name,
     tier: row.tier,
+    domain: row.domain,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,

@@ -4,14 +4,27 @@ import {computeEventHash} from '../../src/audit/audit-hash.js'
 import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 
-/** A user acting through the daemon: everything about them must reach the log. */
+/**
+ * A user acting through the daemon: everything about them must reach the log. A platform admin
+ * (inserted by insertPlatformAdmin), so every mutation below is theirs to make.
+ */
 const USER_ACTOR: Actor = {principal: {kind: 'user', userId: 'user-actor-id', sessionId: '', boundOrgId: null, email: 'alice@example.com'}, origin: {ip: '203.0.113.7', userAgent: 'audit-test/1.0', requestId: 'req-42'}}
+
+/** A platform admin with a fixed id, written straight to the table so that it leaves no audit event of its own. */
+async function insertPlatformAdmin(t: TestCore, id: string, email: string): Promise<void> {
+  const now = t.clock.now().toISOString()
+  await t.core.database.db
+    .insertInto('user_account')
+    .values({id, email, name: null, password_hash: null, is_platform_admin: 1, email_verified_at: null, password_changed_at: null, disabled_at: null, created_at: now, updated_at: now})
+    .execute()
+}
 
 describeEachDialect('audit log', (dialect) => {
   describe('what each mutation writes', () => {
     let t: TestCore
     beforeAll(async () => {
       t = await createTestCore(dialect)
+      await insertPlatformAdmin(t, 'user-actor-id', 'alice@example.com')
     })
     afterAll(async () => t?.close())
 
@@ -22,27 +35,27 @@ describeEachDialect('audit log', (dialect) => {
       const steps: Step[] = [
         {label: 'createUser', run: async () => (ids.user = (await core.users.createUser(USER_ACTOR, {email: 'Bob@Example.com', password: 'a long password'})).user.id), action: 'user.created', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {email: 'bob@example.com', has_password: true}},
         {label: 'createUser (owner)', run: async () => (ids.owner = (await core.users.createUser(USER_ACTOR, {email: 'owner@example.com'})).user.id), action: 'user.created', orgId: () => null, target: () => ({type: 'user', id: ids.owner ?? null})},
-        {label: 'updateUser', run: () => core.users.updateUser(USER_ACTOR, 'bob@example.com', {name: 'Bob'}), action: 'user.updated', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {changes: {name: {from: null, to: 'Bob'}}}},
+        {label: 'updateUser', run: () => core.users.updateUser(USER_ACTOR, {user: 'bob@example.com', name: 'Bob'}), action: 'user.updated', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {changes: {name: {from: null, to: 'Bob'}}}},
         {label: 'createOrg', run: async () => (ids.org = (await core.orgs.createOrg(USER_ACTOR, {name: 'Audited', slug: 'audited'})).org.id), action: 'org.created', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null}), metadata: {slug: 'audited', name: 'Audited', tier: 'free'}},
-        {label: 'updateOrg', run: () => core.orgs.updateOrg(USER_ACTOR, 'audited', {tier: 'basic'}), action: 'org.updated', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null}), metadata: {changes: {tier: {from: 'free', to: 'basic'}}}},
-        {label: 'addMember (owner)', run: () => core.members.addMember(USER_ACTOR, 'audited', 'owner@example.com', 'owner'), action: 'member.added', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.owner ?? null}), metadata: {role: 'owner'}},
-        {label: 'addMember', run: () => core.members.addMember(USER_ACTOR, 'audited', 'bob@example.com', 'viewer'), action: 'member.added', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {email: 'bob@example.com', role: 'viewer'}},
-        {label: 'setMemberRole', run: () => core.members.setMemberRole(USER_ACTOR, 'audited', 'bob@example.com', 'member'), action: 'member.role_updated', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {from: 'viewer', to: 'member'}},
-        {label: 'createRole', run: async () => (ids.role = (await core.roles.createRole(USER_ACTOR, 'audited', {key: 'auditor', name: 'Auditor', permissions: ['audit.read']})).id), action: 'role.created', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor', permissions: ['audit.read']}},
-        {label: 'updateRole', run: () => core.roles.updateRole(USER_ACTOR, 'audited', 'auditor', {level: 2}), action: 'role.updated', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor', changes: {level: {from: 1, to: 2}}}},
-        {label: 'deleteRole', run: () => core.roles.deleteRole(USER_ACTOR, 'audited', 'auditor'), action: 'role.deleted', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor'}},
+        {label: 'updateOrg', run: () => core.orgs.updateOrg(USER_ACTOR, {org: 'audited', tier: 'basic'}), action: 'org.updated', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null}), metadata: {changes: {tier: {from: 'free', to: 'basic'}}}},
+        {label: 'addMember (owner)', run: () => core.members.addMember(USER_ACTOR, {org: 'audited', user: 'owner@example.com', role: 'owner'}), action: 'member.added', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.owner ?? null}), metadata: {role: 'owner'}},
+        {label: 'addMember', run: () => core.members.addMember(USER_ACTOR, {org: 'audited', user: 'bob@example.com', role: 'viewer'}), action: 'member.added', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {email: 'bob@example.com', role: 'viewer'}},
+        {label: 'setMemberRole', run: () => core.members.setMemberRole(USER_ACTOR, {org: 'audited', user: 'bob@example.com', role: 'member'}), action: 'member.role_updated', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {from: 'viewer', to: 'member'}},
+        {label: 'createRole', run: async () => (ids.role = (await core.roles.createRole(USER_ACTOR, {org: 'audited', key: 'auditor', name: 'Auditor', permissions: ['audit.read']})).id), action: 'role.created', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor', permissions: ['audit.read']}},
+        {label: 'updateRole', run: () => core.roles.updateRole(USER_ACTOR, {org: 'audited', role: 'auditor', level: 2}), action: 'role.updated', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor', changes: {level: {from: 1, to: 2}}}},
+        {label: 'deleteRole', run: () => core.roles.deleteRole(USER_ACTOR, {org: 'audited', role: 'auditor'}), action: 'role.deleted', orgId: () => ids.org ?? null, target: () => ({type: 'role', id: ids.role ?? null}), metadata: {key: 'auditor'}},
         {label: 'createFlag', run: async () => (ids.flag = (await core.flags.createFlag(USER_ACTOR, {key: 'audited-flag'})).flag.id), action: 'flag.created', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {key: 'audited-flag'}},
-        {label: 'setFlag', run: () => core.flags.setFlag(USER_ACTOR, 'audited-flag', {rolloutPercentage: 20}), action: 'flag.updated', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {changes: {rollout: {from: null, to: 20}}}},
-        {label: 'toggleFlag', run: () => core.flags.toggleFlag(USER_ACTOR, 'audited-flag'), action: 'flag.updated', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {changes: {default: {from: 'off', to: 'on'}}}},
-        {label: 'setOverride', run: () => core.flags.setOverride(USER_ACTOR, 'audited-flag', 'audited', 'on'), action: 'flag.override_set', orgId: () => ids.org ?? null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {from: 'clear', to: 'on'}},
-        {label: 'deleteFlag', run: () => core.flags.deleteFlag(USER_ACTOR, 'audited-flag'), action: 'flag.deleted', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {overrides_removed: 1}},
-        {label: 'removeMember', run: () => core.members.removeMember(USER_ACTOR, 'audited', 'bob@example.com'), action: 'member.removed', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {role: 'member'}},
-        {label: 'disableUser', run: () => core.users.disableUser(USER_ACTOR, 'bob@example.com'), action: 'user.disabled', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
-        {label: 'enableUser', run: () => core.users.enableUser(USER_ACTOR, 'bob@example.com'), action: 'user.enabled', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
-        {label: 'deleteOrg', run: () => core.orgs.deleteOrg(USER_ACTOR, 'audited'), action: 'org.deleted', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null})},
-        {label: 'restoreOrg', run: () => core.orgs.restoreOrg(USER_ACTOR, 'audited'), action: 'org.restored', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null})},
-        {label: 'purgeOrg', run: () => core.orgs.purgeOrg(USER_ACTOR, 'audited'), action: 'org.purged', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null}), metadata: {removed: {memberships: 1, customRoles: 0, flagOverrides: 0}}},
-        {label: 'deleteUser', run: () => core.users.deleteUser(USER_ACTOR, 'bob@example.com'), action: 'user.deleted', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
+        {label: 'setFlag', run: () => core.flags.setFlag(USER_ACTOR, {key: 'audited-flag', rolloutPercentage: 20}), action: 'flag.updated', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {changes: {rollout: {from: null, to: 20}}}},
+        {label: 'toggleFlag', run: () => core.flags.toggleFlag(USER_ACTOR, {key: 'audited-flag'}), action: 'flag.updated', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {changes: {default: {from: 'off', to: 'on'}}}},
+        {label: 'setOverride', run: () => core.flags.setOverride(USER_ACTOR, {key: 'audited-flag', org: 'audited', value: 'on'}), action: 'flag.override_set', orgId: () => ids.org ?? null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {from: 'clear', to: 'on'}},
+        {label: 'deleteFlag', run: () => core.flags.deleteFlag(USER_ACTOR, {key: 'audited-flag'}), action: 'flag.deleted', orgId: () => null, target: () => ({type: 'flag', id: ids.flag ?? null}), metadata: {overrides_removed: 1}},
+        {label: 'removeMember', run: () => core.members.removeMember(USER_ACTOR, {org: 'audited', user: 'bob@example.com'}), action: 'member.removed', orgId: () => ids.org ?? null, target: () => ({type: 'user', id: ids.user ?? null}), metadata: {role: 'member'}},
+        {label: 'disableUser', run: () => core.users.disableUser(USER_ACTOR, {user: 'bob@example.com'}), action: 'user.disabled', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
+        {label: 'enableUser', run: () => core.users.enableUser(USER_ACTOR, {user: 'bob@example.com'}), action: 'user.enabled', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
+        {label: 'deleteOrg', run: () => core.orgs.deleteOrg(USER_ACTOR, {org: 'audited'}), action: 'org.deleted', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null})},
+        {label: 'restoreOrg', run: () => core.orgs.restoreOrg(USER_ACTOR, {org: 'audited'}), action: 'org.restored', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null})},
+        {label: 'purgeOrg', run: () => core.orgs.purgeOrg(USER_ACTOR, {org: 'audited'}), action: 'org.purged', orgId: () => ids.org ?? null, target: () => ({type: 'org', id: ids.org ?? null}), metadata: {removed: {memberships: 1, customRoles: 0, flagOverrides: 0}}},
+        {label: 'deleteUser', run: () => core.users.deleteUser(USER_ACTOR, {user: 'bob@example.com'}), action: 'user.deleted', orgId: () => null, target: () => ({type: 'user', id: ids.user ?? null})},
       ]
       for (const step of steps) {
         t.clock.advance(1000)
@@ -57,9 +70,9 @@ describeEachDialect('audit log', (dialect) => {
           actor: {type: 'user', id: 'user-actor-id', name: 'alice@example.com'},
           target: step.target(),
           metadata: step.metadata ?? {},
-          ip: USER_ACTOR.ip,
-          userAgent: USER_ACTOR.userAgent,
-          requestId: USER_ACTOR.requestId,
+          ip: USER_ACTOR.origin.ip,
+          userAgent: USER_ACTOR.origin.userAgent,
+          requestId: USER_ACTOR.origin.requestId,
           createdAt: t.clock.now().toISOString(),
         })
       }
@@ -70,22 +83,22 @@ describeEachDialect('audit log', (dialect) => {
       const {core} = t
       await core.users.createUser(OPERATOR, {email: 'sole-owner@example.com'})
       await core.users.createUser(OPERATOR, {email: 'off@example.com'})
-      await core.users.disableUser(OPERATOR, 'off@example.com')
+      await core.users.disableUser(OPERATOR, {user: 'off@example.com'})
       await core.orgs.createOrg(OPERATOR, {name: 'Failing', slug: 'failing', owner: 'sole-owner@example.com'})
       await core.flags.createFlag(OPERATOR, {key: 'failing-flag'})
       const failures: [string, () => Promise<unknown>, string][] = [
         ['duplicate org', () => core.orgs.createOrg(OPERATOR, {name: 'Failing', slug: 'failing'}), 'org.slug_taken'],
         ['org with unknown owner', () => core.orgs.createOrg(OPERATOR, {name: 'Nobody', slug: 'nobody', owner: 'ghost@example.com'}), 'user.not_found'],
         ['duplicate user', () => core.users.createUser(OPERATOR, {email: 'SOLE-OWNER@example.com'}), 'user.email_taken'],
-        ['disabled member', () => core.members.addMember(OPERATOR, 'failing', 'off@example.com', 'member'), 'user.disabled'],
-        ['existing member', () => core.members.addMember(OPERATOR, 'failing', 'sole-owner@example.com', 'member'), 'member.exists'],
-        ['demote last owner', () => core.members.setMemberRole(OPERATOR, 'failing', 'sole-owner@example.com', 'admin'), 'member.last_owner'],
-        ['remove last owner', () => core.members.removeMember(OPERATOR, 'failing', 'sole-owner@example.com'), 'member.last_owner'],
-        ['delete last owner', () => core.users.deleteUser(OPERATOR, 'sole-owner@example.com'), 'user.is_last_owner'],
-        ['unknown permission', () => core.roles.createRole(OPERATOR, 'failing', {key: 'x-role', name: 'X', permissions: ['x.y']}), 'permission.unknown'],
-        ['builtin role', () => core.roles.deleteRole(OPERATOR, 'failing', 'admin'), 'role.builtin_immutable'],
+        ['disabled member', () => core.members.addMember(OPERATOR, {org: 'failing', user: 'off@example.com', role: 'member'}), 'user.disabled'],
+        ['existing member', () => core.members.addMember(OPERATOR, {org: 'failing', user: 'sole-owner@example.com', role: 'member'}), 'member.exists'],
+        ['demote last owner', () => core.members.setMemberRole(OPERATOR, {org: 'failing', user: 'sole-owner@example.com', role: 'admin'}), 'member.last_owner'],
+        ['remove last owner', () => core.members.removeMember(OPERATOR, {org: 'failing', user: 'sole-owner@example.com'}), 'member.last_owner'],
+        ['delete last owner', () => core.users.deleteUser(OPERATOR, {user: 'sole-owner@example.com'}), 'user.is_last_owner'],
+        ['unknown permission', () => core.roles.createRole(OPERATOR, {org: 'failing', key: 'x-role', name: 'X', permissions: ['x.y']}), 'permission.unknown'],
+        ['builtin role', () => core.roles.deleteRole(OPERATOR, {org: 'failing', role: 'admin'}), 'role.builtin_immutable'],
         ['duplicate flag', () => core.flags.createFlag(OPERATOR, {key: 'failing-flag'}), 'flag.key_taken'],
-        ['restore live org', () => core.orgs.restoreOrg(OPERATOR, 'failing'), 'org.not_deleted'],
+        ['restore live org', () => core.orgs.restoreOrg(OPERATOR, {org: 'failing'}), 'org.not_deleted'],
       ]
       const before = await core.audit.latestSeq()
       for (const [label, attempt, code] of failures) {
@@ -108,8 +121,8 @@ describeEachDialect('audit log', (dialect) => {
         }),
       ).rejects.toThrow('abort')
       expect(await core.audit.latestSeq()).toBe(before)
-      await expect(core.users.showUser('rolled-back@example.com')).rejects.toMatchObject({code: 'user.not_found'})
-      await expect(core.orgs.showOrg('rolled-back')).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(core.users.showUser(OPERATOR, {user: 'rolled-back@example.com'})).rejects.toMatchObject({code: 'user.not_found'})
+      await expect(core.orgs.showOrg(OPERATOR, {org: 'rolled-back'})).rejects.toMatchObject({code: 'org.not_found'})
     })
 
     it('keeps the chain gapless and intact under concurrent writers', async () => {
@@ -198,6 +211,8 @@ describeEachDialect('audit log', (dialect) => {
     let middle = ''
     beforeAll(async () => {
       t = await createTestCore(dialect)
+      await insertPlatformAdmin(t, 'alice-id', 'alice@example.com')
+      await insertPlatformAdmin(t, 'bob-id', 'bob@example.com')
       orgA = (await t.core.orgs.createOrg(ALICE, {name: 'Filter A', slug: 'filter-a'})).org.id // seq 1, 00:00:00
       t.clock.advance(60_000)
       orgB = (await t.core.orgs.createOrg(BOB, {name: 'Filter B', slug: 'filter-b'})).org.id // seq 2, 00:01:00
@@ -205,9 +220,9 @@ describeEachDialect('audit log', (dialect) => {
       middle = t.clock.now().toISOString()
       await t.core.users.createUser(ALICE, {email: 'carol@example.com'}) // seq 3, 00:02:00
       t.clock.advance(60_000)
-      await t.core.orgs.updateOrg(BOB, 'filter-a', {name: 'Filter A2'}) // seq 4, 00:03:00
+      await t.core.orgs.updateOrg(BOB, {org: 'filter-a', name: 'Filter A2'}) // seq 4, 00:03:00
       t.clock.advance(60_000)
-      await t.core.members.addMember(ALICE, 'filter-b', 'carol@example.com', 'member') // seq 5, 00:04:00
+      await t.core.members.addMember(ALICE, {org: 'filter-b', user: 'carol@example.com', role: 'member'}) // seq 5, 00:04:00
     })
     afterAll(async () => t?.close())
 

@@ -26,7 +26,7 @@ describeEachDialect('flag service', (dialect) => {
       const events = await t.core.audit.listEventsAfter({afterSeq: before})
       expect(events).toHaveLength(1)
       expect(events[0]).toMatchObject({action: 'flag.created', orgId: null, target: {type: 'flag', id: flag.id}, metadata: {key: 'new-dashboard', default: 'off', rollout: null}})
-      expect((await t.core.flags.listFlags()).map((f) => f.key)).toContain('new-dashboard')
+      expect((await t.core.flags.listFlags(OPERATOR)).map((f) => f.key)).toContain('new-dashboard')
     })
 
     it('refuses a duplicate key (flag.key_taken); ifNotExists returns the existing flag', async () => {
@@ -44,7 +44,7 @@ describeEachDialect('flag service', (dialect) => {
       ['bad key', {key: '-leading'}],
     ])('refuses %s with validation.failed', async (_label, input) => {
       await expect(t.core.flags.createFlag(OPERATOR, input)).rejects.toMatchObject({code: 'validation.failed'})
-      await expect(t.core.flags.showFlag('bad-rollout')).rejects.toMatchObject({code: 'flag.not_found'})
+      await expect(t.core.flags.showFlag(OPERATOR, {key: 'bad-rollout'})).rejects.toMatchObject({code: 'flag.not_found'})
     })
   })
 
@@ -52,22 +52,22 @@ describeEachDialect('flag service', (dialect) => {
     it('names the reason: default, then rollout, then override; clearing the override goes back to rollout', async () => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'reasons'})
-      expect(await t.core.flags.evaluate('reasons', org.slug)).toMatchObject({flag: 'reasons', orgId: org.id, orgSlug: org.slug, enabled: false, reason: 'default', bucket: null, rolloutPercentage: null})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'reasons'})).toMatchObject({flag: 'reasons', orgId: org.id, orgSlug: org.slug, enabled: false, reason: 'default', bucket: null, rolloutPercentage: null})
 
       // The smallest rollout percentage that includes the org is its bucket.
       const bucket = rolloutBucket('reasons', org.id)
-      await t.core.flags.setFlag(OPERATOR, 'reasons', {rolloutPercentage: bucket})
-      expect(await t.core.flags.evaluate('reasons', org.id)).toMatchObject({enabled: true, reason: 'rollout', bucket, rolloutPercentage: bucket})
+      await t.core.flags.setFlag(OPERATOR, {key: 'reasons', rolloutPercentage: bucket})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.id, key: 'reasons'})).toMatchObject({enabled: true, reason: 'rollout', bucket, rolloutPercentage: bucket})
 
       // An override beats the rollout.
-      const forcedOff = await t.core.flags.setOverride(OPERATOR, 'reasons', org.slug, 'off')
+      const forcedOff = await t.core.flags.setOverride(OPERATOR, {key: 'reasons', org: org.slug, value: 'off'})
       expect(forcedOff).toMatchObject({enabled: false, reason: 'override', bucket: null})
-      expect(await t.core.flags.evaluate('reasons', org.slug)).toMatchObject({enabled: false, reason: 'override'})
-      expect((await t.core.flags.showFlag('reasons')).overrides).toEqual([{orgId: org.id, orgSlug: org.slug, enabled: false}])
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'reasons'})).toMatchObject({enabled: false, reason: 'override'})
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'reasons'})).overrides).toEqual([{orgId: org.id, orgSlug: org.slug, enabled: false}])
 
-      const cleared = await t.core.flags.setOverride(OPERATOR, 'reasons', org.slug, 'clear')
+      const cleared = await t.core.flags.setOverride(OPERATOR, {key: 'reasons', org: org.slug, value: 'clear'})
       expect(cleared).toMatchObject({enabled: true, reason: 'rollout', bucket})
-      expect((await t.core.flags.showFlag('reasons')).overrides).toEqual([])
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'reasons'})).overrides).toEqual([])
       const overrideRows = await t.core.database.db.selectFrom('flag_override').select('org_id').where('org_id', '=', org.id).execute()
       expect(overrideRows).toEqual([])
     })
@@ -75,21 +75,21 @@ describeEachDialect('flag service', (dialect) => {
     it('an override on beats a rollout that excludes the org and a default that is off', async () => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'forced-on', rolloutPercentage: 0})
-      expect(await t.core.flags.evaluate('forced-on', org.slug)).toMatchObject({enabled: false, reason: 'rollout'})
-      expect(await t.core.flags.setOverride(OPERATOR, 'forced-on', org.slug, 'on')).toMatchObject({enabled: true, reason: 'override'})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'forced-on'})).toMatchObject({enabled: false, reason: 'rollout'})
+      expect(await t.core.flags.setOverride(OPERATOR, {key: 'forced-on', org: org.slug, value: 'on'})).toMatchObject({enabled: true, reason: 'override'})
       // Only that org: another org still follows the rollout.
       const other = await newOrg()
-      expect(await t.core.flags.evaluate('forced-on', other.slug)).toMatchObject({enabled: false, reason: 'rollout'})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: other.slug, key: 'forced-on'})).toMatchObject({enabled: false, reason: 'rollout'})
     })
 
     it('an override off beats a default that is on', async () => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'forced-off', defaultEnabled: true})
-      expect(await t.core.flags.evaluate('forced-off', org.slug)).toMatchObject({enabled: true, reason: 'default'})
-      await t.core.flags.setOverride(OPERATOR, 'forced-off', org.slug, 'off')
-      expect(await t.core.flags.evaluate('forced-off', org.slug)).toMatchObject({enabled: false, reason: 'override'})
-      await t.core.flags.setOverride(OPERATOR, 'forced-off', org.slug, 'clear')
-      expect(await t.core.flags.evaluate('forced-off', org.slug)).toMatchObject({enabled: true, reason: 'default'})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'forced-off'})).toMatchObject({enabled: true, reason: 'default'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'forced-off', org: org.slug, value: 'off'})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'forced-off'})).toMatchObject({enabled: false, reason: 'override'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'forced-off', org: org.slug, value: 'clear'})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'forced-off'})).toMatchObject({enabled: true, reason: 'default'})
     })
 
     it('decides by the org bucket through the service, as rolloutBucket says', async () => {
@@ -97,18 +97,18 @@ describeEachDialect('flag service', (dialect) => {
       for (let i = 0; i < 8; i += 1) {
         const org = await newOrg()
         const bucket = rolloutBucket('bucketed', org.id)
-        expect(await t.core.flags.evaluate('bucketed', org.id)).toMatchObject({enabled: bucket <= 40, reason: 'rollout', bucket})
+        expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.id, key: 'bucketed'})).toMatchObject({enabled: bucket <= 40, reason: 'rollout', bucket})
       }
     })
 
     it('raises flag.not_found and org.not_found', async () => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'exists'})
-      await expect(t.core.flags.evaluate('missing-flag', org.slug)).rejects.toMatchObject({code: 'flag.not_found'})
-      await expect(t.core.flags.evaluate('exists', 'missing-org')).rejects.toMatchObject({code: 'org.not_found'})
-      await expect(t.core.flags.setOverride(OPERATOR, 'missing-flag', org.slug, 'on')).rejects.toMatchObject({code: 'flag.not_found'})
-      await expect(t.core.flags.setOverride(OPERATOR, 'exists', 'missing-org', 'on')).rejects.toMatchObject({code: 'org.not_found'})
-      await expect(t.core.flags.setOverride(OPERATOR, 'exists', org.slug, 'maybe')).rejects.toMatchObject({code: 'validation.failed'})
+      await expect(t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'missing-flag'})).rejects.toMatchObject({code: 'flag.not_found'})
+      await expect(t.core.flags.evaluateFlagForOrg(OPERATOR, {org: 'missing-org', key: 'exists'})).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(t.core.flags.setOverride(OPERATOR, {key: 'missing-flag', org: org.slug, value: 'on'})).rejects.toMatchObject({code: 'flag.not_found'})
+      await expect(t.core.flags.setOverride(OPERATOR, {key: 'exists', org: 'missing-org', value: 'on'})).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(t.core.flags.setOverride(OPERATOR, {key: 'exists', org: org.slug, value: 'maybe'})).rejects.toMatchObject({code: 'validation.failed'})
     })
   })
 
@@ -117,11 +117,11 @@ describeEachDialect('flag service', (dialect) => {
       const org = await newOrg()
       const {flag} = await t.core.flags.createFlag(OPERATOR, {key: 'override-audit'})
       const before = await t.core.audit.latestSeq()
-      await t.core.flags.setOverride(OPERATOR, 'override-audit', org.slug, 'on')
-      await t.core.flags.setOverride(OPERATOR, 'override-audit', org.slug, 'on')
-      await t.core.flags.setOverride(OPERATOR, 'override-audit', org.slug, 'off')
-      await t.core.flags.setOverride(OPERATOR, 'override-audit', org.slug, 'clear')
-      await t.core.flags.setOverride(OPERATOR, 'override-audit', org.slug, 'clear')
+      await t.core.flags.setOverride(OPERATOR, {key: 'override-audit', org: org.slug, value: 'on'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'override-audit', org: org.slug, value: 'on'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'override-audit', org: org.slug, value: 'off'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'override-audit', org: org.slug, value: 'clear'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'override-audit', org: org.slug, value: 'clear'})
       const events = await t.core.audit.listEventsAfter({afterSeq: before})
       expect(events.map((event) => [event.action, event.orgId, event.target?.id, event.metadata])).toEqual([
         ['flag.override_set', org.id, flag.id, {key: 'override-audit', from: 'clear', to: 'on'}],
@@ -134,10 +134,10 @@ describeEachDialect('flag service', (dialect) => {
       const first = await newOrg()
       const second = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'counted'})
-      await t.core.flags.setOverride(OPERATOR, 'counted', first.slug, 'on')
-      await t.core.flags.setOverride(OPERATOR, 'counted', second.slug, 'off')
-      expect((await t.core.flags.listFlags()).find((f) => f.key === 'counted')?.overrideCount).toBe(2)
-      expect((await t.core.flags.showFlag('counted')).overrides.map((o) => [o.orgId, o.enabled]).sort()).toEqual(
+      await t.core.flags.setOverride(OPERATOR, {key: 'counted', org: first.slug, value: 'on'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'counted', org: second.slug, value: 'off'})
+      expect((await t.core.flags.listFlags(OPERATOR)).find((f) => f.key === 'counted')?.overrideCount).toBe(2)
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'counted'})).overrides.map((o) => [o.orgId, o.enabled]).sort()).toEqual(
         [
           [first.id, true],
           [second.id, false],
@@ -151,43 +151,43 @@ describeEachDialect('flag service', (dialect) => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'toggled'})
       const before = await t.core.audit.latestSeq()
-      expect((await t.core.flags.toggleFlag(OPERATOR, 'toggled')).defaultEnabled).toBe(true)
-      expect(await t.core.flags.evaluate('toggled', org.slug)).toMatchObject({enabled: true, reason: 'default'})
-      expect((await t.core.flags.toggleFlag(OPERATOR, 'toggled')).defaultEnabled).toBe(false)
-      expect(await t.core.flags.evaluate('toggled', org.slug)).toMatchObject({enabled: false, reason: 'default'})
-      expect((await t.core.flags.showFlag('toggled')).defaultEnabled).toBe(false)
+      expect((await t.core.flags.toggleFlag(OPERATOR, {key: 'toggled'})).defaultEnabled).toBe(true)
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'toggled'})).toMatchObject({enabled: true, reason: 'default'})
+      expect((await t.core.flags.toggleFlag(OPERATOR, {key: 'toggled'})).defaultEnabled).toBe(false)
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'toggled'})).toMatchObject({enabled: false, reason: 'default'})
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'toggled'})).defaultEnabled).toBe(false)
       const events = await t.core.audit.listEventsAfter({afterSeq: before})
       expect(events.map((event) => [event.action, event.metadata])).toEqual([
         ['flag.updated', {key: 'toggled', changes: {default: {from: 'off', to: 'on'}}}],
         ['flag.updated', {key: 'toggled', changes: {default: {from: 'on', to: 'off'}}}],
       ])
-      await expect(t.core.flags.toggleFlag(OPERATOR, 'no-such-flag')).rejects.toMatchObject({code: 'flag.not_found'})
+      await expect(t.core.flags.toggleFlag(OPERATOR, {key: 'no-such-flag'})).rejects.toMatchObject({code: 'flag.not_found'})
     })
 
     it('setting the rollout to null clears it, so the default decides again', async () => {
       const org = await newOrg()
       await t.core.flags.createFlag(OPERATOR, {key: 'rollout-cleared', defaultEnabled: false})
-      await t.core.flags.setFlag(OPERATOR, 'rollout-cleared', {rolloutPercentage: 100})
-      expect(await t.core.flags.evaluate('rollout-cleared', org.slug)).toMatchObject({enabled: true, reason: 'rollout'})
-      const cleared = await t.core.flags.setFlag(OPERATOR, 'rollout-cleared', {rolloutPercentage: null})
+      await t.core.flags.setFlag(OPERATOR, {key: 'rollout-cleared', rolloutPercentage: 100})
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'rollout-cleared'})).toMatchObject({enabled: true, reason: 'rollout'})
+      const cleared = await t.core.flags.setFlag(OPERATOR, {key: 'rollout-cleared', rolloutPercentage: null})
       expect(cleared.rolloutPercentage).toBeNull()
-      expect((await t.core.flags.showFlag('rollout-cleared')).rolloutPercentage).toBeNull()
-      expect(await t.core.flags.evaluate('rollout-cleared', org.slug)).toMatchObject({enabled: false, reason: 'default', rolloutPercentage: null})
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'rollout-cleared'})).rolloutPercentage).toBeNull()
+      expect(await t.core.flags.evaluateFlagForOrg(OPERATOR, {org: org.slug, key: 'rollout-cleared'})).toMatchObject({enabled: false, reason: 'default', rolloutPercentage: null})
       const [event] = await t.core.audit.listEvents({action: 'flag.updated'}, 1)
       expect(event?.metadata).toEqual({key: 'rollout-cleared', changes: {rollout: {from: 100, to: null}}})
     })
 
     it('leaves the rollout alone when only the default changes', async () => {
       await t.core.flags.createFlag(OPERATOR, {key: 'keep-rollout', rolloutPercentage: 25})
-      const updated = await t.core.flags.setFlag(OPERATOR, 'keep-rollout', {defaultEnabled: true})
+      const updated = await t.core.flags.setFlag(OPERATOR, {key: 'keep-rollout', defaultEnabled: true})
       expect(updated).toMatchObject({defaultEnabled: true, rolloutPercentage: 25})
     })
 
     it('refuses an empty change and an invalid rollout', async () => {
       await t.core.flags.createFlag(OPERATOR, {key: 'strict'})
-      await expect(t.core.flags.setFlag(OPERATOR, 'strict', {})).rejects.toMatchObject({code: 'validation.failed'})
-      await expect(t.core.flags.setFlag(OPERATOR, 'strict', {rolloutPercentage: 150})).rejects.toMatchObject({code: 'validation.failed'})
-      expect((await t.core.flags.showFlag('strict')).rolloutPercentage).toBeNull()
+      await expect(t.core.flags.setFlag(OPERATOR, {key: 'strict'})).rejects.toMatchObject({code: 'validation.failed'})
+      await expect(t.core.flags.setFlag(OPERATOR, {key: 'strict', rolloutPercentage: 150})).rejects.toMatchObject({code: 'validation.failed'})
+      expect((await t.core.flags.showFlag(OPERATOR, {key: 'strict'})).rolloutPercentage).toBeNull()
     })
   })
 
@@ -195,9 +195,9 @@ describeEachDialect('flag service', (dialect) => {
     it('deletes a flag with its overrides', async () => {
       const org = await newOrg()
       const {flag} = await t.core.flags.createFlag(OPERATOR, {key: 'doomed'})
-      await t.core.flags.setOverride(OPERATOR, 'doomed', org.slug, 'on')
-      await t.core.flags.deleteFlag(OPERATOR, 'doomed')
-      await expect(t.core.flags.showFlag('doomed')).rejects.toMatchObject({code: 'flag.not_found'})
+      await t.core.flags.setOverride(OPERATOR, {key: 'doomed', org: org.slug, value: 'on'})
+      await t.core.flags.deleteFlag(OPERATOR, {key: 'doomed'})
+      await expect(t.core.flags.showFlag(OPERATOR, {key: 'doomed'})).rejects.toMatchObject({code: 'flag.not_found'})
       expect(await t.core.database.db.selectFrom('flag_override').select('org_id').where('flag_id', '=', flag.id).execute()).toEqual([])
       const [event] = await t.core.audit.listEvents({action: 'flag.deleted'}, 1)
       expect(event).toMatchObject({target: {type: 'flag', id: flag.id}, metadata: {key: 'doomed', overrides_removed: 1}})
