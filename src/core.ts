@@ -79,6 +79,8 @@ export async function createCore(options: CoreOptions) {
   const revocations = createRevocationCache(deps.clock)
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
   const apiKeys = createApiKeyService({...deps, audit})
+  // Registered after the custom roles, so an org's keys (which point at its roles) go first.
+  purgeHooks.register(apiKeys.purgeHook)
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   return {
     config,
