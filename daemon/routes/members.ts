@@ -2,11 +2,11 @@ import {z} from 'zod'
 import {addMemberSchema, listMembersQuerySchema, setMemberRoleSchema} from '../../src/access/member-schemas.js'
 import type {Core} from '../../src/core.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
-import {memberParams, orgParams, pageQueryFields, requires} from './org-route-params.js'
+import {memberParams, orgParams, pageLimitSchema, requires} from './org-route-params.js'
 import {memberResponse, nextCursorField} from './response-schemas.js'
 
 // The HTTP page size always has a bound (the service reads every member when none is given).
-const listMembersQuery = listMembersQuerySchema.extend({limit: pageQueryFields.limit})
+const listMembersQuery = listMembersQuerySchema.extend({limit: pageLimitSchema})
 
 /**
  * Members of an organization. The grant rules (who may set which role, the last owner stays)

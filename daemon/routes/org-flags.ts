@@ -1,8 +1,9 @@
 import {z} from 'zod'
 import type {Core} from '../../src/core.js'
-import type {FlagValue} from '../../src/flags/flag-service.js'
+import {orgFlagSchema} from '../../src/flags/flag-schemas.js'
+import type {FlagValue} from '../../src/flags/org-flag-reader.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
-import {flagParams, orgParams, requires} from './org-route-params.js'
+import {orgParams, requires} from './org-route-params.js'
 import {flagValueResponse} from './response-schemas.js'
 
 /**
@@ -29,7 +30,7 @@ export function orgFlagRoutes({core}: {core: Core}): AnyRoute[] {
       description: requires('flags.read', 'An unknown flag is 404 flag.not_found.'),
       tags: ['flags'],
       auth: 'principal',
-      params: flagParams,
+      params: orgFlagSchema,
       responses: {200: {description: 'The flag value', schema: flagValueResponse}},
       handle: async ({actor, params}) => ({body: publicValue(await core.flags.evaluateFlagForOrg(actor, {org: params.org, key: params.key}))}),
     }),

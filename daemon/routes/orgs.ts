@@ -92,7 +92,7 @@ export function orgRoutes({core}: {core: Core}): AnyRoute[] {
       method: 'post',
       path: '/v1/orgs/:org/transfer-ownership',
       summary: 'Make another member the owner; the previous owner becomes admin',
-      description: 'For an owner of the organization (or a platform principal, whose transfer demotes every other owner). The new owner must already be a member.',
+      description: requires('members.update_role', 'The caller must also be an owner (role.grant_forbidden otherwise), or a platform principal, whose transfer demotes every other owner. The new owner must already be a member.'),
       tags: ['orgs'],
       auth: 'principal',
       params: orgParams,
