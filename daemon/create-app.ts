@@ -16,6 +16,11 @@ import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.
 import {apiKeyRoutes} from './routes/api-keys.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
+import {memberRoutes} from './routes/members.js'
+import {orgAuditRoutes} from './routes/org-audit.js'
+import {orgFlagRoutes} from './routes/org-flags.js'
+import {orgRoutes} from './routes/orgs.js'
+import {roleRoutes} from './routes/roles.js'
 import {tokenRoutes} from './routes/tokens.js'
 import {wellKnownRoutes} from './routes/well-known.js'
 import {systemRoutes} from './routes/system.js'
@@ -56,6 +61,11 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...authRoutes({core, metrics}),
     ...tokenRoutes({core}),
     ...apiKeyRoutes({core}),
+    ...orgRoutes({core}),
+    ...memberRoutes({core}),
+    ...roleRoutes({core}),
+    ...orgFlagRoutes({core}),
+    ...orgAuditRoutes({core}),
     ...(options.routes ?? []),
   )
 
