@@ -1,43 +1,86 @@
+import {readFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
+import path from 'node:path'
+
+/** Where the docs page loads its assets from: the daemon itself, never a CDN. */
+export const DOCS_ASSETS_PATH = '/docs/assets'
+
+export interface DocsAsset {
+  /** The file name under DOCS_ASSETS_PATH. */
+  name: string
+  contentType: string
+  /** The text served; read once, on first request. */
+  load(): Promise<string>
+}
+
 /**
- * A static HTML page listing the operations of an OpenAPI document: no scripts, no external
- * assets, so it passes the strict Content-Security-Policy. The full document is linked.
+ * Starts Swagger UI on the daemon's OpenAPI document. It is a file of its own, not an inline
+ * script, so the Content-Security-Policy keeps `script-src 'self'`. The document URL comes from
+ * the page (a data attribute), never from the query string (queryConfigEnabled stays off), so a
+ * link cannot point the page at someone else's document. persistAuthorization keeps the token
+ * given in Authorize (access token or sk_ API key) across reloads, in this browser only.
+ */
+const INIT_SCRIPT = `'use strict'
+;(function () {
+  var root = document.getElementById('swagger-ui')
+  window.ui = SwaggerUIBundle({
+    url: root.getAttribute('data-openapi-url'),
+    domNode: root,
+    deepLinking: true,
+    persistAuthorization: true,
+    displayRequestDuration: true,
+    filter: true,
+    // No badge fetched from validator.swagger.io: the page talks to this daemon only.
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+  })
+})()
+`
+
+const swaggerUiFolder = (): string => path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist'))
+
+/** Reads a file of swagger-ui-dist once; concurrent first requests share the read. */
+function libraryFile(fileName: string): () => Promise<string> {
+  let text: Promise<string> | null = null
+  return () => {
+    text ??= readFile(path.join(swaggerUiFolder(), fileName), 'utf8').catch((error: unknown) => {
+      text = null
+      throw error
+    })
+    return text
+  }
+}
+
+/** Every asset the page loads: Swagger UI's stylesheet and bundle, and our init script. */
+export const DOCS_ASSETS: readonly DocsAsset[] = [
+  {name: 'swagger-ui.css', contentType: 'text/css; charset=utf-8', load: libraryFile('swagger-ui.css')},
+  {name: 'swagger-ui-bundle.js', contentType: 'text/javascript; charset=utf-8', load: libraryFile('swagger-ui-bundle.js')},
+  {name: 'docs-init.js', contentType: 'text/javascript; charset=utf-8', load: async () => INIT_SCRIPT},
+]
+
+/**
+ * The interactive API reference: Swagger UI on the OpenAPI document, where a developer can
+ * Authorize with a Bearer token and try each route. Only same-origin assets, no inline script
+ * or style, so the strict Content-Security-Policy holds.
  */
 export function renderDocsPage(document: Record<string, unknown>, documentUrl = '/openapi.json'): string {
   const info = (document.info ?? {}) as {title?: string; version?: string}
-  const paths = (document.paths ?? {}) as Record<string, Record<string, {summary?: string; description?: string; tags?: string[]; security?: unknown[]}>>
-  const rows: string[] = []
-  for (const [path, operations] of Object.entries(paths)) {
-    for (const [method, operation] of Object.entries(operations)) {
-      const lock = operation.security?.length ? ' <span title="requires an access token">🔒</span>' : ''
-      rows.push(
-        `<tr><td class="method">${escapeHtml(method.toUpperCase())}</td><td><code>${escapeHtml(path)}</code>${lock}</td><td>${escapeHtml(operation.summary ?? '')}${
-          operation.description ? `<br><small>${escapeHtml(operation.description)}</small>` : ''
-        }</td><td>${escapeHtml((operation.tags ?? []).join(', '))}</td></tr>`,
-      )
-    }
-  }
   const title = `${info.title ?? 'API'} ${info.version ?? ''}`.trim()
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>${escapeHtml(title)}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; width: 100%; }
-td, th { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-.method { font-weight: bold; font-family: monospace; }
-</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} API reference</title>
+<link rel="stylesheet" href="${DOCS_ASSETS_PATH}/swagger-ui.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
-<h1>${escapeHtml(title)}</h1>
-<p>The machine-readable OpenAPI 3.1 document: <a href="${escapeHtml(documentUrl)}">${escapeHtml(documentUrl)}</a>. JSON fields are snake_case; errors are <code>{"error": {"code", "message", "details"}, "request_id"}</code>.</p>
-<table>
-<thead><tr><th>Method</th><th>Path</th><th>Summary</th><th>Tags</th></tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>
+<div id="swagger-ui" data-openapi-url="${escapeHtml(documentUrl)}"></div>
+<noscript><p>This API reference needs JavaScript. The OpenAPI 3.1 document is at <a href="${escapeHtml(documentUrl)}">${escapeHtml(documentUrl)}</a>.</p></noscript>
+<script src="${DOCS_ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script src="${DOCS_ASSETS_PATH}/docs-init.js"></script>
 </body>
 </html>
 `
