@@ -34,7 +34,7 @@ export function createOwnershipActions(deps: MemberServiceDeps) {
         const user = await requireUser(tx, principal.userId, {allowDisabled: true})
         const membership = await requireMembership(tx, org, user)
         if (membership.roleKey === OWNER_ROLE_KEY && !(await hasAnotherOwner(tx, org.id, user.id))) {
-          throw new DomainError('member.last_owner', `You are the last active owner of "${org.slug}": transfer ownership before leaving`)
+          throw new DomainError('member.last_owner', `You are the last owner of "${org.slug}": transfer ownership before leaving`)
         }
         await tx.deleteFrom('membership').where('id', '=', membership.membershipId).execute()
         await revoke(org.id, [user.id], 'member_left')

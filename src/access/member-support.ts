@@ -57,7 +57,7 @@ export async function requireMembership(tx: Kysely<Database>, org: OrganizationR
 /** Refuses, with member.last_owner, a change that would leave the organization without an active owner. */
 export async function ensureAnotherOwnerRemains(tx: Kysely<Database>, org: OrganizationRow, userId: string, what: string): Promise<void> {
   if (!(await hasAnotherOwner(tx, org.id, userId))) {
-    throw new DomainError('member.last_owner', `Cannot ${what}: they are the last active owner of "${org.slug}"; make someone else owner first`)
+    throw new DomainError('member.last_owner', `Cannot ${what}: they are the last owner of "${org.slug}"; make someone else owner first`)
   }
 }
 
