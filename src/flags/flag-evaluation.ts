@@ -9,13 +9,24 @@ export interface FlagEvaluation {
   bucket: number | null
 }
 
+// A bucket never changes for a pair, so remembering it is safe: hashing every rollout flag on
+// every GET /v1/orgs/{org}/flags was a good part of that request's CPU. Bounded: cleared when full.
+const KNOWN_BUCKETS_MAX = 50_000
+const knownBuckets = new Map<string, number>()
+
 /**
  * The org's stable bucket for a flag, 1..100, from SHA-256 of "<flag key>:<org id>". It never
  * changes for a pair, so raising a rollout percentage only ever turns more orgs on.
  */
 export function rolloutBucket(flagKey: string, orgId: string): number {
-  const digest = createHash('sha256').update(`${flagKey}:${orgId}`).digest()
-  return (digest.readUInt32BE(0) % 100) + 1
+  const pair = `${flagKey}:${orgId}`
+  let bucket = knownBuckets.get(pair)
+  if (bucket === undefined) {
+    bucket = (createHash('sha256').update(pair).digest().readUInt32BE(0) % 100) + 1
+    if (knownBuckets.size >= KNOWN_BUCKETS_MAX) knownBuckets.clear()
+    knownBuckets.set(pair, bucket)
+  }
+  return bucket
 }
 
 /**

@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
+import {prepareQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 
 export const ORG_TIERS = ['free', 'basic', 'premium', 'enterprise'] as const
@@ -17,15 +18,26 @@ export interface Organization {
   deletedAt: string | null
 }
 
+const orgByRefQuery = (db: Kysely<Database>, id: string, slug: string) =>
+  db
+    .selectFrom('organization')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', id), eb('slug', '=', slug)]))
+    .limit(2)
+
+/** The lookup compiled once per database handle (not per transaction), for the reads of org-scoped requests. */
+const preparedOrgByRef = new WeakMap<Kysely<Database>, (id: string, slug: string) => Promise<OrganizationRow[]>>()
+
 /** An organization by id or slug; null when there is none. One query: this runs on every org-scoped request. */
 export async function findOrgByRef(db: Kysely<Database>, ref: string): Promise<OrganizationRow | null> {
   const slug = ref.trim().toLowerCase()
-  const rows = await db
-    .selectFrom('organization')
-    .selectAll()
-    .where((eb) => eb.or([eb('id', '=', ref), eb('slug', '=', slug)]))
-    .limit(2)
-    .execute()
+  let rows: OrganizationRow[]
+  if (db.isTransaction) rows = await orgByRefQuery(db, ref, slug).execute()
+  else {
+    let lookup = preparedOrgByRef.get(db)
+    if (!lookup) preparedOrgByRef.set(db, (lookup = prepareQuery(db, 2, (id: string, slugMarker: string) => orgByRefQuery(db, id, slugMarker))))
+    rows = await lookup(ref, slug)
+  }
   // The id wins over the slug, so a reference can never resolve to two organizations.
   return rows.find((row) => row.id === ref) ?? rows[0] ?? null
 }
