@@ -36,6 +36,8 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
         if (body.token.startsWith(API_KEY_PREFIX)) return {body: await introspectApiKey(core, body.token)}
         try {
           const caller = await core.authenticator.authenticate(body.token)
+          // Its role claim no longer holds in its org: apps must not trust it.
+          if (caller.isOrgBindingRevoked) return {body: {active: false}}
           return {
             body: {
               active: true,

@@ -14,6 +14,13 @@ export interface AuthContext {
   /** Seconds since the epoch. */
   issuedAt: number
   expiresAt: number
+  /**
+   * The token's org binding was voided (a demotion, a removal or the org's deletion since it was
+   * issued). The token still names its user and session: the daemon's own routes judge them by
+   * the membership as it is now (so an owner can still restore a deleted org), but
+   * introspection reports it inactive, since apps trust the role claim it carries.
+   */
+  isOrgBindingRevoked: boolean
 }
 
 export type TokenAuthenticator = ReturnType<typeof createTokenAuthenticator>
@@ -52,8 +59,9 @@ export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revoc
     async authenticate(token: string): Promise<AuthContext> {
       const claims = await verifySignedClaims(token)
       const revoked = deps.revocations.findRevocation(claims)
-      if (revoked) throw new DomainError('auth.invalid_token', 'The access token has been revoked', {reason: revoked})
-      return {userId: claims.sub, sessionId: claims.sid, jti: claims.jti, orgId: claims.org ?? null, role: claims.role ?? null, issuedAt: claims.iat, expiresAt: claims.exp}
+      const isOrgBindingRevoked = revoked === 'membership_revoked' || revoked === 'org_revoked'
+      if (revoked && !isOrgBindingRevoked) throw new DomainError('auth.invalid_token', 'The access token has been revoked', {reason: revoked})
+      return {userId: claims.sub, sessionId: claims.sid, jti: claims.jti, orgId: claims.org ?? null, role: claims.role ?? null, issuedAt: claims.iat, expiresAt: claims.exp, isOrgBindingRevoked}
     },
   }
 }
