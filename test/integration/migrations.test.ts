@@ -78,7 +78,7 @@ describeEachDialect('migrations', (dialect) => {
     try {
       const {user} = await core.users.createUser(OPERATOR, {email: 'rebuilt@example.com'})
       await core.orgs.createOrg(OPERATOR, {name: 'Rebuilt', owner: user.id})
-      expect((await core.members.listMembers('rebuilt')).map((member) => member.role)).toEqual(['owner'])
+      expect((await core.members.listMembers(OPERATOR, {org: 'rebuilt'})).items.map((member) => member.role)).toEqual(['owner'])
       expect(await core.audit.verifyChain()).toEqual({isIntact: true, checkedEvents: 3})
     } finally {
       await core.close()

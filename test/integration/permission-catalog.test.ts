@@ -33,7 +33,7 @@ describeEachDialect('permission catalog', (dialect) => {
 
   it('every organization sees the catalog\'s built-in roles through the role service', async () => {
     await t.core.orgs.createOrg(OPERATOR, {name: 'Catalog Org', slug: 'catalog-org'})
-    const roles = await t.core.roles.listRoles('catalog-org')
+    const roles = await t.core.roles.listRoles(OPERATOR, {org: 'catalog-org'})
     expect(roles.map((role) => ({key: role.key, level: role.level, isBuiltin: role.isBuiltin, permissions: role.permissions}))).toEqual(
       BUILTIN_ROLES.map((role) => ({key: role.key, level: role.level, isBuiltin: true, permissions: [...role.permissions].sort()})),
     )

@@ -13,7 +13,7 @@ describeEachDialect('smoke', (dialect) => {
     const {user} = await t.core.users.createUser(OPERATOR, {email: 'Ada@Example.com', name: 'Ada', password: 'correct horse battery'})
     const {org} = await t.core.orgs.createOrg(OPERATOR, {name: 'Acme Corp', owner: user.email})
     expect(org.slug).toBe('acme-corp')
-    const members = await t.core.members.listMembers('acme-corp')
+    const members = (await t.core.members.listMembers(OPERATOR, {org: 'acme-corp'})).items
     expect(members.map((m) => [m.email, m.role])).toEqual([['ada@example.com', 'owner']])
     const events = await t.core.audit.listEvents({}, 10)
     expect(events.map((e) => e.action)).toEqual(['user.created', 'org.created', 'member.added'])
