@@ -13,6 +13,7 @@ import {createFlagService} from './flags/flag-service.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
 import {createRevocationSignal} from './identity/revocation-signal.js'
+import {sessionsPurgeHook} from './identity/session-purge-hook.js'
 import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
@@ -25,6 +26,7 @@ import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
 import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
 import {createOrgService} from './tenancy/org-service.js'
+import {createTenantResolver} from './tenancy/tenant-resolution.js'
 
 export interface CoreOptions {
   config: Config
@@ -69,8 +71,9 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(customRolesPurgeHook)
   purgeHooks.register(membershipsPurgeHook)
   purgeHooks.register(flagOverridesPurgeHook)
+  purgeHooks.register(sessionsPurgeHook)
   const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
-  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal})
+  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
   const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock)
@@ -112,7 +115,9 @@ export async function createCore(options: CoreOptions) {
     /** The principal behind a Bearer credential: an API key (`sk_…`) or an access token. */
     bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, users, policy, revocationSignal}),
+    /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
+    tenants: createTenantResolver({db: deps.db, baseDomain: config.baseDomain}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, baseDomain: config.baseDomain}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }

@@ -10,7 +10,7 @@ export default class SessionList extends BaseCommand<typeof SessionList> {
 
   async run() {
     const core = await this.openCore()
-    const sessions = await core.sessions.listSessions(this.flags.user)
+    const sessions = await core.sessions.listSessions(this.actor(), {user: this.flags.user})
     this.log(renderTable(sessions, [
       {header: 'id', value: (session) => session.id},
       {header: 'org', value: (session) => session.orgId},

@@ -14,12 +14,12 @@ export default class SessionRevoke extends BaseCommand<typeof SessionRevoke> {
     const core = await this.openCore()
     if (this.flags.user && this.args.session) throw new DomainError('validation.failed', 'Give a session id or --user, not both')
     if (this.flags.user) {
-      const revoked = await core.sessions.revokeAllSessionsOfUser(this.actor(), this.flags.user)
+      const revoked = await core.sessions.revokeAllSessionsOfUser(this.actor(), {user: this.flags.user})
       this.log(`Revoked ${revoked} session(s) of ${this.flags.user}`)
       return {user: this.flags.user, revokedSessions: revoked}
     }
     if (!this.args.session) throw new DomainError('validation.failed', 'Give a session id or --user')
-    const session = await core.sessions.revokeSession(this.actor(), this.args.session)
+    const session = await core.sessions.revokeSession(this.actor(), {session: this.args.session})
     this.log(`Revoked session ${session.id}`)
     return {...session, revoked: true}
   }

@@ -13,7 +13,7 @@ export default class UserDelete extends BaseCommand<typeof UserDelete> {
   async run() {
     const core = await this.openCore()
     await confirmOrRefuse(`Delete user "${this.args.user}" with their memberships and sessions? This cannot be undone.`, this.flags.yes)
-    const user = await core.users.deleteUser(this.actor(), this.args.user)
+    const user = await core.users.deleteUser(this.actor(), {user: this.args.user})
     this.log(`Deleted user ${user.email}`)
     return {...user, deleted: true}
   }

@@ -8,7 +8,7 @@ export default class UserDisable extends BaseCommand<typeof UserDisable> {
 
   async run() {
     const core = await this.openCore()
-    const user = await core.users.disableUser(this.actor(), this.args.user)
+    const user = await core.users.disableUser(this.actor(), {user: this.args.user})
     this.log(`Disabled user ${user.email} (enable again with \`saas-ctl user enable ${user.email}\`)`)
     return user
   }

@@ -7,7 +7,7 @@ export default class UserEnable extends BaseCommand<typeof UserEnable> {
 
   async run() {
     const core = await this.openCore()
-    const user = await core.users.enableUser(this.actor(), this.args.user)
+    const user = await core.users.enableUser(this.actor(), {user: this.args.user})
     this.log(`Enabled user ${user.email}`)
     return user
   }

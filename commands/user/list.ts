@@ -6,7 +6,7 @@ export default class UserList extends BaseCommand<typeof UserList> {
 
   async run() {
     const core = await this.openCore()
-    const users = await core.users.listUsers()
+    const users = await core.users.listUsers(this.actor())
     this.log(renderUsers(users))
     return users
   }

@@ -8,7 +8,7 @@ export default class UserShow extends BaseCommand<typeof UserShow> {
 
   async run() {
     const core = await this.openCore()
-    const user = await core.users.showUser(this.args.user)
+    const user = await core.users.showUser(this.actor(), {user: this.args.user})
     this.log(renderUser(user))
     this.log('')
     this.log('Memberships:')

@@ -12,7 +12,7 @@ export default class UserUpdate extends BaseCommand<typeof UserUpdate> {
 
   async run() {
     const core = await this.openCore()
-    const user = await core.users.updateUser(this.actor(), this.args.user, {name: this.flags.name, email: this.flags.email})
+    const user = await core.users.updateUser(this.actor(), {user: this.args.user, name: this.flags.name, email: this.flags.email})
     this.log(`Updated user ${user.email}`)
     this.log(renderUser(user))
     return user

@@ -4,7 +4,7 @@ import type {z} from 'zod'
 import {DomainError} from '../../src/errors/domain-error.js'
 import type {Principal} from '../../src/access/principal.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
-import {toJsonShape} from '../../src/shared/json-shape.js'
+import {toCamelShape, toJsonShape, toSnakeCase} from '../../src/shared/json-shape.js'
 import type {Logger} from '../logger.js'
 import {jsonBody} from '../middleware/json-body.js'
 import {requireJsonBody} from '../middleware/require-json-body.js'
@@ -84,8 +84,10 @@ function handleRoute(route: AnyRoute, options: MountOptions): RequestHandler {
   return async (request: Request, response: Response) => {
     const problems: ValidationProblem[] = []
     const params = parsePart(route.params, request.params, 'path', problems)
-    const query = parsePart(route.query, request.query, 'query', problems)
-    const body = route.body && request.body === undefined ? missingBody(problems) : parsePart(route.body, request.body, 'body', problems)
+    // Services take camelCase input; the wire is snake_case (see toCamelShape, and the field
+    // names of validation problems below, converted back).
+    const query = parsePart(route.query, toCamelShape(request.query), 'query', problems)
+    const body = route.body && request.body === undefined ? missingBody(problems) : parsePart(route.body, toCamelShape(request.body), 'body', problems)
     if (problems.length > 0) throw validationFailed(problems)
     const requestId = requestIdOf(response)
     const client = {ip: request.ip ?? null, userAgent: request.get('User-Agent') ?? null, requestId}
@@ -114,12 +116,12 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, location: Vali
   // No text of ours may hold NUL: Postgres refuses it (a 500 there), SQLite would store it.
   const nulField = findNulCharacter(value)
   if (nulField) {
-    problems.push({in: location, field: nulField.join('.') || null, message: 'must not contain the NUL character'})
+    problems.push({in: location, field: nulField.map(toSnakeCase).join('.') || null, message: 'must not contain the NUL character'})
     return undefined
   }
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  for (const issue of result.error.issues) problems.push({in: location, field: issue.path.map(String).join('.') || null, message: issue.message})
+  for (const issue of result.error.issues) problems.push({in: location, field: issue.path.map((segment) => toSnakeCase(String(segment))).join('.') || null, message: issue.message})
   return undefined
 }
 

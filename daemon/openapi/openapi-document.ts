@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {toSnakeCase} from '../../src/shared/json-shape.js'
 import type {AnyRoute} from './route.js'
 
 export interface OpenApiInfo {
@@ -63,7 +64,7 @@ function describeOperation(route: AnyRoute): Record<string, unknown> {
   if (route.tags?.length) operation.tags = route.tags
   const parameters = [...describeParameters(route.params, 'path'), ...describeParameters(route.query, 'query')]
   if (parameters.length > 0) operation.parameters = parameters
-  if (route.body) operation.requestBody = {required: true, content: {'application/json': {schema: toSchema(route.body, 'input')}}}
+  if (route.body) operation.requestBody = {required: true, content: {'application/json': {schema: snakeCaseProperties(toSchema(route.body, 'input'))}}}
   if (route.auth === 'access_token') operation.security = [{access_token: []}]
   if (route.auth === 'principal') operation.security = [{access_token: []}, {api_key: []}]
   operation.responses = {...describeResponses(route), ...describeErrors(route)}
@@ -72,7 +73,8 @@ function describeOperation(route: AnyRoute): Record<string, unknown> {
 
 function describeParameters(schema: z.ZodType | undefined, location: 'path' | 'query'): Record<string, unknown>[] {
   if (!schema) return []
-  const objectSchema = toSchema(schema, 'input')
+  // Path parameters keep the names of the path template; query fields are snake_case on the wire.
+  const objectSchema = location === 'query' ? (snakeCaseProperties(toSchema(schema, 'input')) as JsonSchema) : toSchema(schema, 'input')
   const properties = (objectSchema.properties ?? {}) as Record<string, JsonSchema>
   const required = new Set((objectSchema.required ?? []) as string[])
   return Object.entries(properties).map(([name, property]) => {
@@ -114,6 +116,31 @@ function describeErrors(route: AnyRoute): Record<string, unknown> {
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const {$schema: _dialect, ...jsonSchema} = z.toJSONSchema(schema, {target: 'draft-2020-12', io, unrepresentable: 'any'}) as JsonSchema
   return jsonSchema
+}
+
+/**
+ * The schema with its property names (and `required` lists) in snake_case, as the wire has
+ * them: input schemas are the services' own, in camelCase, and the daemon converts incoming
+ * keys (see toCamelShape). Keywords of JSON Schema itself are left alone.
+ */
+function snakeCaseProperties(node: unknown): JsonSchema {
+  return renameProperties(node) as JsonSchema
+}
+
+function renameProperties(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(renameProperties)
+  if (node === null || typeof node !== 'object') return node
+  const renamed: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+    if (key === 'properties' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      renamed[key] = Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([name, schema]) => [toSnakeCase(name), renameProperties(schema)]))
+    } else if (key === 'required' && Array.isArray(value)) {
+      renamed[key] = value.map((name: unknown) => (typeof name === 'string' ? toSnakeCase(name) : name))
+    } else {
+      renamed[key] = renameProperties(value)
+    }
+  }
+  return renamed
 }
 
 function operationIdOf(route: AnyRoute): string {

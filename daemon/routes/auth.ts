@@ -5,7 +5,11 @@ import type {Core} from '../../src/core.js'
 import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema} from '../../src/identity/auth-schemas.js'
 import type {Metrics, LoginOutcome} from '../metrics.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
-import {meResponse, orgResponse, sessionResponse, tokenFields, tokenResponse, userResponse} from './response-schemas.js'
+import {tenantHintsOf} from '../tenant-hints.js'
+import {accessTokenResponse, meResponse, orgResponse, sessionResponse, tokenFields, tokenResponse, userResponse} from './response-schemas.js'
+
+const TENANT_CONTEXT =
+  'The organization is named by the body’s `org` (slug or id), else the `X-Tenant-Slug` or `X-Tenant-ID` header, else the host (a subdomain of the configured base_domain, or an organization’s custom domain). Sources that name different organizations: 422 tenant.ambiguous. An organization that does not exist and one the caller is not a member of are the same 404 org.not_found.'
 
 /** Registration, login, tokens and sessions: thin wrappers over core.sessions. */
 export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): AnyRoute[] {
@@ -25,13 +29,14 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
     defineRoute({
       method: 'post',
       path: '/v1/auth/login',
-      summary: 'Log in with email and password; with `org`, the tokens are bound to it',
+      summary: 'Log in with email and password; with an organization named, the tokens are bound to it',
+      description: TENANT_CONTEXT,
       tags: ['auth'],
       body: loginSchema,
       responses: {200: {description: 'Tokens', schema: tokenResponse}},
-      async handle({body, client}) {
+      async handle({body, client, request}) {
         try {
-          const tokens = await core.sessions.login(client, body)
+          const tokens = await core.sessions.login(client, body, tenantHintsOf(request))
           metrics.recordLogin('success')
           return {body: tokens}
         } catch (error) {
@@ -53,12 +58,13 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
     defineRoute({
       method: 'post',
       path: '/v1/auth/switch-org',
-      summary: 'New tokens bound to another organization the caller belongs to',
+      summary: 'An access token bound to another organization the caller belongs to',
+      description: `With \`refresh_token\` (the session's current one), it rotates and the answer carries both tokens, and later refreshes keep the new organization; without one, only an access token is returned (an access token alone never mints a refresh token). A refresh token of another session is auth.invalid_refresh_token. ${TENANT_CONTEXT}`,
       tags: ['auth'],
       auth: 'access_token',
       body: switchOrgSchema,
-      responses: {200: {description: 'Tokens', schema: tokenResponse}},
-      handle: async ({body, caller, client}) => ({body: await core.sessions.switchOrg(caller, client, body)}),
+      responses: {200: {description: 'An access token, and a refresh token when one was presented', schema: accessTokenResponse.extend({refresh_token: tokenFields.refresh_token.optional()})}},
+      handle: async ({body, caller, client, request}) => ({body: await core.sessions.switchOrg(caller, client, body, tenantHintsOf(request))}),
     }),
     defineRoute({
       method: 'get',
@@ -86,7 +92,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       tags: ['sessions'],
       auth: 'access_token',
       responses: {200: {description: 'Sessions, newest first', schema: z.object({sessions: z.array(sessionResponse)})}},
-      handle: async ({caller}) => ({body: {sessions: await core.sessions.listSessions(caller.userId, caller.sessionId)}}),
+      handle: async ({caller, client}) => ({body: {sessions: await core.sessions.listSessions(userActor(caller, client), {user: caller.userId})}}),
     }),
     defineRoute({
       method: 'delete',
@@ -97,7 +103,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       params: z.object({id: z.string().min(1).max(100)}),
       responses: {204: {description: 'Revoked'}},
       async handle({params, caller, client}) {
-        await core.sessions.revokeSession(userActor(caller, client), params.id, {ownerUserId: caller.userId})
+        await core.sessions.revokeSession(userActor(caller, client), {session: params.id})
         return {status: 204}
       },
     }),
@@ -129,7 +135,8 @@ function loginOutcomeOf(error: unknown): LoginOutcome {
   if (!isDomainError(error)) return 'error'
   if (error.code === 'auth.invalid_credentials') return 'invalid_credentials'
   if (error.code === 'user.disabled') return 'disabled'
-  if (error.code === 'auth.not_a_member') return 'not_a_member'
-  if (error.code === 'validation.failed') return 'invalid_input'
+  // Not a member and no such organization are one answer (org.not_found), counted as before.
+  if (error.code === 'org.not_found') return 'not_a_member'
+  if (error.code === 'validation.failed' || error.code === 'tenant.ambiguous') return 'invalid_input'
   return 'error'
 }

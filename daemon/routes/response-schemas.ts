@@ -37,6 +37,14 @@ export const tokenFields = {
 }
 export const tokenResponse = z.object(tokenFields)
 
+/** An access token without a refresh token (switch-org without one). */
+export const accessTokenResponse = z.object({
+  access_token: tokenFields.access_token,
+  token_type: tokenFields.token_type,
+  expires_in: tokenFields.expires_in,
+  session_id: tokenFields.session_id,
+})
+
 export const sessionResponse = z.object({
   id: z.string(),
   user_id: z.string(),

@@ -49,3 +49,42 @@ export function toUser(row: UserAccountRow): User {
     updatedAt: row.updated_at,
   }
 }
+
+/** A user by email (normalized here); null when there is none. */
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserAccountRow | null> {
+  return (await db.selectFrom('user_account').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst()) ?? null
+}
+
+/** Every user, oldest first. */
+export async function listUserRows(db: Kysely<Database>): Promise<UserAccountRow[]> {
+  return db.selectFrom('user_account').selectAll().orderBy('created_at').orderBy('email').execute()
+}
+
+export async function insertUser(db: Kysely<Database>, row: UserAccountRow): Promise<void> {
+  await db.insertInto('user_account').values(row).execute()
+}
+
+export async function updateUserProfile(db: Kysely<Database>, userId: string, changes: {name: string | null; email: string; updatedAt: string}): Promise<void> {
+  await db.updateTable('user_account').set({name: changes.name, email: changes.email, updated_at: changes.updatedAt}).where('id', '=', userId).execute()
+}
+
+export async function setUserDisabledAt(db: Kysely<Database>, userId: string, disabledAt: string | null, now: string): Promise<void> {
+  await db.updateTable('user_account').set({disabled_at: disabledAt, updated_at: now}).where('id', '=', userId).execute()
+}
+
+/** Stores a new password hash chosen by the user (the password changed at `now`). */
+export async function setPasswordHash(db: Kysely<Database>, userId: string, passwordHash: string, now: string): Promise<void> {
+  await db.updateTable('user_account').set({password_hash: passwordHash, password_changed_at: now, updated_at: now}).where('id', '=', userId).execute()
+}
+
+/**
+ * Replaces a hash with one of the same password made with today's parameters, unless the hash
+ * changed meanwhile (a password change wins over a rehash).
+ */
+export async function replacePasswordHash(db: Kysely<Database>, userId: string, previousHash: string, rehashed: string): Promise<void> {
+  await db.updateTable('user_account').set({password_hash: rehashed}).where('id', '=', userId).where('password_hash', '=', previousHash).execute()
+}
+
+export async function deleteUserRow(db: Kysely<Database>, userId: string): Promise<void> {
+  await db.deleteFrom('user_account').where('id', '=', userId).execute()
+}

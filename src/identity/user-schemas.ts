@@ -24,7 +24,12 @@ export const createUserSchema = z.object({
 })
 export type CreateUserInput = z.input<typeof createUserSchema>
 
+/** A user named by id or email. */
+export const userRefValueSchema = z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters')
+export const userRefSchema = z.object({user: userRefValueSchema})
+export type UserRefInput = z.input<typeof userRefSchema>
+
 export const updateUserSchema = z
-  .object({name: userNameSchema.optional(), email: emailSchema.optional()})
+  .object({user: userRefValueSchema, name: userNameSchema.optional(), email: emailSchema.optional()})
   .refine((input) => input.name !== undefined || input.email !== undefined, {message: 'give at least one of name, email'})
 export type UpdateUserInput = z.input<typeof updateUserSchema>

@@ -263,7 +263,7 @@ const TOKEN_ATTACKS: TokenAttack[] = [
   }},
   {name: 'a token of a disabled user', reason: ['session_revoked', 'user_revoked'], token: async ({session, daemon}) => {
     const {accessToken, userId} = await session()
-    await daemon.testCore.core.users.disableUser(OPERATOR, userId)
+    await daemon.testCore.core.users.disableUser(OPERATOR, {user: userId})
     return accessToken
   }},
   {name: 'a token of a deleted user', reason: ['session_revoked', 'user_revoked'], token: async ({daemon, send}) => {
@@ -272,7 +272,7 @@ const TOKEN_ATTACKS: TokenAttack[] = [
     const {user} = await daemon.testCore.core.users.createUser(OPERATOR, {email, password: PASSWORD})
     const login = await send('POST', '/v1/auth/login', undefined, {email, password: PASSWORD})
     expect(login.status).toBe(200)
-    await daemon.testCore.core.users.deleteUser(OPERATOR, user.id)
+    await daemon.testCore.core.users.deleteUser(OPERATOR, {user: user.id})
     return login.json.access_token
   }},
   {name: 'a token issued before the user’s password change', reason: ['session_revoked', 'user_revoked'], token: async ({session, daemon, send}) => {

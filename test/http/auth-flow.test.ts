@@ -161,26 +161,29 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
     expect(body.org.slug).toMatch(/^acme-rockets/)
   })
 
-  it('switch-org: new tokens bound to another org, with the role held there; not a member → 403', async () => {
+  it('switch-org: tokens bound to another org, with the role held there; not a member and no such org → the same 404', async () => {
     const {core} = daemon.testCore
     const {email, body} = await register('Switch')
     const userId = body.user.id as string
     const owned = (await core.orgs.createOrg(OPERATOR, {name: `Second ${dialect} ${emailCounter}`, owner: userId})).org
     const someoneElse = await register('Other')
     const joined = (await core.orgs.createOrg(OPERATOR, {name: `Joined ${dialect} ${emailCounter}`, owner: someoneElse.body.user.id})).org
-    await core.members.addMember(OPERATOR, joined.slug, userId, 'member')
+    await core.members.addMember(OPERATOR, {org: joined.slug, user: userId, role: 'member'})
     const foreign = someoneElse.body.org
 
     const session = await login(email)
+    // Without a refresh token: an access token only.
     const bySlug = await post('/v1/auth/switch-org', {org: owned.slug}, session.access_token)
     expect(bySlug.status).toBe(200)
     expect(bySlug.json.session_id).toBe(session.session_id)
+    expect(bySlug.json).not.toHaveProperty('refresh_token')
     expect(decodeJwt(bySlug.json.access_token).payload).toMatchObject({sub: userId, sid: session.session_id, org: owned.id, role: 'owner'})
     const me = await get('/v1/auth/me', bySlug.json.access_token)
     expect(me.status).toBe(200)
     expect(me.json.active_org_id).toBe(owned.id)
     expect(me.json.role).toBe('owner')
-    expect(me.json.session.org_id).toBe(owned.id)
+    // Without a refresh token the session keeps its binding (its refresh token still yields unbound tokens).
+    expect(me.json.session.org_id).toBeNull()
     expect(me.json.memberships.map((membership: {org_id: string; role: string}) => [membership.org_id, membership.role]).sort()).toEqual(
       [
         [body.org.id, 'owner'],
@@ -189,26 +192,31 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
       ].sort(),
     )
 
-    const byId = await post('/v1/auth/switch-org', {org: joined.id}, bySlug.json.access_token)
+    // With the session's refresh token: it rotates, and both tokens come back.
+    const byId = await post('/v1/auth/switch-org', {org: joined.id, refresh_token: session.refresh_token}, bySlug.json.access_token)
     expect(byId.status).toBe(200)
     expect(decodeJwt(byId.json.access_token).payload).toMatchObject({org: joined.id, role: 'member'})
+    expect(byId.json.refresh_token).not.toBe(session.refresh_token)
     // The refresh token of the switch keeps the binding.
     const refreshed = await post('/v1/auth/refresh', {refresh_token: byId.json.refresh_token})
     expect(refreshed.status).toBe(200)
     expect(decodeJwt(refreshed.json.access_token).payload).toMatchObject({org: joined.id, role: 'member'})
 
-    expectError(await post('/v1/auth/switch-org', {org: foreign.slug}, refreshed.json.access_token), 403, 'auth.not_a_member')
-    expectError(await post('/v1/auth/switch-org', {org: foreign.id}, refreshed.json.access_token), 403, 'auth.not_a_member')
-    expectError(await post('/v1/auth/switch-org', {org: `no-such-org-${dialect}`}, refreshed.json.access_token), 404, 'org.not_found')
+    const refusals = [
+      await post('/v1/auth/switch-org', {org: foreign.slug}, refreshed.json.access_token),
+      await post('/v1/auth/switch-org', {org: foreign.id}, refreshed.json.access_token),
+      await post('/v1/auth/switch-org', {org: `no-such-org-${dialect}`}, refreshed.json.access_token),
+    ]
+    for (const refusal of refusals) expectError(refusal, 404, 'org.not_found')
     expectError(await post('/v1/auth/switch-org', {org: owned.slug}), 401, 'auth.invalid_token')
   })
 
-  it('login with org binds the tokens to it and carries the role; not a member → 403', async () => {
+  it('login with org binds the tokens to it and carries the role; not a member and no such org → the same 404', async () => {
     const {core} = daemon.testCore
     const {email, body} = await register('Bound')
     const other = await register('Outsider')
     const shared = (await core.orgs.createOrg(OPERATOR, {name: `Shared ${dialect} ${emailCounter}`, owner: other.body.user.id})).org
-    await core.members.addMember(OPERATOR, shared.id, body.user.id, 'admin')
+    await core.members.addMember(OPERATOR, {org: shared.id, user: body.user.id, role: 'admin'})
 
     const bySlug = await login(email, {org: body.org.slug})
     expect(decodeJwt(bySlug.access_token).payload).toMatchObject({org: body.org.id, role: 'owner'})
@@ -219,7 +227,7 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
     const byId = await login(email, {org: shared.id})
     expect(decodeJwt(byId.access_token).payload).toMatchObject({org: shared.id, role: 'admin'})
 
-    expectError(await post('/v1/auth/login', {email, password: PASSWORD, org: other.body.org.slug}), 403, 'auth.not_a_member')
+    expectError(await post('/v1/auth/login', {email, password: PASSWORD, org: other.body.org.slug}), 404, 'org.not_found')
     expectError(await post('/v1/auth/login', {email, password: PASSWORD, org: `missing-${dialect}`}), 404, 'org.not_found')
     // Credentials are checked before the organization.
     expectError(await post('/v1/auth/login', {email, password: 'wrong password', org: other.body.org.slug}), 401, 'auth.invalid_credentials')
@@ -243,18 +251,18 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
     const {email, body} = await register('Role')
     const owner = await register('Owner')
     const org = (await core.orgs.createOrg(OPERATOR, {name: `Roles ${dialect} ${emailCounter}`, owner: owner.body.user.id})).org
-    await core.members.addMember(OPERATOR, org.slug, body.user.id, 'member')
+    await core.members.addMember(OPERATOR, {org: org.slug, user: body.user.id, role: 'member'})
     const bound = await login(email, {org: org.slug})
     expect(decodeJwt(bound.access_token).payload.role).toBe('member')
 
-    await core.members.setMemberRole(OPERATOR, org.slug, body.user.id, 'admin')
+    await core.members.setMemberRole(OPERATOR, {org: org.slug, user: body.user.id, role: 'admin'})
     const promoted = await post('/v1/auth/refresh', {refresh_token: bound.refresh_token})
     expect(promoted.status).toBe(200)
     expect(decodeJwt(promoted.json.access_token).payload).toMatchObject({org: org.id, role: 'admin'})
 
-    await core.members.removeMember(OPERATOR, org.slug, body.user.id)
-    expectError(await post('/v1/auth/refresh', {refresh_token: promoted.json.refresh_token}), 403, 'auth.not_a_member')
-    expectError(await post('/v1/auth/switch-org', {org: org.slug}, promoted.json.access_token), 403, 'auth.not_a_member')
+    await core.members.removeMember(OPERATOR, {org: org.slug, user: body.user.id})
+    expectError(await post('/v1/auth/refresh', {refresh_token: promoted.json.refresh_token}), 404, 'org.not_found')
+    expectError(await post('/v1/auth/switch-org', {org: org.slug}, promoted.json.access_token), 404, 'org.not_found')
   })
 
   it('a deleted organization can no longer be logged into or switched to, and leaves the memberships', async () => {
@@ -262,9 +270,10 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
     const {email, body} = await register('Deleted')
     const doomed = (await core.orgs.createOrg(OPERATOR, {name: `Doomed ${dialect} ${emailCounter}`, owner: body.user.id})).org
     const session = await login(email)
-    await core.orgs.deleteOrg(OPERATOR, doomed.slug)
-    expectError(await post('/v1/auth/login', {email, password: PASSWORD, org: doomed.slug}), 403, 'org.deleted')
-    expectError(await post('/v1/auth/switch-org', {org: doomed.id}, session.access_token), 403, 'org.deleted')
+    await core.orgs.deleteOrg(OPERATOR, {org: doomed.slug})
+    // To its members too, a deleted organization is as if it did not exist.
+    expectError(await post('/v1/auth/login', {email, password: PASSWORD, org: doomed.slug}), 404, 'org.not_found')
+    expectError(await post('/v1/auth/switch-org', {org: doomed.id}, session.access_token), 404, 'org.not_found')
     const me = await get('/v1/auth/me', session.access_token)
     expect(me.json.memberships.map((membership: {org_id: string}) => membership.org_id)).toEqual([body.org.id])
   })
@@ -273,11 +282,11 @@ describeEachDialect('auth flow over HTTP', (dialect) => {
     const {core} = daemon.testCore
     const {email, body} = await register('Disabled')
     const session = await login(email)
-    await core.users.disableUser(OPERATOR, body.user.id)
+    await core.users.disableUser(OPERATOR, {user: body.user.id})
     expectError(await post('/v1/auth/login', {email, password: PASSWORD}), 403, 'user.disabled')
     expectError(await post('/v1/auth/refresh', {refresh_token: session.refresh_token}), 401, 'auth.invalid_refresh_token')
     expectError(await get('/v1/auth/me', session.access_token), 401, 'auth.invalid_token')
-    await core.users.enableUser(OPERATOR, body.user.id)
+    await core.users.enableUser(OPERATOR, {user: body.user.id})
     daemon.testCore.clock.advance(1000)
     const again = await login(email)
     expect((await get('/v1/auth/me', again.access_token)).status).toBe(200)

@@ -47,14 +47,14 @@ describeEachDialect('identity: revocation across processes', (dialect) => {
       const first = await loginSeenElsewhere(user.email)
       const second = await loginSeenElsewhere(user.email)
 
-      await t.core.users.disableUser(OPERATOR, user.email)
+      await t.core.users.disableUser(OPERATOR, {user: user.email})
       await other.follower.syncNow()
 
       await expectTokenRefused(other.core, first.tokens.accessToken, SESSION_OR_USER_REVOKED)
       await expectTokenRefused(other.core, second.tokens.accessToken, SESSION_OR_USER_REVOKED)
-      await expect(other.core.sessions.refresh(CONTEXT, {refresh_token: first.tokens.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+      await expect(other.core.sessions.refresh(CONTEXT, {refreshToken: first.tokens.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
       await expect(other.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).rejects.toMatchObject({code: 'user.disabled'})
-      expect(await other.core.sessions.listSessions(user.id)).toEqual([])
+      expect(await other.core.sessions.listSessions(OPERATOR, {user: user.id})).toEqual([])
       const [event] = await t.core.audit.listEvents({action: 'user.disabled'}, 1)
       expect(event).toMatchObject({target: {type: 'user', id: user.id}, metadata: {sessions_revoked: 2}})
     })
@@ -63,11 +63,11 @@ describeEachDialect('identity: revocation across processes', (dialect) => {
       const user = await createPasswordUser(t.core, OPERATOR, 'deleted')
       const login = await loginSeenElsewhere(user.email)
 
-      await other.core.users.deleteUser(OPERATOR, user.id)
+      await other.core.users.deleteUser(OPERATOR, {user: user.id})
       await t.follower.syncNow()
 
       await expectTokenRefused(t.core, login.tokens.accessToken, SESSION_OR_USER_REVOKED)
-      await expect(t.core.sessions.refresh(CONTEXT, {refresh_token: login.tokens.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+      await expect(t.core.sessions.refresh(CONTEXT, {refreshToken: login.tokens.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
       const sessions = await t.core.database.db.selectFrom('session').select('id').where('user_id', '=', user.id).execute()
       expect(sessions).toEqual([])
@@ -103,15 +103,15 @@ describeEachDialect('identity: revocation across processes', (dialect) => {
     it('a session revoked by the operator (the CLI) is refused in a running process once it synced', async () => {
       const user = await createPasswordUser(t.core, OPERATOR, 'cli-revoke')
       const login = await loginSeenElsewhere(user.email)
-      await other.core.sessions.revokeSession(OPERATOR, login.tokens.sessionId)
+      await other.core.sessions.revokeSession(OPERATOR, {session: login.tokens.sessionId})
       await t.follower.syncNow()
       await expectTokenRefused(t.core, login.tokens.accessToken, 'session_revoked')
     })
 
     it('refresh-token reuse detected in one process revokes the session in the other', async () => {
       const {tokens} = await t.core.sessions.register(CONTEXT, {email: uniqueEmail('reuse-elsewhere'), password: PASSWORD})
-      await other.core.sessions.refresh(CONTEXT, {refresh_token: tokens.refreshToken})
-      await expect(other.core.sessions.refresh(CONTEXT, {refresh_token: tokens.refreshToken})).rejects.toMatchObject({code: 'auth.refresh_token_reused'})
+      await other.core.sessions.refresh(CONTEXT, {refreshToken: tokens.refreshToken})
+      await expect(other.core.sessions.refresh(CONTEXT, {refreshToken: tokens.refreshToken})).rejects.toMatchObject({code: 'auth.refresh_token_reused'})
       await t.follower.syncNow()
       await expectTokenRefused(t.core, tokens.accessToken, 'session_revoked')
     })

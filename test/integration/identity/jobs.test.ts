@@ -134,7 +134,7 @@ describeEachDialect('identity: background jobs', (dialect) => {
     it('deletes expired sessions, sessions revoked longer than a token lifetime ago, their refresh tokens, and expired refresh tokens', async () => {
       await withFreshCore(dialect, async (t) => {
         const db = t.core.database.db
-        const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refresh_token: refreshToken})
+        const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refreshToken})
         const user = await createPasswordUser(t.core, OPERATOR, 'purge-sessions')
 
         const expired = await loginAs(t.core, user.email)
@@ -154,7 +154,7 @@ describeEachDialect('identity: background jobs', (dialect) => {
         expect(sessions.map((row) => row.id).sort()).toEqual([live.tokens.sessionId, revokedJustNow.tokens.sessionId].sort())
         const tokens = await db.selectFrom('refresh_token').select('session_id').execute()
         expect(tokens.map((row) => row.session_id).sort()).toEqual([live.tokens.sessionId, revokedJustNow.tokens.sessionId].sort())
-        expect(await t.core.sessions.listSessions(user.id)).toEqual([expect.objectContaining({id: live.tokens.sessionId})])
+        expect(await t.core.sessions.listSessions(OPERATOR, {user: user.id})).toEqual([expect.objectContaining({id: live.tokens.sessionId})])
         // The surviving session still refreshes; the purged one's token is simply unknown.
         await expect(refresh(liveRefreshed.refreshToken)).resolves.toMatchObject({sessionId: live.tokens.sessionId})
         await expect(refresh(expired.tokens.refreshToken)).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})

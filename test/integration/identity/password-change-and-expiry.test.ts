@@ -22,10 +22,10 @@ describeEachDialect('identity: password change and token expiry', (dialect) => {
   })
   afterAll(async () => t?.close())
 
-  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refresh_token: refreshToken})
+  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refreshToken})
 
   async function liveSessionIds(userId: string): Promise<string[]> {
-    return (await t.core.sessions.listSessions(userId)).map((session) => session.id)
+    return (await t.core.sessions.listSessions(OPERATOR, {user: userId})).map((session) => session.id)
   }
 
   describe('changePassword', () => {
@@ -36,7 +36,7 @@ describeEachDialect('identity: password change and token expiry', (dialect) => {
       t.clock.advance(SECOND)
       const before = await t.core.audit.latestSeq()
 
-      const fresh = await t.core.sessions.changePassword(first.auth, CONTEXT, {current_password: PASSWORD, new_password: 'a brand new passphrase'})
+      const fresh = await t.core.sessions.changePassword(first.auth, CONTEXT, {currentPassword: PASSWORD, newPassword: 'a brand new passphrase'})
       await t.follower.syncNow()
 
       expect(fresh.sessionId).not.toBe(first.tokens.sessionId)
@@ -59,7 +59,7 @@ describeEachDialect('identity: password change and token expiry', (dialect) => {
       // A real clock is almost never on a whole second.
       t.clock.advance(1500)
       try {
-        const fresh = await t.core.sessions.changePassword(auth, CONTEXT, {current_password: PASSWORD, new_password: 'a brand new passphrase'})
+        const fresh = await t.core.sessions.changePassword(auth, CONTEXT, {currentPassword: PASSWORD, newPassword: 'a brand new passphrase'})
         await t.follower.syncNow()
         await expect(refresh(fresh.refreshToken)).resolves.toMatchObject({sessionId: fresh.sessionId})
         expect(await t.core.authenticator.authenticate(fresh.accessToken)).toMatchObject({userId: user.id, sessionId: fresh.sessionId})
@@ -72,8 +72,8 @@ describeEachDialect('identity: password change and token expiry', (dialect) => {
       const {user, org, tokens} = await t.core.sessions.register(CONTEXT, {email: 'change-bound@example.com', password: PASSWORD})
       const auth = await t.core.authenticator.authenticate(tokens.accessToken)
       t.clock.advance(SECOND)
-      const fresh = await t.core.sessions.changePassword(auth, CONTEXT, {current_password: PASSWORD, new_password: 'a brand new passphrase'})
-      expect(await t.core.sessions.listSessions(user.id)).toEqual([expect.objectContaining({id: fresh.sessionId, orgId: org.id})])
+      const fresh = await t.core.sessions.changePassword(auth, CONTEXT, {currentPassword: PASSWORD, newPassword: 'a brand new passphrase'})
+      expect(await t.core.sessions.listSessions(OPERATOR, {user: user.id})).toEqual([expect.objectContaining({id: fresh.sessionId, orgId: org.id})])
       // Refreshed in a later second than the change, so this test does not depend on how a
       // token issued in the same second as the change is treated.
       t.clock.advance(SECOND)
@@ -86,7 +86,7 @@ describeEachDialect('identity: password change and token expiry', (dialect) => {
       const user = await createPasswordUser(t.core, OPERATOR, 'change-wrong')
       const {tokens, auth} = await loginAs(t.core, user.email)
       const before = await t.core.audit.latestSeq()
-      await expect(t.core.sessions.changePassword(auth, CONTEXT, {current_password: 'not the password', new_password: 'a brand new passphrase'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
+      await expect(t.core.sessions.changePassword(auth, CONTEXT, {currentPassword: 'not the password', newPassword: 'a brand new passphrase'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
       expect(await t.core.audit.latestSeq()).toBe(before)
       expect(await liveSessionIds(user.id)).toEqual([tokens.sessionId])
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).resolves.toMatchObject({tokenType: 'Bearer'})

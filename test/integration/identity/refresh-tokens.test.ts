@@ -10,10 +10,10 @@ describeEachDialect('identity: refresh tokens', (dialect) => {
   })
   afterAll(async () => t?.close())
 
-  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refresh_token: refreshToken})
+  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refreshToken})
 
   async function liveSessionIds(userId: string): Promise<string[]> {
-    return (await t.core.sessions.listSessions(userId)).map((session) => session.id)
+    return (await t.core.sessions.listSessions(OPERATOR, {user: userId})).map((session) => session.id)
   }
 
   it('rotates: each refresh gives new tokens for the same session and the next refresh token', async () => {
@@ -29,7 +29,7 @@ describeEachDialect('identity: refresh tokens', (dialect) => {
     const third = await refresh(second.refreshToken)
     expect(third.sessionId).toBe(tokens.sessionId)
     expect(await t.core.authenticator.authenticate(third.accessToken)).toMatchObject({sessionId: tokens.sessionId})
-    const [session] = await t.core.sessions.listSessions(user.id)
+    const [session] = await t.core.sessions.listSessions(OPERATOR, {user: user.id})
     expect(session).toMatchObject({id: tokens.sessionId, lastUsedAt: t.clock.now().toISOString()})
   })
 
@@ -37,15 +37,15 @@ describeEachDialect('identity: refresh tokens', (dialect) => {
     const user = await createPasswordUser(t.core, OPERATOR, 'role-change')
     const owner = await createPasswordUser(t.core, OPERATOR, 'role-owner')
     const {org} = await t.core.orgs.createOrg(OPERATOR, {name: 'Role Change', slug: 'role-change', owner: owner.id})
-    await t.core.members.addMember(OPERATOR, org.id, user.id, 'viewer')
+    await t.core.members.addMember(OPERATOR, {org: org.id, user: user.id, role: 'viewer'})
     const {tokens, auth} = await loginAs(t.core, user.email, 'role-change')
     expect(auth).toMatchObject({orgId: org.id, role: 'viewer'})
-    await t.core.members.setMemberRole(OPERATOR, org.id, user.id, 'admin')
+    await t.core.members.setMemberRole(OPERATOR, {org: org.id, user: user.id, role: 'admin'})
     const refreshed = await refresh(tokens.refreshToken)
     expect(await t.core.authenticator.authenticate(refreshed.accessToken)).toMatchObject({orgId: org.id, role: 'admin'})
     // Removed from the organization: the bound session can no longer refresh into it.
-    await t.core.members.removeMember(OPERATOR, org.id, user.id)
-    await expect(refresh(refreshed.refreshToken)).rejects.toMatchObject({code: 'auth.not_a_member'})
+    await t.core.members.removeMember(OPERATOR, {org: org.id, user: user.id})
+    await expect(refresh(refreshed.refreshToken)).rejects.toMatchObject({code: 'org.not_found'})
   })
 
   it('refuses an unknown refresh token with auth.invalid_refresh_token', async () => {

@@ -23,11 +23,11 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
   })
   afterAll(async () => t?.close())
 
-  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refresh_token: refreshToken})
+  const refresh = (refreshToken: string) => t.core.sessions.refresh(CONTEXT, {refreshToken})
   const userActor = (user: User): Actor => ({principal: {kind: 'user', userId: user.id, sessionId: '', boundOrgId: null, email: user.email}, origin: {}})
 
   async function liveSessionIds(userId: string): Promise<string[]> {
-    return (await t.core.sessions.listSessions(userId)).map((session) => session.id)
+    return (await t.core.sessions.listSessions(OPERATOR, {user: userId})).map((session) => session.id)
   }
 
   async function sessionRow(sessionId: string) {
@@ -86,12 +86,12 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       const bobSession = await loginAs(t.core, bob.email)
 
       const before = await t.core.audit.latestSeq()
-      await expect(t.core.sessions.revokeSession(userActor(ann), bobSession.tokens.sessionId, {ownerUserId: ann.id})).rejects.toMatchObject({code: 'session.not_found'})
-      await expect(t.core.sessions.revokeSession(userActor(ann), 'no-such-session', {ownerUserId: ann.id})).rejects.toMatchObject({code: 'session.not_found'})
+      await expect(t.core.sessions.revokeSession(userActor(ann), {session: bobSession.tokens.sessionId})).rejects.toMatchObject({code: 'session.not_found'})
+      await expect(t.core.sessions.revokeSession(userActor(ann), {session: 'no-such-session'})).rejects.toMatchObject({code: 'session.not_found'})
       expect(await t.core.audit.latestSeq()).toBe(before)
       expect(await liveSessionIds(bob.id)).toEqual([bobSession.tokens.sessionId])
 
-      const revoked = await t.core.sessions.revokeSession(userActor(ann), annPhone.tokens.sessionId, {ownerUserId: ann.id})
+      const revoked = await t.core.sessions.revokeSession(userActor(ann), {session: annPhone.tokens.sessionId})
       expect(revoked).toMatchObject({id: annPhone.tokens.sessionId, userId: ann.id})
       await t.follower.syncNow()
       await expectTokenRefused(t.core, annPhone.tokens.accessToken, 'session_revoked')
@@ -105,11 +105,11 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
     it('lets an operator revoke any session', async () => {
       const user = await createPasswordUser(t.core, OPERATOR, 'operated')
       const {tokens} = await loginAs(t.core, user.email)
-      await t.core.sessions.revokeSession(OPERATOR, tokens.sessionId)
+      await t.core.sessions.revokeSession(OPERATOR, {session: tokens.sessionId})
       await t.follower.syncNow()
       await expectTokenRefused(t.core, tokens.accessToken, 'session_revoked')
       expect(await sessionRow(tokens.sessionId)).toMatchObject({revoked_reason: 'operator'})
-      await expect(t.core.sessions.revokeSession(OPERATOR, 'no-such-session')).rejects.toMatchObject({code: 'session.not_found'})
+      await expect(t.core.sessions.revokeSession(OPERATOR, {session: 'no-such-session'})).rejects.toMatchObject({code: 'session.not_found'})
     })
 
     it('revokeAllSessionsOfUser ends every session and voids every token of the user', async () => {
@@ -118,7 +118,7 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       const second = await loginAs(t.core, user.email)
       const before = await t.core.audit.latestSeq()
 
-      expect(await t.core.sessions.revokeAllSessionsOfUser(OPERATOR, user.email.toUpperCase())).toBe(2)
+      expect(await t.core.sessions.revokeAllSessionsOfUser(OPERATOR, {user: user.email.toUpperCase()})).toBe(2)
       await t.follower.syncNow()
 
       await expectTokenRefused(t.core, first.tokens.accessToken, SESSION_OR_USER_REVOKED)
@@ -126,12 +126,31 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       await expect(refresh(second.tokens.refreshToken)).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
       expect(await liveSessionIds(user.id)).toEqual([])
       expect(await auditActionsAfter(t.core, before)).toEqual(['session.revoked', 'session.revoked'])
-      await expect(t.core.sessions.revokeAllSessionsOfUser(OPERATOR, 'nobody@example.com')).rejects.toMatchObject({code: 'user.not_found'})
+      await expect(t.core.sessions.revokeAllSessionsOfUser(OPERATOR, {user: 'nobody@example.com'})).rejects.toMatchObject({code: 'user.not_found'})
 
       // The user can log in again afterwards (in a later second than the revocation).
       t.clock.advance(SECOND)
       const again = await loginAs(t.core, user.email)
       expect(again.auth.userId).toBe(user.id)
+    })
+  })
+
+  describe('listSessions', () => {
+    it('lets a user list their own (marking the current one) and refuses anyone else\'s with platform.required', async () => {
+      const ann = await createPasswordUser(t.core, OPERATOR, 'lister')
+      const bob = await createPasswordUser(t.core, OPERATOR, 'listed')
+      const phone = await loginAs(t.core, ann.email)
+      t.clock.advance(SECOND)
+      const laptop = await loginAs(t.core, ann.email)
+      const asAnn: Actor = {principal: {kind: 'user', userId: ann.id, sessionId: phone.tokens.sessionId, boundOrgId: null}, origin: {}}
+      expect((await t.core.sessions.listSessions(asAnn, {user: ann.id})).map((session) => [session.id, session.isCurrent])).toEqual([
+        [laptop.tokens.sessionId, false],
+        [phone.tokens.sessionId, true],
+      ])
+      await expect(t.core.sessions.listSessions(asAnn, {user: bob.id})).rejects.toMatchObject({code: 'platform.required'})
+      await expect(t.core.sessions.listSessions(asAnn, {user: bob.email})).rejects.toMatchObject({code: 'platform.required'})
+      // Operators see anyone's, without an isCurrent mark.
+      expect((await t.core.sessions.listSessions(OPERATOR, {user: ann.email}))[0]).not.toHaveProperty('isCurrent')
     })
   })
 
@@ -149,7 +168,7 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       const sixth = await loginAs(t.core, user.email)
       await t.follower.syncNow()
 
-      const live = await t.core.sessions.listSessions(user.id)
+      const live = await t.core.sessions.listSessions(OPERATOR, {user: user.id})
       expect(live.map((session) => session.id)).toEqual([sixth, ...logins.slice(1).reverse()].map((login) => login.tokens.sessionId))
       await expectTokenRefused(t.core, logins[0]!.tokens.accessToken, 'session_revoked')
       await expect(refresh(logins[0]!.tokens.refreshToken)).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
@@ -189,36 +208,79 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
   })
 
   describe('switchOrg', () => {
-    it('issues tokens bound to the other organization with that role, for the same session; the old refresh token is then rejected', async () => {
-      const {user, org: personal, tokens} = await t.core.sessions.register(CONTEXT, {email: 'switcher@example.com', password: PASSWORD})
-      const owner = await createPasswordUser(t.core, OPERATOR, 'switch-owner')
-      const {org: team} = await t.core.orgs.createOrg(OPERATOR, {name: 'Switch Team', slug: 'switch-team', owner: owner.id})
-      await t.core.members.addMember(OPERATOR, team.id, user.id, 'viewer')
-      const auth = await t.core.authenticator.authenticate(tokens.accessToken)
+    async function teamWithMember(label: string, role: string) {
+      const {user, org: personal, tokens} = await t.core.sessions.register(CONTEXT, {email: `${label}@example.com`, password: PASSWORD})
+      const owner = await createPasswordUser(t.core, OPERATOR, `${label}-owner`)
+      const {org: team} = await t.core.orgs.createOrg(OPERATOR, {name: `${label} team`, slug: `${label}-team`, owner: owner.id})
+      await t.core.members.addMember(OPERATOR, {org: team.id, user: user.id, role})
+      return {user, personal, team, tokens, auth: await t.core.authenticator.authenticate(tokens.accessToken)}
+    }
+
+    it('with the session\'s refresh token: rotates it, rebinds the session and returns both tokens; the old refresh token is then a reuse', async () => {
+      const {user, personal, team, tokens, auth} = await teamWithMember('switcher', 'viewer')
       const before = await t.core.audit.latestSeq()
 
-      const switched = await t.core.sessions.switchOrg(auth, CONTEXT, {org: 'switch-team'})
+      const switched = await t.core.sessions.switchOrg(auth, CONTEXT, {org: 'switcher-team', refreshToken: tokens.refreshToken})
       expect(switched.sessionId).toBe(tokens.sessionId)
+      expect(switched.refreshToken).toEqual(expect.any(String))
+      expect(switched.refreshToken).not.toBe(tokens.refreshToken)
       expect(await t.core.authenticator.authenticate(switched.accessToken)).toMatchObject({userId: user.id, sessionId: tokens.sessionId, orgId: team.id, role: 'viewer'})
-      expect(await t.core.sessions.listSessions(user.id)).toEqual([expect.objectContaining({id: tokens.sessionId, orgId: team.id})])
+      expect(await t.core.sessions.listSessions(OPERATOR, {user: user.id})).toEqual([expect.objectContaining({id: tokens.sessionId, orgId: team.id})])
       const events = await t.core.audit.listEventsAfter({afterSeq: before})
-      expect(events).toEqual([expect.objectContaining({action: 'session.org_switched', orgId: team.id, metadata: {from: personal.id, to: team.id}})])
+      expect(events).toEqual([expect.objectContaining({action: 'session.org_switched', orgId: team.id, metadata: {from: personal.id, to: team.id, refresh_token_rotated: true}})])
 
       // The new refresh token keeps the new binding.
-      const refreshed = await refresh(switched.refreshToken)
+      const refreshed = await refresh(switched.refreshToken!)
       expect(await t.core.authenticator.authenticate(refreshed.accessToken)).toMatchObject({orgId: team.id, role: 'viewer'})
       // The refresh token from before the switch was rotated away: presenting it is a reuse.
       await expect(refresh(tokens.refreshToken)).rejects.toMatchObject({code: 'auth.refresh_token_reused'})
     })
 
-    it('refuses an organization the caller does not belong to with auth.not_a_member, and changes nothing', async () => {
+    it('without a refresh token: an access token only, and the session keeps its binding and its refresh token', async () => {
+      const {personal, team, tokens, auth} = await teamWithMember('access-only', 'member')
+      const before = await t.core.audit.latestSeq()
+
+      const switched = await t.core.sessions.switchOrg(auth, CONTEXT, {org: team.slug})
+      expect(switched).not.toHaveProperty('refreshToken')
+      expect(switched).toMatchObject({sessionId: tokens.sessionId, tokenType: 'Bearer', expiresIn: 900})
+      expect(await t.core.authenticator.authenticate(switched.accessToken)).toMatchObject({sessionId: tokens.sessionId, orgId: team.id, role: 'member'})
+      expect(await t.core.audit.listEventsAfter({afterSeq: before})).toEqual([expect.objectContaining({action: 'session.org_switched', metadata: {from: personal.id, to: team.id, refresh_token_rotated: false}})])
+      // No refresh token was minted: the one the session had still works, bound as before.
+      const refreshed = await refresh(tokens.refreshToken)
+      expect(await t.core.authenticator.authenticate(refreshed.accessToken)).toMatchObject({orgId: personal.id, role: 'owner'})
+      const stored = await t.core.database.db.selectFrom('refresh_token').select('id').where('session_id', '=', tokens.sessionId).execute()
+      expect(stored).toHaveLength(2)
+    })
+
+    it('refuses a refresh token of another session with auth.invalid_refresh_token, and changes nothing', async () => {
+      const {user, team, tokens, auth} = await teamWithMember('other-session', 'viewer')
+      const other = await loginAs(t.core, user.email)
+      const before = await t.core.audit.latestSeq()
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: team.slug, refreshToken: other.tokens.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: team.slug, refreshToken: 'x'.repeat(43)})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+      expect(await t.core.audit.latestSeq()).toBe(before)
+      // Both refresh tokens still work: neither was claimed.
+      await expect(refresh(other.tokens.refreshToken)).resolves.toMatchObject({sessionId: other.tokens.sessionId})
+      await expect(refresh(tokens.refreshToken)).resolves.toMatchObject({sessionId: tokens.sessionId})
+    })
+
+    it('treats an already rotated refresh token of the session as a reuse: the session is revoked', async () => {
+      const {team, tokens, auth} = await teamWithMember('switch-reuse', 'viewer')
+      await refresh(tokens.refreshToken)
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: team.slug, refreshToken: tokens.refreshToken})).rejects.toMatchObject({code: 'auth.refresh_token_reused'})
+      await t.follower.syncNow()
+      await expectTokenRefused(t.core, tokens.accessToken, 'session_revoked')
+    })
+
+    it('answers an organization the caller does not belong to and an unknown one alike (org.not_found), and changes nothing', async () => {
       const {tokens} = await t.core.sessions.register(CONTEXT, {email: 'no-switch@example.com', password: PASSWORD})
       const owner = await createPasswordUser(t.core, OPERATOR, 'foreign-owner')
       await t.core.orgs.createOrg(OPERATOR, {name: 'Foreign', slug: 'foreign-org', owner: owner.id})
       const auth = await t.core.authenticator.authenticate(tokens.accessToken)
       const before = await t.core.audit.latestSeq()
-      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: 'foreign-org'})).rejects.toMatchObject({code: 'auth.not_a_member'})
-      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: 'no-such-org'})).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: 'foreign-org', refreshToken: tokens.refreshToken})).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {org: 'no-such-org', refreshToken: tokens.refreshToken})).rejects.toMatchObject({code: 'org.not_found'})
+      await expect(t.core.sessions.switchOrg(auth, CONTEXT, {})).rejects.toMatchObject({code: 'validation.failed'})
       expect(await t.core.audit.latestSeq()).toBe(before)
       // The refresh token still works: nothing was rotated.
       await expect(refresh(tokens.refreshToken)).resolves.toMatchObject({sessionId: tokens.sessionId})

@@ -1,0 +1,92 @@
+import {userActor} from '../access/principal.js'
+import {OWNER_ROLE_KEY} from '../access/role-repo.js'
+import {inTransaction} from '../db/transaction.js'
+import {DomainError} from '../errors/domain-error.js'
+import {validateInput} from '../shared/validate.js'
+import {findAvailableSlug} from '../tenancy/available-slug.js'
+import type {Organization} from '../tenancy/org-repo.js'
+import type {OrgService} from '../tenancy/org-service.js'
+import type {TenantRequest} from '../tenancy/tenant-resolution.js'
+import {loginSchema, registerSchema, type LoginInput, type RegisterInput} from './auth-schemas.js'
+import {resolveRequestedBinding} from './org-binding.js'
+import type {RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
+import {insertNewUser, withUniqueEmail} from './user-creation.js'
+import {findUserByEmail, replacePasswordHash, type User} from './user-repo.js'
+import {createUserSchema} from './user-schemas.js'
+
+/** Where a login or switch-org may also find its organization besides the body: headers and host. */
+export type TenantHints = Omit<TenantRequest, 'bodyOrg'>
+
+export type AuthenticationService = ReturnType<typeof createAuthenticationService>
+
+interface AuthenticationDeps extends SessionDeps {
+  orgs: OrgService
+  issuance: SessionIssuance
+  /** Config base_domain, for organizations named by the request's host. */
+  baseDomain?: string | null
+}
+
+/** Registration and login: the two ways a session begins with a password. */
+export function createAuthenticationService(deps: AuthenticationDeps) {
+  const {db, issuance} = deps
+  const invalidCredentials = () => new DomainError('auth.invalid_credentials', 'Invalid email or password')
+
+  return {
+    /**
+     * Creates a user with a password and a personal organization they own, and logs them in,
+     * in one transaction. Anyone may register (no principal is needed). Raises
+     * validation.failed, user.email_taken.
+     */
+    async register(context: RequestContext, input: RegisterInput): Promise<{user: User; org: Organization; tokens: TokenSet}> {
+      const parsed = validateInput(registerSchema, input)
+      const newUser = validateInput(createUserSchema, {email: parsed.email, name: parsed.name})
+      // Hashed before the transaction: argon2 is slow on purpose and must not hold the write lock.
+      const passwordHash = await deps.passwords.hashPassword(parsed.password)
+      const {user, org, sessionId, refreshToken} = await withUniqueEmail(parsed.email, () =>
+        inTransaction(db, async (tx) => {
+          const registrant = userActor({userId: '', sessionId: '', orgId: null, email: parsed.email}, context)
+          const {user} = await insertNewUser(tx, deps, registrant, newUser, passwordHash)
+          const orgName = parsed.orgName ?? `${parsed.name ?? parsed.email.split('@')[0]}'s workspace`
+          const slug = await findAvailableSlug(tx, orgName)
+          // The new user acts for themselves: the organization is theirs, they become its owner.
+          const {org} = await deps.orgs.createOrg(issuance.actorOf(user, context), {name: orgName, slug}, tx, {personal: true})
+          const opened = await issuance.openSession(tx, user, org.id, context)
+          return {user, org, ...opened}
+        }),
+      )
+      const tokens = await issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY}, refreshToken)
+      return {user, org, tokens}
+    },
+
+    /**
+     * Checks email and password and opens a session. When the request names an organization
+     * (body `org`, else X-Tenant-Slug / X-Tenant-ID, else its host), the tokens are bound to it
+     * and carry the caller's role. Unknown email and wrong password fail alike and cost the
+     * same (auth.invalid_credentials). An organization that does not exist and one the caller
+     * is not a member of are both org.not_found. Raises user.disabled, tenant.ambiguous,
+     * org.not_found.
+     */
+    async login(context: RequestContext, input: LoginInput, tenant: TenantHints = {}): Promise<TokenSet> {
+      const parsed = validateInput(loginSchema, input)
+      const user = await findUserByEmail(db, parsed.email)
+      if (!user) {
+        await deps.passwords.spendDummyVerification(parsed.password)
+        throw invalidCredentials()
+      }
+      const verification = await deps.passwords.verifyPassword(user.password_hash, parsed.password)
+      if (!verification.ok) throw invalidCredentials()
+      if (user.disabled_at) throw new DomainError('user.disabled', 'This account is disabled')
+      if (verification.needsRehash && user.password_hash) {
+        // The hashing parameters changed since this hash was made: upgrade it now we know the password.
+        await replacePasswordHash(db, user.id, user.password_hash, await deps.passwords.hashPassword(parsed.password))
+      }
+      const {sessionId, refreshToken, binding, revokedSessions} = await inTransaction(db, async (tx) => {
+        const binding = await resolveRequestedBinding(tx, user.id, {...tenant, bodyOrg: parsed.org}, {baseDomain: deps.baseDomain})
+        const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, context)
+        return {...opened, binding}
+      })
+      if (revokedSessions > 0) await deps.revocationSignal.notify() // the session limit revoked the oldest
+      return issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: binding?.org.id ?? null, role: binding?.role ?? null}, refreshToken)
+    },
+  }
+}

@@ -1,0 +1,133 @@
+import type {Kysely} from 'kysely'
+import type {Database} from '../db/database.js'
+import {inTransaction} from '../db/transaction.js'
+import {DomainError} from '../errors/domain-error.js'
+import {hashToken} from '../security/secure-token.js'
+import {nowIso} from '../shared/service-deps.js'
+import {validateInput} from '../shared/validate.js'
+import {refreshSchema, switchOrgSchema, type RefreshInput, type SwitchOrgInput} from './auth-schemas.js'
+import type {TenantHints} from './authentication-service.js'
+import {requireMemberBindingByRef, resolveRequestedBinding, type OrgBinding} from './org-binding.js'
+import {claimRefreshToken, findRefreshTokenByHash, type StoredRefreshToken} from './refresh-token-repo.js'
+import type {AccessTokenSet, RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
+import {touchSession} from './session-repo.js'
+import {revokeSessions} from './session-revocation.js'
+import type {AuthContext} from './token-authenticator.js'
+
+export type TokenRotationService = ReturnType<typeof createTokenRotationService>
+
+interface TokenRotationDeps extends SessionDeps {
+  issuance: SessionIssuance
+  /** Config base_domain, for organizations named by the request's host. */
+  baseDomain?: string | null
+}
+
+type Exchange = {kind: 'invalid'} | {kind: 'reused'} | {kind: 'rotated'; stored: StoredRefreshToken; now: string}
+
+const invalidRefreshToken = () => new DomainError('auth.invalid_refresh_token', 'The refresh token is invalid or expired')
+const refreshTokenReused = () => new DomainError('auth.refresh_token_reused', 'The refresh token was already used; the session has been revoked')
+
+/**
+ * Refresh-token rotation with reuse detection, and switching the organization a session's
+ * tokens are bound to.
+ */
+export function createTokenRotationService(deps: TokenRotationDeps) {
+  const {db, audit, issuance} = deps
+
+  /**
+   * Claims a refresh token inside `tx` (at most one exchange of a token ever succeeds).
+   * Presenting one that was already exchanged revokes its session and audits
+   * security.refresh_token_reuse. With `sessionId`, a token of another session is 'invalid'.
+   */
+  async function exchangeRefreshToken(tx: Kysely<Database>, refreshToken: string, context: RequestContext, sessionId?: string): Promise<Exchange> {
+    const stored = await findRefreshTokenByHash(tx, hashToken(refreshToken))
+    if (!stored || (sessionId !== undefined && stored.sessionId !== sessionId)) return {kind: 'invalid'}
+    const now = nowIso(deps)
+    // A session that has ended has nothing left to steal: its tokens are just invalid.
+    const hasSessionEnded = Boolean(stored.sessionRevokedAt) || stored.sessionExpiresAt <= now
+    if (hasSessionEnded || (!stored.rotatedAt && (stored.disabledAt || stored.tokenExpiresAt <= now))) return {kind: 'invalid'}
+    if (!stored.rotatedAt && (await claimRefreshToken(tx, stored.tokenId, now))) return {kind: 'rotated', stored, now}
+    await revokeSessions(tx, [stored.sessionId], 'refresh_token_reuse', issuance.timing(now))
+    await audit.append(tx, issuance.actorOf({id: stored.userId, email: stored.email}, context), {
+      action: 'security.refresh_token_reuse',
+      orgId: stored.orgId,
+      target: {type: 'session', id: stored.sessionId},
+      metadata: {rotated_at: stored.rotatedAt, session_revoked: true},
+    })
+    return {kind: 'reused'}
+  }
+
+  /** Throws what a failed exchange means; a reuse is committed first (the session stays revoked). */
+  async function refuseExchange(outcome: Exclude<Exchange, {kind: 'rotated'}>): Promise<never> {
+    if (outcome.kind === 'reused') {
+      await deps.revocationSignal.notify()
+      throw refreshTokenReused()
+    }
+    throw invalidRefreshToken()
+  }
+
+  return {
+    /**
+     * Exchanges a refresh token for new tokens and rotates it. Presenting a token that was
+     * already exchanged revokes its whole session (theft detection), records
+     * security.refresh_token_reuse and raises auth.refresh_token_reused. Raises
+     * auth.invalid_refresh_token for unknown, expired or revoked ones, and org.not_found when
+     * the caller is no longer a member of the organization the session is bound to.
+     */
+    async refresh(context: RequestContext, input: RefreshInput): Promise<TokenSet> {
+      const parsed = validateInput(refreshSchema, input)
+      const outcome = await inTransaction(db, async (tx) => {
+        const exchange = await exchangeRefreshToken(tx, parsed.refreshToken, context)
+        if (exchange.kind !== 'rotated') return exchange
+        const {stored, now} = exchange
+        const binding = stored.orgId ? await requireMemberBindingByRef(tx, stored.userId, stored.orgId) : null
+        await touchSession(tx, stored.sessionId, {now, expiresAt: issuance.refreshExpiry(now)})
+        const refreshToken = await issuance.issueRefreshToken(tx, stored.sessionId, now)
+        return {kind: 'issued' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null}, refreshToken}
+      })
+      if (outcome.kind !== 'issued') return refuseExchange(outcome)
+      return issuance.issueTokenSet(outcome.session, outcome.refreshToken)
+    },
+
+    /**
+     * An access token bound to another organization the caller belongs to, named by the body's
+     * `org`, else X-Tenant-Slug / X-Tenant-ID, else the host. With the session's current
+     * refresh token, the token rotates, the session is rebound (later refreshes keep the new
+     * organization) and both tokens are returned; without one, only an access token is
+     * returned and the session keeps its binding: an access token alone never mints a refresh
+     * token. Raises validation.failed (no organization named), tenant.ambiguous, org.not_found,
+     * auth.invalid_token (session ended), auth.invalid_refresh_token (not this session's, or
+     * expired), auth.refresh_token_reused.
+     */
+    async switchOrg(auth: AuthContext, context: RequestContext, input: SwitchOrgInput, tenant: TenantHints = {}): Promise<AccessTokenSet & {refreshToken?: string}> {
+      const parsed = validateInput(switchOrgSchema, input)
+      const outcome = await inTransaction(db, async (tx) => {
+        const user = await issuance.requireCaller(tx, auth)
+        await issuance.requireLiveSession(tx, auth)
+        const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, {baseDomain: deps.baseDomain})
+        if (!binding) throw new DomainError('validation.failed', 'Name the organization: org in the body, X-Tenant-Slug, X-Tenant-ID or the host', {problems: [{in: 'body', field: 'org', message: 'is required'}]})
+        const now = nowIso(deps)
+        let refreshToken: string | undefined
+        if (parsed.refreshToken !== undefined) {
+          const exchange = await exchangeRefreshToken(tx, parsed.refreshToken, context, auth.sessionId)
+          if (exchange.kind !== 'rotated') return exchange
+          await touchSession(tx, auth.sessionId, {now, expiresAt: issuance.refreshExpiry(now), orgId: binding.org.id})
+          refreshToken = await issuance.issueRefreshToken(tx, auth.sessionId, now)
+        } else {
+          await touchSession(tx, auth.sessionId, {now})
+        }
+        await audit.append(tx, issuance.actorOf(user, context, auth.sessionId), {
+          action: 'session.org_switched',
+          orgId: binding.org.id,
+          target: {type: 'session', id: auth.sessionId},
+          metadata: {from: auth.orgId, to: binding.org.id, refresh_token_rotated: refreshToken !== undefined},
+        })
+        return {kind: 'switched' as const, binding, refreshToken}
+      })
+      if (outcome.kind !== 'switched') return refuseExchange(outcome)
+      const session = {id: auth.sessionId, userId: auth.userId, orgId: outcome.binding.org.id, role: outcome.binding.role}
+      if (outcome.refreshToken === undefined) return issuance.issueAccessToken(session)
+      return issuance.issueTokenSet(session, outcome.refreshToken)
+    },
+  }
+}
