@@ -13,6 +13,7 @@ import {requestId} from './middleware/request-id.js'
 import {securityHeaders} from './middleware/security-headers.js'
 import type {AnyRoute} from './openapi/route.js'
 import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.js'
+import {adminUserRoutes} from './routes/admin-users.js'
 import {apiKeyRoutes} from './routes/api-keys.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
@@ -21,6 +22,7 @@ import {orgAuditRoutes} from './routes/org-audit.js'
 import {orgFlagRoutes} from './routes/org-flags.js'
 import {orgRoutes} from './routes/orgs.js'
 import {roleRoutes} from './routes/roles.js'
+import {tenantRoutes} from './routes/tenants.js'
 import {tokenRoutes} from './routes/tokens.js'
 import {wellKnownRoutes} from './routes/well-known.js'
 import {systemRoutes} from './routes/system.js'
@@ -60,6 +62,8 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
     ...tokenRoutes({core}),
+    ...tenantRoutes({core}),
+    ...adminUserRoutes({core}),
     ...apiKeyRoutes({core}),
     ...orgRoutes({core}),
     ...memberRoutes({core}),

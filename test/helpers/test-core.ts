@@ -24,11 +24,11 @@ export const FAST_PASSWORD_HASHER = createPasswordHasher({memoryCost: 1024, time
 
 export const OPERATOR = operatorActor('test-operator')
 
-/** A core on a fresh, migrated database of the dialect, with a fixed clock. */
-export async function createTestCore(dialect: DialectName): Promise<TestCore> {
+/** A core on a fresh, migrated database of the dialect, with a fixed clock (and these settings, when given). */
+export async function createTestCore(dialect: DialectName, settings: Partial<Record<SettingName, unknown>> = {}): Promise<TestCore> {
   const database = await createTestDatabase(dialect)
   const clock = createFixedClock(new Date('2026-01-01T00:00:00.000Z'))
-  const core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER, schema: 'migrate'})
+  const core = await createCore({config: testConfig(database.url, settings), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER, schema: 'migrate'})
   return {
     core,
     clock,

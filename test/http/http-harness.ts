@@ -38,7 +38,8 @@ export interface TestDaemonOptions {
  * port, its JSON logs captured, every JSON response checked against its declared schema.
  */
 export async function startTestDaemon(dialect: DialectName, options: TestDaemonOptions = {}): Promise<TestDaemon> {
-  const testCore = await createTestCore(dialect)
+  // The core sees the same settings as the daemon (base_domain, introspection_secret, …).
+  const testCore = await createTestCore(dialect, options.settings)
   const config = testConfig(testCore.database.url, {host: '127.0.0.1', port: 0, ...options.settings})
   const chunks: string[] = []
   const logger = createLogger({level: 'info', destination: {write: (chunk: string) => void chunks.push(chunk)}})
