@@ -4,34 +4,24 @@
 // (d) POST /v1/auth/login — and /health again while (d) runs, to show argon2 does not block the
 // event loop. Prints req/s, p50/p99, the ratios of (b) and (c) to (a), and the daemon's RSS.
 // Every run is bounded in time and stops by itself.
-import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
-import {cpus, tmpdir, totalmem} from 'node:os'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import autocannon from 'autocannon'
+import {INTROSPECTION_SECRET as introspectionSecret, loadAverageWithWarning, machineLine, PASSWORD as password, readRssMiB as readRss, requestJson, sleep, startDaemon} from './bench-lib.mjs'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
-const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const directory = mkdtempSync(path.join(tmpdir(), 'saasctl-bench-'))
-const introspectionSecret = 'bench-introspection-secret-0123456789'
+const loadAverage = loadAverageWithWarning()
 
-const port = await freePort()
-const base = `http://127.0.0.1:${port}`
-const daemon = spawn(process.execPath, [bin, 'serve', '--port', String(port)], {
-  cwd: directory,
-  env: {...process.env, SAASCTL_DATABASE_URL: path.join(directory, 'bench.db'), SAASCTL_INTROSPECTION_SECRET: introspectionSecret, SAASCTL_LOG_LEVEL: 'warn', SAASCTL_MAX_SESSIONS_PER_USER: '1000'},
-  stdio: ['ignore', 'ignore', 'inherit'],
-})
-
+let daemon
 try {
-  await waitForHealth()
+  daemon = await startDaemon({databaseUrl: path.join(directory, 'bench.db'), cwd: directory, env: {SAASCTL_MAX_SESSIONS_PER_USER: '1000'}})
+  const base = daemon.base
   const email = 'bench@example.com'
-  const password = 'correct horse battery staple'
-  await postJson('/v1/auth/register', {email, password, name: 'Bench'})
-  const {access_token: accessToken} = await postJson('/v1/auth/login', {email, password})
+  await requestJson(base, '/v1/auth/register', {method: 'POST', body: {email, password, name: 'Bench'}})
+  const {access_token: accessToken} = await requestJson(base, '/v1/auth/login', {method: 'POST', body: {email, password}})
   await sleep(1000)
   const idleRss = readRss(daemon.pid)
 
@@ -56,7 +46,7 @@ try {
     ['(d) POST /v1/auth/login', login],
     ['    GET /health during (d), 200 req/s', healthDuringLogin],
   ]
-  console.log(`\nsaas-ctl bench — ${SECONDS}s per run, ${CONNECTIONS} connections, Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, SQLite\n`)
+  console.log(`\nsaas-ctl bench — ${SECONDS}s per run, ${CONNECTIONS} connections, ${machineLine()}, load average ${loadAverage.toFixed(2)} at start, SQLite\n`)
   console.log('| endpoint | req/s | p50 ms | p99 ms | non-2xx |')
   console.log('|---|---|---|---|---|')
   for (const [name, result] of rows) console.log(`| ${name} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.non2xx} |`)
@@ -69,49 +59,10 @@ try {
     process.exitCode = 1
   }
 } finally {
-  daemon.kill('SIGTERM')
-  await new Promise((resolve) => daemon.once('exit', resolve))
+  await daemon?.stop()
   rmSync(directory, {recursive: true, force: true})
 }
 
 function load(options) {
   return autocannon({connections: CONNECTIONS, duration: SECONDS, ...options})
-}
-
-async function postJson(route, body) {
-  const response = await fetch(`${base}${route}`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
-  const json = await response.json()
-  if (!response.ok) throw new Error(`${route} answered ${response.status}: ${JSON.stringify(json)}`)
-  return json
-}
-
-async function waitForHealth() {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) return
-    } catch {}
-    await sleep(100)
-  }
-  throw new Error('the daemon did not become healthy within 30 s')
-}
-
-function readRss(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'))
-  return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024)
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-function sleep(milliseconds) {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds))
 }
