@@ -26,7 +26,7 @@ import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
 import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
 import {createOrgService} from './tenancy/org-service.js'
-import {createTenantResolver} from './tenancy/tenant-resolution.js'
+import {createTenantResolver, hostNameOfUrl} from './tenancy/tenant-resolution.js'
 
 export interface CoreOptions {
   config: Config
@@ -85,6 +85,8 @@ export async function createCore(options: CoreOptions) {
   // Registered after the custom roles, so an org's keys (which point at its roles) go first.
   purgeHooks.register(apiKeys.purgeHook)
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
+  // Hosts name organizations under base_domain; the daemon's own host (the issuer's) never does.
+  const tenancy = {baseDomain: config.baseDomain, ownHost: hostNameOfUrl(issuer)}
   return {
     config,
     issuer,
@@ -116,8 +118,8 @@ export async function createCore(options: CoreOptions) {
     bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,
     /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
-    tenants: createTenantResolver({db: deps.db, baseDomain: config.baseDomain}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, baseDomain: config.baseDomain}),
+    tenants: createTenantResolver({db: deps.db, ...tenancy}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy}),
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }

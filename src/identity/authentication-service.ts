@@ -6,7 +6,7 @@ import {validateInput} from '../shared/validate.js'
 import {findAvailableSlug} from '../tenancy/available-slug.js'
 import type {Organization} from '../tenancy/org-repo.js'
 import type {OrgService} from '../tenancy/org-service.js'
-import type {TenantRequest} from '../tenancy/tenant-resolution.js'
+import type {TenantRequest, TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
 import {loginSchema, registerSchema, type LoginInput, type RegisterInput} from './auth-schemas.js'
 import {resolveRequestedBinding} from './org-binding.js'
 import type {RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
@@ -22,8 +22,8 @@ export type AuthenticationService = ReturnType<typeof createAuthenticationServic
 interface AuthenticationDeps extends SessionDeps {
   orgs: OrgService
   issuance: SessionIssuance
-  /** Config base_domain, for organizations named by the request's host. */
-  baseDomain?: string | null
+  /** How a request's host names an organization (base_domain, the daemon's own host). */
+  tenancy: TenantResolutionOptions
 }
 
 /** Registration and login: the two ways a session begins with a password. */
@@ -81,7 +81,7 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
         await replacePasswordHash(db, user.id, user.password_hash, await deps.passwords.hashPassword(parsed.password))
       }
       const {sessionId, refreshToken, binding, revokedSessions} = await inTransaction(db, async (tx) => {
-        const binding = await resolveRequestedBinding(tx, user.id, {...tenant, bodyOrg: parsed.org}, {baseDomain: deps.baseDomain})
+        const binding = await resolveRequestedBinding(tx, user.id, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, context)
         return {...opened, binding}
       })

@@ -1,4 +1,5 @@
 import type {OrgService} from '../tenancy/org-service.js'
+import type {TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
 import {createAuthenticationService} from './authentication-service.js'
 import {createSessionAdminService} from './session-admin-service.js'
 import {createSessionIssuance, type SessionDeps} from './session-issuance.js'
@@ -14,7 +15,7 @@ export type SessionService = ReturnType<typeof createSessionService>
  * login), token rotation (refresh, switch-org) and session administration (sessions, logout,
  * me, password change). Each lives in its own module; they share session-issuance.ts.
  */
-export function createSessionService(deps: SessionDeps & {orgs: OrgService; baseDomain?: string | null}) {
+export function createSessionService(deps: SessionDeps & {orgs: OrgService; tenancy: TenantResolutionOptions}) {
   const issuance = createSessionIssuance(deps)
   return {
     ...createAuthenticationService({...deps, issuance}),

@@ -2,6 +2,7 @@ import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
+import type {TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
 import {hashToken} from '../security/secure-token.js'
 import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
@@ -18,8 +19,8 @@ export type TokenRotationService = ReturnType<typeof createTokenRotationService>
 
 interface TokenRotationDeps extends SessionDeps {
   issuance: SessionIssuance
-  /** Config base_domain, for organizations named by the request's host. */
-  baseDomain?: string | null
+  /** How a request's host names an organization (base_domain, the daemon's own host). */
+  tenancy: TenantResolutionOptions
 }
 
 type Exchange = {kind: 'invalid'} | {kind: 'reused'} | {kind: 'rotated'; stored: StoredRefreshToken; now: string}
@@ -104,7 +105,7 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
       const outcome = await inTransaction(db, async (tx) => {
         const user = await issuance.requireCaller(tx, auth)
         await issuance.requireLiveSession(tx, auth)
-        const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, {baseDomain: deps.baseDomain})
+        const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         if (!binding) throw new DomainError('validation.failed', 'Name the organization: org in the body, X-Tenant-Slug, X-Tenant-ID or the host', {problems: [{in: 'body', field: 'org', message: 'is required'}]})
         const now = nowIso(deps)
         let refreshToken: string | undefined

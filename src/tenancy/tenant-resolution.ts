@@ -31,6 +31,11 @@ export interface TenantCandidate {
 export interface TenantResolutionOptions {
   /** Config base_domain: `acme.<baseDomain>` names the organization `acme`. */
   baseDomain?: string | null
+  /**
+   * The daemon's own host name (its issuer's): requests sent to it name no organization, even
+   * when it is itself a subdomain of the base domain (auth.app.example.com is not tenant "auth").
+   */
+  ownHost?: string | null
 }
 
 /** The organization a request names: `org` is null when nothing by that name exists. */
@@ -53,6 +58,15 @@ export function hostNameOf(host: string | null | undefined): string | null {
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name)) return null
   if (/^\d+(\.\d+){3}$/.test(name)) return null
   return name
+}
+
+/** The host name of a URL (the issuer's); null when it has none or is no URL. */
+export function hostNameOfUrl(url: string): string | null {
+  try {
+    return hostNameOf(new URL(url).host)
+  } catch {
+    return null
+  }
 }
 
 /** `acme` for `acme.app.example.com` under `app.example.com`; null for the base domain itself, deeper names and other hosts. */
@@ -120,6 +134,7 @@ async function lookUp(db: Kysely<Database>, candidate: TenantCandidate, options:
 export async function resolveTenant(db: Kysely<Database>, request: TenantRequest, options: TenantResolutionOptions = {}): Promise<ResolvedTenant | null> {
   const named: {candidate: TenantCandidate; org: OrganizationRow | null}[] = []
   for (const candidate of tenantCandidates(request)) {
+    if (candidate.by === 'host' && candidate.ref === options.ownHost) continue
     const org = await lookUp(db, candidate, options)
     if (org !== 'none') named.push({candidate, org})
   }
@@ -143,7 +158,7 @@ export interface HostTenant {
 
 export type TenantResolver = ReturnType<typeof createTenantResolver>
 
-export function createTenantResolver(deps: {db: Kysely<Database>; baseDomain?: string | null}) {
+export function createTenantResolver(deps: {db: Kysely<Database>} & TenantResolutionOptions) {
   return {
     /**
      * The live organization a host belongs to (custom domain, or subdomain of the base
@@ -153,7 +168,7 @@ export function createTenantResolver(deps: {db: Kysely<Database>; baseDomain?: s
     async resolveHost(actor: Actor, input: {host: string}): Promise<{org: HostTenant}> {
       await requirePlatformActor(deps.db, actor, 'resolve tenants')
       const hostName = hostNameOf(input.host)
-      const org = hostName ? await findOrgByHost(deps.db, hostName, deps.baseDomain) : 'none'
+      const org = hostName && hostName !== deps.ownHost ? await findOrgByHost(deps.db, hostName, deps.baseDomain) : 'none'
       if (!org || org === 'none' || org.deleted_at) throw new DomainError('org.not_found', `No organization at "${input.host}"`)
       return {org: {id: org.id, slug: org.slug, name: org.name, tier: org.tier}}
     },

@@ -11,6 +11,8 @@ import {startTestDaemon, type TestDaemon} from './http-harness.js'
 const PASSWORD = 'correct horse battery staple'
 const BASE_DOMAIN = 'app.example.test'
 const INTROSPECTION_SECRET = 'introspection-secret-for-tenant-tests-0123456789'
+// The daemon itself lives under the base domain: its own host must not read as tenant "auth".
+const ISSUER = `https://auth.${BASE_DOMAIN}`
 
 interface Reply {
   status: number
@@ -74,7 +76,7 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
   }
 
   beforeAll(async () => {
-    daemon = await startTestDaemon(dialect, {settings: {baseDomain: BASE_DOMAIN, introspectionSecret: INTROSPECTION_SECRET}})
+    daemon = await startTestDaemon(dialect, {settings: {baseDomain: BASE_DOMAIN, introspectionSecret: INTROSPECTION_SECRET, issuer: ISSUER}})
     port = Number(new URL(daemon.url).port)
   })
   afterAll(async () => {
@@ -152,9 +154,11 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
       expect(await liveSessionCount(userId)).toBe(before)
     })
 
-    it('leaves the token unbound for hosts that name no organization', async () => {
-      const {email} = await world()
-      for (const host of [`127.0.0.1:${port}`, BASE_DOMAIN, `deep.er.${BASE_DOMAIN}`, 'elsewhere.example.org', '[::1]:8080']) {
+    it('leaves the token unbound for hosts that name no organization, the daemon\'s own host included', async () => {
+      const {email, userId} = await world()
+      // An organization whose slug is the daemon's own subdomain, with the caller a member.
+      await daemon.testCore.core.orgs.createOrg(OPERATOR, {name: 'Auth', slug: 'auth', owner: userId, ifNotExists: true})
+      for (const host of [`127.0.0.1:${port}`, BASE_DOMAIN, `deep.er.${BASE_DOMAIN}`, 'elsewhere.example.org', '[::1]:8080', `auth.${BASE_DOMAIN}`, `AUTH.${BASE_DOMAIN}:443`]) {
         const reply = await login(email, {host})
         expect(reply.status, host).toBe(200)
         expect(decodePayload(reply.json.access_token), host).not.toHaveProperty('org')
@@ -229,7 +233,8 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
       const {userId} = await world()
       const gone = (await core.orgs.createOrg(OPERATOR, {name: 'Gone', slug: unique('gone'), owner: userId})).org
       await core.orgs.deleteOrg(OPERATOR, {org: gone.id})
-      for (const host of [`${unique('missing')}.${BASE_DOMAIN}`, BASE_DOMAIN, `a.b.${BASE_DOMAIN}`, 'example.org', '127.0.0.1', `${gone.slug}.${BASE_DOMAIN}`]) {
+      await core.orgs.createOrg(OPERATOR, {name: 'Auth', slug: 'auth', owner: userId, ifNotExists: true})
+      for (const host of [`${unique('missing')}.${BASE_DOMAIN}`, BASE_DOMAIN, `a.b.${BASE_DOMAIN}`, 'example.org', '127.0.0.1', `${gone.slug}.${BASE_DOMAIN}`, `auth.${BASE_DOMAIN}`]) {
         expectError(await resolve(host, INTROSPECTION_SECRET), 404, 'org.not_found')
       }
     })
