@@ -1,6 +1,6 @@
 import type {Actor} from '../../../src/access/principal.js'
 import {createOrgFixtures} from '../../helpers/org-fixtures.js'
-import {OPERATOR, type TestCore} from '../../helpers/test-core.js'
+import type {TestCore} from '../../helpers/test-core.js'
 
 export type {SeededOrg} from '../../helpers/org-fixtures.js'
 
