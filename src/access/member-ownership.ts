@@ -6,7 +6,7 @@ import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {isOwnerGrant} from './authorize.js'
 import {transferOwnershipSchema, type LeaveOrgInput, type TransferOwnershipInput} from './member-schemas.js'
-import {inTransactionWithRevocations, requireMembership, requireTargetUser, toMember, type MemberServiceDeps} from './member-support.js'
+import {inTransactionWithRevocations, requireMembership, requireTargetUser, shownUserRef, toMember, type MemberServiceDeps} from './member-support.js'
 import {hasAnotherOwner, listOwnerIds, type Member} from './membership-repo.js'
 import {requireOrgPermission, resolveOrgAccess} from './org-access.js'
 import {OWNER_ROLE_KEY, requireRoleInOrg} from './role-repo.js'
@@ -61,7 +61,7 @@ export function createOwnershipActions(deps: MemberServiceDeps) {
         }
         await lockOrganization(tx, org.id)
         const target = await requireTargetUser(tx, access, body.user)
-        const membership = await requireMembership(tx, org, target)
+        const membership = await requireMembership(tx, org, target, shownUserRef(access, target, body.user))
         if (target.disabled_at) throw new DomainError('user.disabled', `User ${target.email} is disabled and cannot own "${org.slug}"`)
         const owner = await requireRoleInOrg(tx, org.id, org.slug, OWNER_ROLE_KEY)
         const demotedTo = await requireRoleInOrg(tx, org.id, org.slug, PREVIOUS_OWNER_ROLE_KEY)

@@ -22,7 +22,7 @@ import {
   grantableRoles,
   inTransactionWithRevocations,
   isLoss,
-  requireMembership,
+  requireMembership, shownUserRef,
   requireTargetUser,
   roleFrom,
   toMember,
@@ -120,7 +120,7 @@ export function createMemberService(deps: MemberServiceDeps) {
         await lockOrganization(tx, org.id)
         const user = await requireTargetUser(tx, access, body.user)
         const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
-        const membership = await requireMembership(tx, org, user)
+        const membership = await requireMembership(tx, org, user, shownUserRef(access, user, body.user))
         const roles = await grantableRoles(tx, [membership.roleId, role.id])
         const [from, to] = [roleFrom(roles, membership.roleId), roleFrom(roles, role.id)]
         throwRefusal(canManageMemberAt(access.grant, membership.level))
@@ -148,7 +148,7 @@ export function createMemberService(deps: MemberServiceDeps) {
         const {org} = access
         await lockOrganization(tx, org.id)
         const user = await requireTargetUser(tx, access, body.user)
-        const membership = await requireMembership(tx, org, user)
+        const membership = await requireMembership(tx, org, user, shownUserRef(access, user, body.user))
         throwRefusal(canManageMemberAt(access.grant, membership.level))
         if (membership.roleKey === OWNER_ROLE_KEY) await ensureAnotherOwnerRemains(tx, org, user.id, `remove ${user.email}`)
         await tx.deleteFrom('membership').where('id', '=', membership.membershipId).execute()

@@ -47,11 +47,19 @@ export async function requireTargetUser(tx: Kysely<Database>, access: OrgAccess,
   throw new DomainError('member.not_found', `${userRef} is not a member of "${access.org.slug}"`)
 }
 
-/** Raises member.not_found. */
-export async function requireMembership(tx: Kysely<Database>, org: OrganizationRow, user: UserAccountRow): Promise<MembershipRole> {
+/**
+ * Raises member.not_found. The message names the user as the caller named them (`userRef`):
+ * a tenant who gives another org's user id must not learn that user's email from it.
+ */
+export async function requireMembership(tx: Kysely<Database>, org: OrganizationRow, user: UserAccountRow, userRef: string = user.email): Promise<MembershipRole> {
   const membership = await findMembershipRole(tx, org.id, user.id)
-  if (!membership) throw new DomainError('member.not_found', `${user.email} is not a member of "${org.slug}"`)
+  if (!membership) throw new DomainError('member.not_found', `${userRef} is not a member of "${org.slug}"`)
   return membership
+}
+
+/** How an error message may name a target user: operators see the email, tenants their own reference. */
+export function shownUserRef(access: OrgAccess, user: UserAccountRow, userRef: string): string {
+  return access.grant.isPlatform ? user.email : userRef
 }
 
 /** Refuses, with member.last_owner, a change that would leave the organization without an active owner. */

@@ -74,15 +74,16 @@ export function createOrgService(deps: OrgServiceDeps) {
 
   /** ifNotExists on an existing slug: the same organization (a tenant only if they belong to it), else org.slug_taken. */
   async function existingOrConflict(tx: Kysely<Database>, actor: Actor, existing: OrganizationRow, parsed: {name: string; ifNotExists: boolean}): Promise<Organization> {
-    const row = sameOrgOrConflict(existing, parsed.name, parsed.ifNotExists)
+    if (!parsed.ifNotExists) throw slugTaken(existing.slug)
+    // Membership first: a tenant learns nothing of an org that is not theirs (its name, whether it is deleted).
     if (!(await isPlatformActor(tx, actor))) {
-      const member = await resolveOrgAccess(tx, actor, row.id, {ignoreBinding: true}).catch((error: unknown) => {
+      const member = await resolveOrgAccess(tx, actor, existing.id, {ignoreBinding: true}).catch((error: unknown) => {
         if (isDomainError(error) && error.code === 'org.not_found') return null
         throw error
       })
-      if (!member) throw slugTaken(row.slug)
+      if (!member) throw slugTaken(existing.slug)
     }
-    return toOrganization(row)
+    return toOrganization(sameOrgOrConflict(existing, parsed.name, parsed.ifNotExists))
   }
 
   async function summarize(rows: OrganizationRow[], roles: Map<string, string> | null): Promise<OrganizationSummary[]> {
