@@ -41,6 +41,16 @@ export async function lockOrganization(trx: Kysely<any>, orgId: string): Promise
   if (dialectOf(trx) === 'postgres') await sql`select id from organization where id = ${orgId} for update`.execute(trx)
 }
 
+/**
+ * Holds a user's membership row against change (FOR SHARE) until the transaction ends, for a
+ * read whose result is signed into a token: a concurrent removal or role change then commits
+ * before the read (which sees it) or waits for this transaction (and dates its revocation
+ * after the token's issue time). SQLite write transactions are already exclusive.
+ */
+export async function shareLockMembership(trx: Kysely<any>, orgId: string, userId: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select id from membership where org_id = ${orgId} and user_id = ${userId} for share`.execute(trx)
+}
+
 /** Whether an error is a unique-constraint violation, on either dialect. */
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as {code?: unknown} | null)?.code

@@ -42,7 +42,7 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
       const newUser = validateInput(createUserSchema, {email: parsed.email, name: parsed.name})
       // Hashed before the transaction: argon2 is slow on purpose and must not hold the write lock.
       const passwordHash = await deps.passwords.hashPassword(parsed.password)
-      const {user, org, sessionId, refreshToken} = await withUniqueEmail(parsed.email, () =>
+      const {user, org, sessionId, refreshToken, issuedAt} = await withUniqueEmail(parsed.email, () =>
         inTransaction(db, async (tx) => {
           const registrant = userActor({userId: '', sessionId: '', orgId: null, email: parsed.email}, context)
           const {user} = await insertNewUser(tx, deps, registrant, newUser, passwordHash)
@@ -51,10 +51,10 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
           // The new user acts for themselves: the organization is theirs, they become its owner.
           const {org} = await deps.orgs.createOrg(issuance.actorOf(user, context), {name: orgName, slug}, tx, {personal: true})
           const opened = await issuance.openSession(tx, user, org.id, context)
-          return {user, org, ...opened}
+          return {user, org, ...opened, issuedAt: issuance.issuedAtNow()}
         }),
       )
-      const tokens = await issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY}, refreshToken)
+      const tokens = await issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY, issuedAt}, refreshToken)
       return {user, org, tokens}
     },
 
@@ -62,9 +62,11 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
      * Checks email and password and opens a session. When the request names an organization
      * (body `org`, else X-Tenant-Slug / X-Tenant-ID, else its host), the tokens are bound to it
      * and carry the caller's role. Unknown email and wrong password fail alike and cost the
-     * same (auth.invalid_credentials). An organization that does not exist and one the caller
-     * is not a member of are both org.not_found. Raises user.disabled, tenant.ambiguous,
-     * org.not_found.
+     * same (auth.invalid_credentials), whatever organization the request names. An organization
+     * that does not exist, a deleted one and one the caller is not a member of are all
+     * org.not_found, also when another source names one of the caller's; tenant.ambiguous only
+     * when every source names one of the caller's and they differ. Raises user.disabled,
+     * tenant.ambiguous, org.not_found.
      */
     async login(context: RequestContext, input: LoginInput, tenant: TenantHints = {}): Promise<TokenSet> {
       const parsed = validateInput(loginSchema, input)
@@ -80,13 +82,16 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
         // The hashing parameters changed since this hash was made: upgrade it now we know the password.
         await replacePasswordHash(db, user.id, user.password_hash, await deps.passwords.hashPassword(parsed.password))
       }
-      const {sessionId, refreshToken, binding, revokedSessions} = await inTransaction(db, async (tx) => {
+      // The organization is looked at only now, with the credentials checked: how a login with a
+      // wrong password fails says nothing about the organizations it names.
+      const {sessionId, refreshToken, binding, revokedSessions, issuedAt} = await inTransaction(db, async (tx) => {
         const binding = await resolveRequestedBinding(tx, user.id, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
+        const issuedAt = issuance.issuedAtNow()
         const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, context)
-        return {...opened, binding}
+        return {...opened, binding, issuedAt}
       })
       if (revokedSessions > 0) await deps.revocationSignal.notify() // the session limit revoked the oldest
-      return issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: binding?.org.id ?? null, role: binding?.role ?? null}, refreshToken)
+      return issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: binding?.org.id ?? null, role: binding?.role ?? null, issuedAt}, refreshToken)
     },
   }
 }

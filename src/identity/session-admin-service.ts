@@ -123,17 +123,18 @@ export function createSessionAdminService(deps: SessionDeps & {issuance: Session
       const current = await issuance.requireCaller(db, auth)
       if (!(await deps.passwords.verifyPassword(current.password_hash, parsed.currentPassword)).ok) throw new DomainError('auth.invalid_credentials', 'Invalid email or password')
       const passwordHash = await deps.passwords.hashPassword(parsed.newPassword)
-      const {sessionId, refreshToken, role, orgId} = await inTransaction(db, async (tx) => {
+      const {sessionId, refreshToken, role, orgId, issuedAt} = await inTransaction(db, async (tx) => {
         const user = await issuance.requireCaller(tx, auth)
         const now = nowIso(deps)
         await setPasswordHash(tx, user.id, passwordHash, now)
         await revokeEverythingOfUser(tx, user.id, 'password_changed', issuance.timing(now))
         await audit.append(tx, issuance.actorOf(user, context, auth.sessionId), {action: 'user.password_changed', target: {type: 'user', id: user.id}, metadata: {}})
         const binding = auth.orgId ? await requireMemberBindingByRef(tx, user.id, auth.orgId).catch(() => null) : null
-        return {...(await issuance.openSession(tx, user, binding?.org.id ?? null, context)), role: binding?.role ?? null, orgId: binding?.org.id ?? null}
+        const issuedAt = issuance.issuedAtNow()
+        return {...(await issuance.openSession(tx, user, binding?.org.id ?? null, context)), role: binding?.role ?? null, orgId: binding?.org.id ?? null, issuedAt}
       })
       await deps.revocationSignal.notify()
-      return issuance.issueTokenSet({id: sessionId, userId: auth.userId, orgId, role}, refreshToken)
+      return issuance.issueTokenSet({id: sessionId, userId: auth.userId, orgId, role, issuedAt}, refreshToken)
     },
 
     /** How many sessions are live now (for metrics). */

@@ -44,6 +44,12 @@ export interface SessionBinding {
   userId: string
   orgId: string | null
   role: string | null
+  /**
+   * When the role was read (inside the transaction, after the membership read; see
+   * issuedAtNow). The token counts as issued then, so a removal or demotion that commits
+   * between that read and the signing (its revocation dated later) still voids it.
+   */
+  issuedAt: Date
 }
 
 export interface SessionDeps extends ServiceDeps {
@@ -78,7 +84,7 @@ export function createSessionIssuance(deps: SessionDeps) {
   }
 
   async function issueAccessToken(session: SessionBinding): Promise<AccessTokenSet> {
-    const access = await deps.tokens.issue({userId: session.userId, sessionId: session.id, orgId: session.orgId, role: session.role})
+    const access = await deps.tokens.issue({userId: session.userId, sessionId: session.id, orgId: session.orgId, role: session.role, issuedAt: session.issuedAt})
     return {accessToken: access.token, tokenType: 'Bearer', expiresIn: policy.accessTokenTtlSeconds, sessionId: session.id}
   }
 
@@ -87,10 +93,14 @@ export function createSessionIssuance(deps: SessionDeps) {
     return {accessToken: access.accessToken, tokenType: access.tokenType, expiresIn: access.expiresIn, refreshToken, sessionId: access.sessionId}
   }
 
+  /** The issue time of a token whose rights were just read in this transaction (call it after the read). */
+  const issuedAtNow = (): Date => deps.clock.now()
+
   return {
     policy,
     refreshExpiry,
     timing,
+    issuedAtNow,
     actorOf,
     issueRefreshToken,
     issueAccessToken,

@@ -82,9 +82,10 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         if (exchange.kind !== 'rotated') return exchange
         const {stored, now} = exchange
         const binding = stored.orgId ? await requireMemberBindingByRef(tx, stored.userId, stored.orgId) : null
+        const issuedAt = issuance.issuedAtNow()
         await touchSession(tx, stored.sessionId, {now, expiresAt: issuance.refreshExpiry(now)})
         const refreshToken = await issuance.issueRefreshToken(tx, stored.sessionId, now)
-        return {kind: 'issued' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null}, refreshToken}
+        return {kind: 'issued' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null, issuedAt}, refreshToken}
       })
       if (outcome.kind !== 'issued') return refuseExchange(outcome)
       return issuance.issueTokenSet(outcome.session, outcome.refreshToken)
@@ -96,7 +97,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
      * refresh token, the token rotates, the session is rebound (later refreshes keep the new
      * organization) and both tokens are returned; without one, only an access token is
      * returned and the session keeps its binding: an access token alone never mints a refresh
-     * token. Raises validation.failed (no organization named), tenant.ambiguous, org.not_found,
+     * token. The organizations named answer as at login (org.not_found for any the caller is
+     * not in, existing or not). Raises validation.failed (no organization named), tenant.ambiguous, org.not_found,
      * auth.invalid_token (session ended), auth.invalid_refresh_token (not this session's, or
      * expired), auth.refresh_token_reused.
      */
@@ -107,7 +109,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         await issuance.requireLiveSession(tx, auth)
         const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         if (!binding) throw new DomainError('validation.failed', 'Name the organization: org in the body, X-Tenant-Slug, X-Tenant-ID or the host', {problems: [{in: 'body', field: 'org', message: 'is required'}]})
-        const now = nowIso(deps)
+        const issuedAt = issuance.issuedAtNow()
+        const now = issuedAt.toISOString()
         let refreshToken: string | undefined
         if (parsed.refreshToken !== undefined) {
           const exchange = await exchangeRefreshToken(tx, parsed.refreshToken, context, auth.sessionId)
@@ -123,10 +126,10 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
           target: {type: 'session', id: auth.sessionId},
           metadata: {from: auth.orgId, to: binding.org.id, refresh_token_rotated: refreshToken !== undefined},
         })
-        return {kind: 'switched' as const, binding, refreshToken}
+        return {kind: 'switched' as const, binding, refreshToken, issuedAt}
       })
       if (outcome.kind !== 'switched') return refuseExchange(outcome)
-      const session = {id: auth.sessionId, userId: auth.userId, orgId: outcome.binding.org.id, role: outcome.binding.role}
+      const session = {id: auth.sessionId, userId: auth.userId, orgId: outcome.binding.org.id, role: outcome.binding.role, issuedAt: outcome.issuedAt}
       if (outcome.refreshToken === undefined) return issuance.issueAccessToken(session)
       return issuance.issueTokenSet(session, outcome.refreshToken)
     },

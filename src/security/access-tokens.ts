@@ -33,6 +33,12 @@ export interface IssueAccessTokenInput {
   readonly orgId?: string | null
   /** The caller's role in `orgId`; only meaningful, and only allowed, with `orgId`. */
   readonly role?: string | null
+  /**
+   * When the token counts as issued (iat, the jti's timestamp, and exp = this + lifetime); the
+   * clock's now by default. Services pass the time they read the rights the token carries, so
+   * a revocation committed after that read but before signing still covers the token.
+   */
+  readonly issuedAt?: Date
 }
 
 export interface IssuedAccessToken {
@@ -61,8 +67,9 @@ export interface AccessTokenClaims {
 export interface AccessTokenIssuer {
   /**
    * Signs a token with the provider's current key: header `{alg: 'ES256', kid, typ: 'JWT'}`,
-   * claims iss, aud, sub, sid, jti (a UUIDv7), iat (now) and exp (now + lifetime), plus org and
-   * role when given. Throws TypeError for an empty id or a role without an org.
+   * claims iss, aud, sub, sid, jti (a UUIDv7), iat (issuedAt, else now) and exp (iat + lifetime),
+   * plus org and role when given. Throws TypeError for an empty id, a role without an org or an
+   * invalid issuedAt.
    */
   issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken>
   /**
@@ -137,7 +144,10 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
 
       const signingKey = await keyProvider.getSigningKey()
       const privateKey = await importSigningKey(signingKey)
-      const now = clock.now()
+      if (input.issuedAt !== undefined && !(input.issuedAt instanceof Date && Number.isFinite(input.issuedAt.getTime()))) {
+        throw new TypeError('issuedAt must be a valid Date')
+      }
+      const now = input.issuedAt ?? clock.now()
       const issuedAt = Math.floor(now.getTime() / 1000)
       const expiresAt = issuedAt + lifetimeSeconds
       const jti = uuidv7({msecs: now.getTime()})

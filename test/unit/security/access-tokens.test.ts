@@ -11,6 +11,8 @@ import {
 } from 'jose'
 import {validate as isUuid, version as uuidVersion} from 'uuid'
 import {beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {createRevocationCache} from '../../../src/identity/revocation-cache.js'
+import {membershipSubject} from '../../../src/identity/session-revocation.js'
 import {AccessTokenError, type AccessTokenFailureReason} from '../../../src/security/access-token-error.js'
 import {createAccessTokenIssuer, type AccessTokenIssuer, type SigningKeyProvider} from '../../../src/security/access-tokens.js'
 import {createFixedClock, type FixedClock} from '../../../src/security/clock.js'
@@ -118,6 +120,37 @@ describe('issue', () => {
     expect(decodeJwt(first.token).jti).toBe(first.jti)
     const timestampMs = Number.parseInt(first.jti.replaceAll('-', '').slice(0, 12), 16)
     expect(timestampMs).toBe(START.getTime() + 1234)
+  })
+
+  it('dates iat, the jti and exp from issuedAt when given, not from the clock', async () => {
+    const readAt = new Date(START.getTime() + 1_500)
+    clock.advance(7_250)
+    const {token, jti, expiresAt} = await issuer.issue({userId: 'user-1', sessionId: 'session-1', issuedAt: readAt})
+    const {iat, exp} = decodeJwt(token)
+    expect({iat, exp}).toEqual({iat: START_SECONDS + 1, exp: START_SECONDS + 1 + 900})
+    expect(Number.parseInt(jti.replaceAll('-', '').slice(0, 12), 16)).toBe(readAt.getTime())
+    expect(expiresAt.getTime()).toBe((START_SECONDS + 1 + 900) * 1000)
+    // Still a token this issuer accepts (verified against the clock, 7.25 s later).
+    await expect(issuer.verify(token)).resolves.toMatchObject({jti, iat: START_SECONDS + 1})
+  })
+
+  it('refuses an invalid issuedAt', async () => {
+    await expect(issuer.issue({userId: 'user-1', sessionId: 'session-1', issuedAt: new Date(Number.NaN)})).rejects.toThrow(TypeError)
+    await expect(issuer.issue({userId: 'user-1', sessionId: 'session-1', issuedAt: '2020-01-01T00:00:00Z' as unknown as Date})).rejects.toThrow(TypeError)
+  })
+
+  // A service reads the member's role at T0 and signs after its transaction commits; a removal
+  // committing in between logs a membership revocation at T1 > T0. Dated T0, the token is void.
+  it('with issuedAt before a membership revocation, the revocation cache refuses the token; signed at the clock time after it, it would pass', async () => {
+    const readAt = new Date(START.getTime() + 400)
+    const removedAt = new Date(START.getTime() + 600)
+    clock.set(new Date(START.getTime() + 900))
+    const cache = createRevocationCache(clock)
+    cache.apply([{seq: 1, kind: 'membership', subject: membershipSubject('org-1', 'user-1'), notBefore: removedAt.toISOString(), reason: 'member_removed', expiresAt: new Date(removedAt.getTime() + 900_000).toISOString()}])
+    const datedAtRead = await issuer.issue({userId: 'user-1', sessionId: 'session-1', orgId: 'org-1', role: 'admin', issuedAt: readAt})
+    expect(cache.findRevocation(await issuer.verify(datedAtRead.token))).toBe('membership_revoked')
+    const datedAtSigning = await issuer.issue({userId: 'user-1', sessionId: 'session-1', orgId: 'org-1', role: 'admin'})
+    expect(cache.findRevocation(await issuer.verify(datedAtSigning.token))).toBeNull()
   })
 
   it('honours a custom lifetime', async () => {
