@@ -125,27 +125,26 @@ async function lookUp(db: Kysely<Database>, candidate: TenantCandidate, options:
 }
 
 /**
- * The organization the request names, or null when it names none. The first source in
- * precedence order wins; sources that name different organizations are refused with
- * tenant.ambiguous (a name that matches nothing differs from every other name, so the answer
- * says nothing about which organizations exist). Deleted organizations are returned as they
- * are: the caller answers org.not_found for them. Raises tenant.ambiguous.
+ * Every place the request names an organization, in precedence order, with what each names
+ * (`org` null when nothing by that name exists; deleted organizations as they are). Empty when
+ * the request names none. It does not judge: whether the caller may use them, and whether
+ * they agree, is the caller's to decide (see org-binding.ts), so that an organization the
+ * caller does not belong to answers the same whether it exists or not.
  */
-export async function resolveTenant(db: Kysely<Database>, request: TenantRequest, options: TenantResolutionOptions = {}): Promise<ResolvedTenant | null> {
-  const named: {candidate: TenantCandidate; org: OrganizationRow | null}[] = []
+export async function resolveTenantSources(db: Kysely<Database>, request: TenantRequest, options: TenantResolutionOptions = {}): Promise<ResolvedTenant[]> {
+  const named: ResolvedTenant[] = []
   for (const candidate of tenantCandidates(request)) {
     if (candidate.by === 'host' && candidate.ref === options.ownHost) continue
     const org = await lookUp(db, candidate, options)
-    if (org !== 'none') named.push({candidate, org})
+    if (org !== 'none') named.push({org, ref: candidate.ref, source: candidate.source})
   }
-  const first = named[0]
-  if (!first) return null
-  const identity = ({candidate, org}: (typeof named)[number]) => (org ? `id:${org.id}` : `missing:${candidate.by}:${candidate.ref.toLowerCase()}`)
-  if (new Set(named.map(identity)).size > 1) {
-    const sources = [...new Set(named.map(({candidate}) => candidate.source))]
-    throw new DomainError('tenant.ambiguous', `The request names different organizations (${sources.join(', ')}); name one`, {sources})
-  }
-  return {org: first.org, ref: first.candidate.ref, source: first.candidate.source}
+  return named
+}
+
+/** tenant.ambiguous: the sources name different organizations (callers raise it only once each is known to be usable). */
+export function ambiguousTenant(sources: readonly ResolvedTenant[]): DomainError {
+  const names = [...new Set(sources.map((tenant) => tenant.source))]
+  return new DomainError('tenant.ambiguous', `The request names different organizations (${names.join(', ')}); name one`, {sources: names})
 }
 
 /** The public face of an organization a host belongs to (for an app's gateway). */

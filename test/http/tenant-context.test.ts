@@ -118,11 +118,65 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
         ['body and host', {org: personal.id, host: `${acme.slug}.${BASE_DOMAIN}`}],
         ['header and host', {headers: {'x-tenant-id': personal.id}, host: `${acme.slug}.${BASE_DOMAIN}`}],
         ['the two headers', {headers: {'x-tenant-slug': acme.slug, 'x-tenant-id': personal.id}}],
-        ['a member org and a foreign one', {org: acme.slug, headers: {'x-tenant-slug': foreign.slug}}],
-        ['a member org and one that does not exist', {org: acme.slug, host: `nothing-here-${dialect}.${BASE_DOMAIN}`}],
       ]
-      for (const [label, options] of conflicts) expectError(await login(email, options), 422, 'tenant.ambiguous')
+      for (const [label, options] of conflicts) {
+        const reply = await login(email, options)
+        expect({label, status: reply.status, code: reply.json?.error?.code}).toEqual({label, status: 422, code: 'tenant.ambiguous'})
+      }
       expect(await liveSessionCount(userId)).toBe(before)
+    })
+
+    // The answer must not depend on whether an organization the caller is not in exists: an
+    // unknown name used to count as an organization of its own, so naming it twice (body and
+    // header) was 422 tenant.ambiguous where an existing foreign org was 404.
+    it('answers 404 org.not_found when any source names an org the caller is not in, existing or not, also twice or next to a member org', async () => {
+      const {core} = daemon.testCore
+      const {email, userId, acme, foreign} = await world()
+      const gone = (await core.orgs.createOrg(OPERATOR, {name: 'Gone', slug: unique('gone'), owner: userId})).org
+      await core.orgs.deleteOrg(OPERATOR, {org: gone.id})
+      const missingSlug = unique('missing')
+      const missingId = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'
+      const before = await liveSessionCount(userId)
+      const attempts: [string, Parameters<typeof login>[1]][] = [
+        ['unknown slug by body and X-Tenant-Slug', {org: missingSlug, headers: {'x-tenant-slug': missingSlug}}],
+        ['foreign slug by body and X-Tenant-Slug', {org: foreign.slug, headers: {'x-tenant-slug': foreign.slug}}],
+        ['deleted slug by body and X-Tenant-Slug', {org: gone.slug, headers: {'x-tenant-slug': gone.slug}}],
+        ['unknown id by body and X-Tenant-ID', {org: missingId, headers: {'x-tenant-id': missingId}}],
+        ['foreign id by body and X-Tenant-ID', {org: foreign.id, headers: {'x-tenant-id': foreign.id}}],
+        ['unknown slug by body, header and subdomain', {org: missingSlug, headers: {'x-tenant-slug': missingSlug}, host: `${missingSlug}.${BASE_DOMAIN}`}],
+        ['foreign slug by body, header and subdomain', {org: foreign.slug, headers: {'x-tenant-slug': foreign.slug}, host: `${foreign.slug}.${BASE_DOMAIN}`}],
+        ['unknown by slug, foreign by id', {headers: {'x-tenant-slug': missingSlug, 'x-tenant-id': foreign.id}}],
+        ['a member org and a foreign one', {org: acme.slug, headers: {'x-tenant-slug': foreign.slug}}],
+        ['a member org and one that does not exist', {org: acme.slug, host: `${missingSlug}.${BASE_DOMAIN}`}],
+        ['a member org and a deleted one', {org: acme.slug, headers: {'x-tenant-id': gone.id}}],
+        ['a foreign org and a member one', {org: foreign.slug, headers: {'x-tenant-slug': acme.slug}}],
+        ['an unknown org and a member one', {org: missingSlug, headers: {'x-tenant-id': acme.id}}],
+      ]
+      for (const [label, options] of attempts) {
+        const reply = await login(email, options)
+        expect({label, status: reply.status, code: reply.json?.error?.code}).toEqual({label, status: 404, code: 'org.not_found'})
+      }
+      expect(await liveSessionCount(userId)).toBe(before)
+    })
+
+    it('answers a wrong password 401 auth.invalid_credentials whatever organizations the request names', async () => {
+      const {email, acme, foreign, personal} = await world()
+      const missing = unique('missing')
+      const hints: [string, {org?: string; host?: string; headers?: Record<string, string>}][] = [
+        ['none', {}],
+        ['member', {org: acme.slug, headers: {'x-tenant-slug': acme.slug}}],
+        ['foreign', {org: foreign.slug, headers: {'x-tenant-slug': foreign.slug}}],
+        ['unknown', {org: missing, headers: {'x-tenant-slug': missing}}],
+        ['member and foreign', {org: acme.slug, headers: {'x-tenant-id': foreign.id}}],
+        ['member and unknown', {org: acme.slug, host: `${missing}.${BASE_DOMAIN}`}],
+        ['two of the caller\'s', {org: acme.slug, headers: {'x-tenant-id': personal.id}}],
+      ]
+      for (const account of [email, `${unique('nobody')}@example.com`]) {
+        for (const [label, options] of hints) {
+          const reply = await send('POST', '/v1/auth/login', {body: {email: account, password: `${PASSWORD}!`, ...(options.org ? {org: options.org} : {})}, host: options.host, headers: options.headers})
+          expect({label, status: reply.status, code: reply.json?.error?.code}).toEqual({label, status: 401, code: 'auth.invalid_credentials'})
+        }
+      }
     })
 
     it('answers a foreign, an unknown and a deleted organization alike, 404 org.not_found, by body, header or host', async () => {
@@ -178,6 +232,28 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
       expect(decodePayload(byHost.json.access_token)).toMatchObject({org: personal.id, role: 'owner'})
       expectError(await send('POST', '/v1/auth/switch-org', {body: {org: acme.slug}, token: session.access_token, host: `${personal.slug}.${BASE_DOMAIN}`}), 422, 'tenant.ambiguous')
       expectError(await send('POST', '/v1/auth/switch-org', {body: {}, token: session.access_token}), 422, 'validation.failed')
+    })
+
+    it('answers 404 org.not_found for an org the caller is not in, existing or not, named twice or next to a member org; 422 only between two of theirs', async () => {
+      const {email, acme, personal, foreign} = await world()
+      const session = (await login(email)).json
+      const switchTo = (body: Record<string, string>, headers: Record<string, string>) => send('POST', '/v1/auth/switch-org', {body, token: session.access_token, headers})
+      const missingSlug = unique('missing')
+      const missingId = '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'
+      const attempts: [string, Record<string, string>, Record<string, string>][] = [
+        ['unknown slug by body and X-Tenant-Slug', {org: missingSlug}, {'x-tenant-slug': missingSlug}],
+        ['foreign slug by body and X-Tenant-Slug', {org: foreign.slug}, {'x-tenant-slug': foreign.slug}],
+        ['unknown id by body and X-Tenant-ID', {org: missingId}, {'x-tenant-id': missingId}],
+        ['foreign id by body and X-Tenant-ID', {org: foreign.id}, {'x-tenant-id': foreign.id}],
+        ['a member org and an unknown one', {org: acme.slug}, {'x-tenant-slug': missingSlug}],
+        ['a member org and a foreign one', {org: acme.slug}, {'x-tenant-id': foreign.id}],
+      ]
+      for (const [label, body, headers] of attempts) {
+        const reply = await switchTo(body, headers)
+        expect({label, status: reply.status, code: reply.json?.error?.code}).toEqual({label, status: 404, code: 'org.not_found'})
+      }
+      expectError(await switchTo({org: acme.slug}, {'x-tenant-id': personal.id}), 422, 'tenant.ambiguous')
+      expect((await switchTo({org: acme.slug}, {'x-tenant-id': acme.id})).status).toBe(200)
     })
 
     it('with the session’s refresh token rotates it and returns both; without one returns an access token only', async () => {
