@@ -42,13 +42,15 @@ export async function lockOrganization(trx: Kysely<any>, orgId: string): Promise
 }
 
 /**
- * Holds a user's membership row against change (FOR SHARE) until the transaction ends, for a
- * read whose result is signed into a token: a concurrent removal or role change then commits
- * before the read (which sees it) or waits for this transaction (and dates its revocation
- * after the token's issue time). SQLite write transactions are already exclusive.
+ * Share-locks an organization's row and a user's membership in it until the transaction ends
+ * (Postgres; SQLite write transactions are exclusive), in the order org → membership that every
+ * writer takes too. A deletion, removal or demotion committing meanwhile orders strictly before
+ * or after the caller's read: it waits for the caller, or the caller reads its result.
  */
 export async function shareLockMembership(trx: Kysely<any>, orgId: string, userId: string): Promise<void> {
-  if (dialectOf(trx) === 'postgres') await sql`select id from membership where org_id = ${orgId} and user_id = ${userId} for share`.execute(trx)
+  if (dialectOf(trx) !== 'postgres') return
+  await sql`select id from organization where id = ${orgId} for share`.execute(trx)
+  await sql`select id from membership where org_id = ${orgId} and user_id = ${userId} for share`.execute(trx)
 }
 
 /** Whether an error is a unique-constraint violation, on either dialect. */

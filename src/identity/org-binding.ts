@@ -19,17 +19,19 @@ const NO_ORG_ID = ''
 /**
  * The binding of a user to an organization they are a member of now. An organization that
  * does not exist, is soft-deleted, or of which the user is not a member is one answer,
- * org.not_found, so slugs cannot be probed through login or switch-org. The membership row is
- * share-locked until the transaction ends (Postgres), so a removal or demotion committing
- * meanwhile orders strictly before or after this read: callers sign the token with a time
+ * org.not_found, so slugs cannot be probed through login or switch-org. The org and membership
+ * rows are share-locked until the transaction ends (Postgres), so a deletion, removal or demotion
+ * committing meanwhile orders strictly before or after this read: callers sign the token with a time
  * taken after it (see session-issuance.ts).
  */
 export async function requireMemberBinding(tx: Kysely<Database>, userId: string, org: OrganizationRow | null, ref: string): Promise<OrgBinding> {
   const orgId = org && !org.deleted_at ? org.id : NO_ORG_ID
   await shareLockMembership(tx, orgId, userId)
+  // Read again under the lock: a deletion may have committed since `org` was read.
+  const current = await findOrgByRef(tx, orgId)
   const membership = await findMembershipRole(tx, orgId, userId)
-  if (!org || org.deleted_at || !membership) throw orgNotFound(ref)
-  return {org: toOrganization(org), role: membership.roleKey}
+  if (!current || current.deleted_at || !membership) throw orgNotFound(ref)
+  return {org: toOrganization(current), role: membership.roleKey}
 }
 
 /** requireMemberBinding for an organization named by id or slug. Raises org.not_found. */

@@ -46,7 +46,9 @@ export function createOrgLifecycle(deps: OrgLifecycleDeps) {
         const {org: row} = await requireOrgPermission(tx, actor, ref, 'org.delete')
         const when = timing()
         await tx.updateTable('organization').set({deleted_at: when.now, updated_at: when.now}).where('id', '=', row.id).execute()
-        await revokeOrgTokens(tx, row.id, 'org_deleted', when)
+        // Dated once the org row is ours: a login that read it (share-locked, see org-binding.ts)
+        // has committed by now, and its token, dated at that read, falls before this revocation.
+        await revokeOrgTokens(tx, row.id, 'org_deleted', timing())
         await audit.append(tx, actor, {action: 'org.deleted', orgId: row.id, target: {type: 'org', id: row.id}, metadata: {slug: row.slug}})
         return toOrganization({...row, deleted_at: when.now, updated_at: when.now})
       })

@@ -173,4 +173,38 @@ describeEachDialect('membership changes racing token issuance', (dialect: Dialec
       await database.drop()
     }
   })
+  it('login: an org deletion starting after the membership read orders after the login and voids its token', async () => {
+    const database = await createTestDatabase(dialect)
+    const clock = tickingClock(new Date('2026-01-01T00:00:00.000Z'))
+    let core: Core | undefined
+    let follower: RevocationFollower | undefined
+    try {
+      core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER, schema: 'migrate'})
+      const ready = core
+      await ready.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
+      follower = await startRevocationFollower({db: ready.database.db, cache: ready.revocations, clock, pollMilliseconds: 50})
+      const owner = await createPasswordUser(ready, OPERATOR, 'delete-owner')
+      const user = await createPasswordUser(ready, OPERATOR, 'delete-member')
+      const {org} = await ready.orgs.createOrg(OPERATOR, {name: 'Doomed', slug: 'doomed', owner: owner.id})
+      await ready.members.addMember(OPERATOR, {org: org.id, user: user.id, role: 'admin'})
+      // Another connection of this database waiting on a row lock: the removal, behind the login.
+      const isWaitingForLock = async () =>
+        dialect === 'postgres' &&
+        ((await sql<{count: number}>`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ready.database.db)).rows[0]?.count ?? 0) > 0
+      const tokens = await removeDuringMembershipRead(
+        () => ready.sessions.login(CONTEXT, {email: user.email, password: PASSWORD, org: 'doomed'}),
+        () => ready.orgs.deleteOrg(OPERATOR, {org: org.id}),
+        isWaitingForLock,
+        // SQLite runs one write transaction at a time: the removal is queued behind the login at once.
+        dialect === 'postgres' ? 5_000 : 200,
+      )
+      await follower.syncNow()
+      expect(await ready.authenticator.authenticate(tokens.accessToken)).toMatchObject({isOrgBindingRevoked: true})
+      expect(ready.revocations.findRevocation(await ready.tokens.verify(tokens.accessToken))).toBe('org_revoked')
+    } finally {
+      await follower?.stop()
+      await core?.close()
+      await database.drop()
+    }
+  })
 })
