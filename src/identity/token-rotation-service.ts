@@ -124,7 +124,9 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
           action: 'session.org_switched',
           orgId: binding.org.id,
           target: {type: 'session', id: auth.sessionId},
-          metadata: {from: auth.orgId, to: binding.org.id, refresh_token_rotated: refreshToken !== undefined},
+          // Not the org switched from: this event is in the new org's audit log, which its admins
+          // read, and which other orgs the user belongs to is none of their business.
+          metadata: {to: binding.org.id, refresh_token_rotated: refreshToken !== undefined},
         })
         return {kind: 'switched' as const, binding, refreshToken, issuedAt}
       })

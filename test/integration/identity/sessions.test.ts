@@ -227,7 +227,7 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       expect(await t.core.authenticator.authenticate(switched.accessToken)).toMatchObject({userId: user.id, sessionId: tokens.sessionId, orgId: team.id, role: 'viewer'})
       expect(await t.core.sessions.listSessions(OPERATOR, {user: user.id})).toEqual([expect.objectContaining({id: tokens.sessionId, orgId: team.id})])
       const events = await t.core.audit.listEventsAfter({afterSeq: before})
-      expect(events).toEqual([expect.objectContaining({action: 'session.org_switched', orgId: team.id, metadata: {from: personal.id, to: team.id, refresh_token_rotated: true}})])
+      expect(events).toEqual([expect.objectContaining({action: 'session.org_switched', orgId: team.id, metadata: {to: team.id, refresh_token_rotated: true}})])
 
       // The new refresh token keeps the new binding.
       const refreshed = await refresh(switched.refreshToken!)
@@ -244,7 +244,7 @@ describeEachDialect('identity: sessions, logout and password change', (dialect) 
       expect(switched).not.toHaveProperty('refreshToken')
       expect(switched).toMatchObject({sessionId: tokens.sessionId, tokenType: 'Bearer', expiresIn: 900})
       expect(await t.core.authenticator.authenticate(switched.accessToken)).toMatchObject({sessionId: tokens.sessionId, orgId: team.id, role: 'member'})
-      expect(await t.core.audit.listEventsAfter({afterSeq: before})).toEqual([expect.objectContaining({action: 'session.org_switched', metadata: {from: personal.id, to: team.id, refresh_token_rotated: false}})])
+      expect(await t.core.audit.listEventsAfter({afterSeq: before})).toEqual([expect.objectContaining({action: 'session.org_switched', metadata: {to: team.id, refresh_token_rotated: false}})])
       // No refresh token was minted: the one the session had still works, bound as before.
       const refreshed = await refresh(tokens.refreshToken)
       expect(await t.core.authenticator.authenticate(refreshed.accessToken)).toMatchObject({orgId: personal.id, role: 'owner'})
