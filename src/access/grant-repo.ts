@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {listPermissionsOfRoles} from './role-repo.js'
 
 /** The role and permissions a principal holds in one organization. */
 export interface GrantRow {
@@ -31,22 +32,101 @@ export async function findMemberGrantRow(db: Kysely<Database>, userId: string, o
   return {user, grant: {roleKey: row.roleKey, level: row.level ?? 0, permissions: await permissionsOfRole(db, row.roleId)}}
 }
 
+/** An API key's organization (null: a platform key) and what it grants there now. */
+export interface ApiKeyGrantRow {
+  isPlatform: boolean
+  orgId: string | null
+  grant: GrantRow
+}
+
+/**
+ * How many keys-made-by-keys are followed back to the user or operator who started the chain;
+ * a longer chain grants nothing (it also ends any loop a corrupted table could hold).
+ */
+export const MAX_KEY_CHAIN = 4
+
 /**
  * A live (not revoked) API key's organization and grant: its role's level and permissions as
- * the role is now, or its own permission list (level 0: it grants no roles). Null when revoked
- * or gone. Expiry is checked when the key is authenticated.
+ * the role is now, or its own permission list (level 0: it grants no roles) — capped by what
+ * its creator holds in the key's organization *now*, so a key cannot outlive its creator's
+ * power: level min(key, creator), permissions the intersection. A user creator must still be
+ * an active member (a platform admin: no cap); a key creator is capped the same way, up to
+ * MAX_KEY_CHAIN keys deep; operators and the system are not capped. Null when the key is
+ * revoked or gone, or its creator no longer holds anything there: callers refuse it like a
+ * revoked key. A platform key needs a creator that is still a platform principal. Expiry is
+ * checked when the key is authenticated.
  */
-export async function findApiKeyGrantRow(db: Kysely<Database>, keyId: string): Promise<{isPlatform: boolean; orgId: string | null; grant: GrantRow} | null> {
+export async function findApiKeyGrantRow(db: Kysely<Database>, keyId: string): Promise<ApiKeyGrantRow | null> {
+  return resolveKeyGrant(db, keyId, 0)
+}
+
+/** What caps a key: 'uncapped', the creator's grant, or null when the creator holds nothing now. */
+type CreatorCap = 'uncapped' | GrantRow | null
+
+async function resolveKeyGrant(db: Kysely<Database>, keyId: string, hops: number): Promise<ApiKeyGrantRow | null> {
+  // One round trip for the key, its role, and a user creator's account and membership in the
+  // key's org; one more for the permissions of both roles. This runs on every key request.
   const row = await db
     .selectFrom('api_key')
     .leftJoin('role', 'role.id', 'api_key.role_id')
-    .select(['api_key.org_id', 'api_key.permissions', 'api_key.revoked_at', 'role.id as roleId', 'role.key as roleKey', 'role.level'])
+    .leftJoin('user_account as creator', (join) => join.onRef('creator.id', '=', 'api_key.created_by_id').on('api_key.created_by_type', '=', 'user'))
+    .leftJoin('membership as creator_membership', (join) => join.onRef('creator_membership.user_id', '=', 'creator.id').onRef('creator_membership.org_id', '=', 'api_key.org_id'))
+    .leftJoin('role as creator_role', 'creator_role.id', 'creator_membership.role_id')
+    .select([
+      'api_key.org_id',
+      'api_key.permissions',
+      'api_key.revoked_at',
+      'api_key.created_by_type',
+      'api_key.created_by_id',
+      'role.id as roleId',
+      'role.key as roleKey',
+      'role.level',
+      'creator.id as creatorId',
+      'creator.disabled_at as creatorDisabledAt',
+      'creator.is_platform_admin as creatorIsPlatformAdmin',
+      'creator_role.id as creatorRoleId',
+      'creator_role.key as creatorRoleKey',
+      'creator_role.level as creatorLevel',
+    ])
     .where('api_key.id', '=', keyId)
     .executeTakeFirst()
   if (!row || row.revoked_at) return null
-  if (row.org_id === null) return {isPlatform: true, orgId: null, grant: {roleKey: null, level: 0, permissions: []}}
-  const grant: GrantRow = row.roleId
-    ? {roleKey: row.roleKey, level: row.level ?? 0, permissions: await permissionsOfRole(db, row.roleId)}
+  const roleIds = [row.roleId, row.creatorRoleId].filter((id): id is string => id !== null)
+  const permissionsByRole = await listPermissionsOfRoles(db, roleIds)
+
+  let cap: CreatorCap
+  switch (row.created_by_type) {
+    case 'cli':
+    case 'system':
+      cap = 'uncapped'
+      break
+    case 'user':
+      if (!row.creatorId || row.creatorDisabledAt) cap = null
+      else if (row.creatorIsPlatformAdmin === 1) cap = 'uncapped'
+      else cap = row.creatorRoleId ? {roleKey: row.creatorRoleKey, level: row.creatorLevel ?? 0, permissions: permissionsByRole.get(row.creatorRoleId) ?? []} : null
+      break
+    case 'api_key': {
+      const creator = row.created_by_id && hops < MAX_KEY_CHAIN ? await resolveKeyGrant(db, row.created_by_id, hops + 1) : null
+      if (!creator) cap = null
+      else if (creator.isPlatform) cap = 'uncapped'
+      else cap = creator.orgId === row.org_id ? creator.grant : null
+      break
+    }
+    default:
+      // An unknown creator kind is not trusted with anything.
+      cap = null
+  }
+  if (cap === null) return null
+  if (row.org_id === null) return cap === 'uncapped' ? {isPlatform: true, orgId: null, grant: {roleKey: null, level: 0, permissions: []}} : null
+
+  const own: GrantRow = row.roleId
+    ? {roleKey: row.roleKey, level: row.level ?? 0, permissions: permissionsByRole.get(row.roleId) ?? []}
     : {roleKey: null, level: 0, permissions: JSON.parse(row.permissions ?? '[]') as string[]}
-  return {isPlatform: false, orgId: row.org_id, grant}
+  return {isPlatform: false, orgId: row.org_id, grant: cap === 'uncapped' ? own : capGrant(own, cap)}
+}
+
+/** The key's grant within its creator's: the lower level, the permissions both hold. */
+function capGrant(own: GrantRow, cap: GrantRow): GrantRow {
+  const held = new Set(cap.permissions)
+  return {roleKey: own.roleKey, level: Math.min(own.level, cap.level), permissions: own.permissions.filter((permission) => held.has(permission))}
 }

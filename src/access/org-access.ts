@@ -2,7 +2,7 @@ import type {Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
 import {DomainError} from '../errors/domain-error.js'
 import {findOrgByRef} from '../tenancy/org-repo.js'
-import {can, type Grant, type Refusal} from './authorize.js'
+import {can, OWNER_LEVEL, type Grant, type Refusal} from './authorize.js'
 import type {PermissionKey} from './permission-catalog.js'
 import type {Actor, Principal} from './principal.js'
 import {findApiKeyGrantRow, findMemberGrantRow, type GrantRow} from './grant-repo.js'
@@ -17,8 +17,8 @@ export interface OrgAccess {
 export interface OrgAccessOptions {
   /**
    * Soft-deleted organizations answer org.not_found to tenants (as if they did not exist).
-   * 'owners' lets owners through (restore); operators always see them, and keep their
-   * `org.deleted` refusal unless 'operators' or 'owners' is given.
+   * 'owners' lets owners who are users through (restore; not owner-role API keys); operators
+   * always see them, and keep their `org.deleted` refusal unless 'operators' or 'owners' is given.
    */
   deleted?: 'refuse' | 'owners' | 'operators'
   /** Let a user whose token is bound to another org through (restore, leave-by-any-token). */
@@ -51,7 +51,9 @@ export async function resolveOrgAccess(tx: Kysely<Database>, actor: Actor, orgRe
     return {org, grant: PLATFORM_GRANT(org.id), principal}
   }
   if (!row) throw orgNotFound(orgRef)
-  if (org.deleted_at && !(deleted === 'owners' && row.level >= 4)) throw orgNotFound(orgRef)
+  // Only owners who are people may bring a deleted org back: an owner-role API key cannot
+  // (it would outlive the deletion that was meant to stop it), and sees org.not_found.
+  if (org.deleted_at && !(deleted === 'owners' && principal.kind === 'user' && row.level >= OWNER_LEVEL)) throw orgNotFound(orgRef)
   if (principal.kind === 'user' && !options.ignoreBinding && principal.boundOrgId !== org.id) {
     throw new DomainError('auth.org_mismatch', principal.boundOrgId ? 'Your token is bound to another organization; switch to this one first' : 'Your token is not bound to an organization; log in or switch to this one first', {org: org.slug})
   }

@@ -39,9 +39,9 @@ export async function findApiKeyByHash(db: Kysely<Database>, secretHash: string)
   return (await db.selectFrom('api_key').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst()) ?? null
 }
 
-/** A key by id, of the organization `orgId` when given (null: platform keys only); null when there is none. */
-export async function findApiKeyById(db: Kysely<Database>, id: string, scope?: {orgId: string | null}): Promise<ApiKeyRowWithRole | null> {
-  let query = selectKeys(db).where('api_key.id', '=', id)
+/** A key by id (with its role's level), of the organization `orgId` when given (null: platform keys only); null when there is none. */
+export async function findApiKeyById(db: Kysely<Database>, id: string, scope?: {orgId: string | null}): Promise<(ApiKeyRowWithRole & {role_level: number | null}) | null> {
+  let query = selectKeys(db).select('role.level as role_level').where('api_key.id', '=', id)
   if (scope) query = scope.orgId === null ? query.where('api_key.org_id', 'is', null) : query.where('api_key.org_id', '=', scope.orgId)
   return (await query.executeTakeFirst()) ?? null
 }

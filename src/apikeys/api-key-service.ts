@@ -1,6 +1,6 @@
 import type {Kysely} from 'kysely'
-import {canGrant, canGrantPermissions} from '../access/authorize.js'
-import {requireOrgPermission, requirePlatformActor, throwRefusal} from '../access/org-access.js'
+import {canGrant, canGrantPermissions, canManageMemberAt, isOwnerGrant, type Refusal} from '../access/authorize.js'
+import {requireOrgPermission, requirePlatformActor, throwRefusal, type OrgAccess} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
 import {listPermissionsOfRoles, requireRoleInOrg} from '../access/role-repo.js'
 import {auditActorOf} from '../audit/actor.js'
@@ -83,6 +83,19 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
     return {key: toApiKey({...row, role_key: shape.role}, shape.permissions, row.created_at), secret}
   }
 
+  /**
+   * A tenant revokes only keys it could have made: a role key ranking below its own level (or
+   * any, for an owner), a permission-list key holding nothing it lacks — so apikeys.manage does
+   * not let a low key revoke an owner's. A key may always revoke itself. Null when allowed.
+   */
+  function revocationRefusal(access: OrgAccess, key: {id: string; role_id: string | null; role_level: number | null; permissions: string | null}): Refusal | null {
+    if (access.principal.kind === 'api_key' && access.principal.keyId === key.id) return null
+    const refusal = key.role_id
+      ? canManageMemberAt(access.grant, key.role_level ?? 0)
+      : isOwnerGrant(access.grant) ? null : canGrantPermissions(access.grant, JSON.parse(key.permissions ?? '[]') as string[])
+    return refusal && {...refusal, message: refusal.code === 'role.grant_forbidden' ? 'Only an owner may revoke a key whose role ranks at or above yours' : 'You cannot revoke a key holding permissions you do not hold'}
+  }
+
   const authentication = createApiKeyAuthentication(deps)
 
   return {
@@ -159,8 +172,9 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
      * Revokes a key: every daemon refuses it on its next request (each request reads the key).
      * With `org`, only that organization's keys are found and apikeys.manage is needed (a key
      * of another org is apikey.not_found); without, operators and platform principals revoke
-     * any key by id. Revoking a revoked key changes nothing. Raises org.not_found,
-     * permission.denied, platform.required, apikey.not_found.
+     * any key by id. A tenant may revoke only keys it could have made (see revocationRefusal).
+     * Revoking a revoked key changes nothing. Raises org.not_found, permission.denied,
+     * role.grant_forbidden, permission.not_held, platform.required, apikey.not_found.
      */
     async revokeApiKey(actor: Actor, input: RevokeApiKeyInput): Promise<ApiKey> {
       const parsed = validateInput(revokeApiKeySchema, input)
@@ -169,6 +183,7 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
         if (parsed.org !== undefined) {
           const access = await requireOrgPermission(tx, actor, parsed.org, 'apikeys.manage')
           row = await findApiKeyById(tx, parsed.id, {orgId: access.org.id})
+          if (row) throwRefusal(revocationRefusal(access, row))
         } else {
           await requirePlatformActor(tx, actor, 'revoke a key without naming its organization')
           row = await findApiKeyById(tx, parsed.id)

@@ -27,6 +27,19 @@ describeEachDialect('HTTP API keys', (dialect) => {
     return {orgId: response.json.org.id, token: response.json.access_token}
   }
 
+  /** A new user added to `orgId` with `role` by the operator, with a token bound to it. */
+  async function memberOf(orgId: string, role: string): Promise<{userId: string; token: string}> {
+    const email = `member-${++counter}-${dialect}@example.com`
+    const registered = await send('POST', '/v1/auth/register', undefined, {email, password: PASSWORD})
+    expect(registered.status, registered.text).toBe(201)
+    const {members} = daemon.testCore.core
+    await members.addMember(OPERATOR, {org: orgId, user: email, role})
+    daemon.testCore.clock.advance(1)
+    const login = await send('POST', '/v1/auth/login', undefined, {email, password: PASSWORD, org: orgId})
+    expect(login.status, login.text).toBe(200)
+    return {userId: registered.json.user.id, token: login.json.access_token}
+  }
+
   async function createKey(org: string, token: string, body: Record<string, unknown>) {
     const response = await send('POST', `/v1/orgs/${org}/api-keys`, token, {name: `key-${++counter}`, ...body})
     expect(response.status, response.text).toBe(201)
@@ -116,6 +129,55 @@ describeEachDialect('HTTP API keys', (dialect) => {
       const other = await createKey(acme.orgId, acme.token, {role: 'admin'})
       await daemon.testCore.core.apiKeys.revokeApiKey(OPERATOR, {id: other.id})
       expect((await send('GET', `/v1/orgs/${acme.orgId}/api-keys`, other.secret)).status).toBe(401)
+    })
+  })
+
+  describe('keys capped by their creator', () => {
+    it('stop working once the admin who made them is removed: no reads, no new keys, no revocations', async () => {
+      const admin = await memberOf(acme.orgId, 'admin')
+      const held = (await send('GET', `/v1/orgs/${acme.orgId}/me`, admin.token)).json.permissions as string[]
+      const {secret} = await createKey(acme.orgId, admin.token, {permissions: held})
+      const {id: ownerKey} = await createKey(acme.orgId, acme.token, {role: 'owner'})
+      expect((await send('GET', `/v1/orgs/${acme.orgId}/members`, secret)).status).toBe(200)
+      // Even before: apikeys.manage does not reach a key ranking above the caller.
+      const early = await send('DELETE', `/v1/orgs/${acme.orgId}/api-keys/${ownerKey}`, secret)
+      expect([early.status, early.json.error.code]).toEqual([403, 'role.grant_forbidden'])
+
+      expect((await send('DELETE', `/v1/orgs/${acme.orgId}/members/${admin.userId}`, acme.token)).status).toBe(204)
+      for (const [method, path, body] of [
+        ['GET', `/v1/orgs/${acme.orgId}/members`, undefined],
+        ['POST', `/v1/orgs/${acme.orgId}/api-keys`, {name: `after-removal-${++counter}`, permissions: ['org.read']}],
+        ['DELETE', `/v1/orgs/${acme.orgId}/api-keys/${ownerKey}`, undefined],
+      ] as const) {
+        const refused = await send(method, path, secret, body)
+        expect([refused.status, refused.json.error.code], `${method} ${path}`).toEqual([401, 'auth.invalid_token'])
+      }
+      expect(await introspect(secret)).toEqual({active: false})
+    })
+
+    it('an owner-role key of a removed co-owner cannot delete the org; an owner-role key cannot restore it', async () => {
+      const org = await register()
+      const coOwner = await memberOf(org.orgId, 'owner')
+      const {secret} = await createKey(org.orgId, coOwner.token, {role: 'owner'})
+      expect((await send('DELETE', `/v1/orgs/${org.orgId}/members/${coOwner.userId}`, org.token)).status).toBe(204)
+      const deleted = await send('DELETE', `/v1/orgs/${org.orgId}`, secret)
+      expect([deleted.status, deleted.json.error.code]).toEqual([401, 'auth.invalid_token'])
+      expect((await send('GET', `/v1/orgs/${org.orgId}`, org.token)).status).toBe(200)
+
+      const {secret: ownerKey} = await createKey(org.orgId, org.token, {role: 'owner'})
+      expect((await send('DELETE', `/v1/orgs/${org.orgId}`, ownerKey)).status).toBe(200)
+      const restored = await send('POST', `/v1/orgs/${org.orgId}/restore`, ownerKey)
+      expect([restored.status, restored.json.error.code]).toEqual([404, 'org.not_found'])
+      expect((await send('POST', `/v1/orgs/${org.orgId}/restore`, org.token)).status).toBe(200)
+    })
+
+    it('a key with apikeys.manage only cannot revoke a key holding more', async () => {
+      const {secret: manager} = await createKey(acme.orgId, acme.token, {permissions: ['apikeys.manage']})
+      const {id: reader} = await createKey(acme.orgId, acme.token, {permissions: ['org.read']})
+      const refused = await send('DELETE', `/v1/orgs/${acme.orgId}/api-keys/${reader}`, manager)
+      expect([refused.status, refused.json.error.code]).toEqual([403, 'permission.not_held'])
+      const {id: peer} = await createKey(acme.orgId, acme.token, {permissions: ['apikeys.manage']})
+      expect((await send('DELETE', `/v1/orgs/${acme.orgId}/api-keys/${peer}`, manager)).status).toBe(204)
     })
   })
 
