@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   'db.unsupported_url': 'usage',
   'db.unreachable': 'unavailable',
   'db.busy': 'unavailable',
+  'db.conflict': 'conflict',
   'http.headers_too_large': 'invalid',
   'db.migrations_pending': 'unavailable',
   'db.nothing_to_migrate': 'conflict',
