@@ -1,5 +1,4 @@
 import type {Actor} from './principal.js'
-import {lockOrganization} from '../db/dialect-helpers.js'
 import {DomainError} from '../errors/domain-error.js'
 import {requireUser} from '../identity/user-repo.js'
 import {nowIso} from '../shared/service-deps.js'
@@ -27,10 +26,9 @@ export function createOwnershipActions(deps: MemberServiceDeps) {
      */
     async leaveOrg(actor: Actor, input: LeaveOrgInput): Promise<{orgId: string; userId: string}> {
       return inTransactionWithRevocations(deps, async (tx, revoke) => {
-        const {org} = await resolveOrgAccess(tx, actor, input.org, {ignoreBinding: true})
+        const {org} = await resolveOrgAccess(tx, actor, input.org, {ignoreBinding: true, lockOrg: true})
         const {principal} = actor
         if (principal.kind !== 'user') throw new DomainError('permission.denied', 'Only a member can leave an organization; remove members with `member remove`')
-        await lockOrganization(tx, org.id)
         const user = await requireUser(tx, principal.userId, {allowDisabled: true})
         const membership = await requireMembership(tx, org, user)
         if (membership.roleKey === OWNER_ROLE_KEY && !(await hasAnotherOwner(tx, org.id, user.id))) {
@@ -53,13 +51,12 @@ export function createOwnershipActions(deps: MemberServiceDeps) {
     async transferOwnership(actor: Actor, input: TransferOwnershipInput): Promise<Member> {
       const body = validateInput(transferOwnershipSchema, {user: input.user})
       return inTransactionWithRevocations(deps, async (tx, revoke) => {
-        const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role')
+        const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role', {lockOrg: true})
         const {org, grant} = access
         const {principal} = actor
         if (!isOwnerGrant(grant) || (!grant.isPlatform && principal.kind !== 'user')) {
           throw new DomainError('role.grant_forbidden', 'Only an owner may transfer the ownership of an organization', {your_level: grant.level})
         }
-        await lockOrganization(tx, org.id)
         const target = await requireTargetUser(tx, access, body.user)
         const membership = await requireMembership(tx, org, target, shownUserRef(access, target, body.user))
         if (target.disabled_at) throw new DomainError('user.disabled', `User ${target.email} is disabled and cannot own "${org.slug}"`)

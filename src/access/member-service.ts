@@ -1,5 +1,5 @@
 import type {Actor} from './principal.js'
-import {isUniqueViolation, lockOrganization} from '../db/dialect-helpers.js'
+import {isUniqueViolation} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {requireUser} from '../identity/user-repo.js'
@@ -115,9 +115,8 @@ export function createMemberService(deps: MemberServiceDeps) {
     async setMemberRole(actor: Actor, input: SetMemberRoleInput): Promise<Member> {
       const body = validateInput(setMemberRoleInputSchema, {user: input.user, role: input.role})
       return inTransactionWithRevocations(deps, async (tx, revoke) => {
-        const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role')
+        const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role', {lockOrg: true})
         const {org} = access
-        await lockOrganization(tx, org.id)
         const user = await requireTargetUser(tx, access, body.user)
         const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
         const membership = await requireMembership(tx, org, user, shownUserRef(access, user, body.user))
@@ -144,9 +143,8 @@ export function createMemberService(deps: MemberServiceDeps) {
     async removeMember(actor: Actor, input: RemoveMemberInput): Promise<{orgId: string; userId: string; email: string; role: string}> {
       const body = validateInput(removeMemberInputSchema, {user: input.user})
       return inTransactionWithRevocations(deps, async (tx, revoke) => {
-        const access = await requireOrgPermission(tx, actor, input.org, 'members.remove')
+        const access = await requireOrgPermission(tx, actor, input.org, 'members.remove', {lockOrg: true})
         const {org} = access
-        await lockOrganization(tx, org.id)
         const user = await requireTargetUser(tx, access, body.user)
         const membership = await requireMembership(tx, org, user, shownUserRef(access, user, body.user))
         throwRefusal(canManageMemberAt(access.grant, membership.level))

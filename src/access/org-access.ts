@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
+import {lockOrganization} from '../db/dialect-helpers.js'
 import {DomainError} from '../errors/domain-error.js'
 import {findOrgByRef} from '../tenancy/org-repo.js'
 import {can, OWNER_LEVEL, type Grant, type Refusal} from './authorize.js'
@@ -23,6 +24,12 @@ export interface OrgAccessOptions {
   deleted?: 'refuse' | 'owners' | 'operators'
   /** Let a user whose token is bound to another org through (restore, leave-by-any-token). */
   ignoreBinding?: boolean
+  /**
+   * Lock the org's row (Postgres) before reading the grant, for changes to who holds what: a
+   * caller demoted by a concurrent change is then judged by the role it left them, not the one
+   * it took away.
+   */
+  lockOrg?: boolean
 }
 
 const PLATFORM_GRANT = (orgId: string): Grant => ({orgId, isPlatform: true, roleKey: null, level: Number.POSITIVE_INFINITY, permissions: new Set()})
@@ -44,6 +51,7 @@ export async function resolveOrgAccess(tx: Kysely<Database>, actor: Actor, orgRe
   const {principal} = actor
   const org = await findOrgByRef(tx, orgRef)
   if (!org) throw orgNotFound(orgRef)
+  if (options.lockOrg) await lockOrganization(tx, org.id)
   const deleted = options.deleted ?? 'refuse'
   const row = await loadGrantRow(tx, principal, org.id)
   if (row === 'platform') {

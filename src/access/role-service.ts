@@ -111,7 +111,7 @@ export function createRoleService(deps: AccessServiceDeps) {
       const parsed = validateInput(createRoleSchema, {key: input.key, name: input.name, permissions: input.permissions, level: input.level})
       try {
         return await inTransaction(db, async (tx) => {
-          const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage')
+          const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage', {lockOrg: true})
           const {org} = access
           if (await findRoleInOrg(tx, org.id, parsed.key)) throw new DomainError('role.key_taken', `A role "${parsed.key}" already exists in "${org.slug}"`)
           await ensureKnownPermissions(tx, parsed.permissions)
@@ -141,7 +141,7 @@ export function createRoleService(deps: AccessServiceDeps) {
       const parsed = validateInput(updateRoleSchema, {name: input.name, permissions: input.permissions, level: input.level})
       const key = validateInput(roleKeySchema, input.role)
       return inTransactionWithRevocations(deps, async (tx, revoke) => {
-        const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage')
+        const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage', {lockOrg: true})
         const {role, permissions: current} = await requireEditableRole(tx, access, key)
         const changes: Record<string, unknown> = {}
         if (parsed.name !== undefined && parsed.name !== role.name) changes.name = {from: role.name, to: parsed.name}
@@ -176,7 +176,7 @@ export function createRoleService(deps: AccessServiceDeps) {
      */
     async deleteRole(actor: Actor, input: RoleRefInput): Promise<Role> {
       return inTransaction(db, async (tx) => {
-        const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage')
+        const access = await requireOrgPermission(tx, actor, input.org, 'roles.manage', {lockOrg: true})
         const {role, permissions} = await requireEditableRole(tx, access, input.role.trim().toLowerCase())
         const holders = await countRoleHolders(tx, role.id)
         if (holders.members + holders.apiKeys > 0) {

@@ -113,7 +113,7 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
       const expiresAt = expiryOf(parsed.expiresAt)
       try {
         return await inTransaction(db, async (tx) => {
-          const access = await requireOrgPermission(tx, actor, parsed.org, 'apikeys.manage')
+          const access = await requireOrgPermission(tx, actor, parsed.org, 'apikeys.manage', {lockOrg: true})
           const {org} = access
           let role: {id: string; key: string} | null = null
           let permissions: string[]
@@ -181,7 +181,7 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
       return inTransaction(db, async (tx) => {
         let row
         if (parsed.org !== undefined) {
-          const access = await requireOrgPermission(tx, actor, parsed.org, 'apikeys.manage')
+          const access = await requireOrgPermission(tx, actor, parsed.org, 'apikeys.manage', {lockOrg: true})
           row = await findApiKeyById(tx, parsed.id, {orgId: access.org.id})
           if (row) throwRefusal(revocationRefusal(access, row))
         } else {
