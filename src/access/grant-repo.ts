@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {prepareQuery} from '../db/prepared-query.js'
 import {listPermissionsOfRoles} from './role-repo.js'
 
 /** The role and permissions a principal holds in one organization. */
@@ -9,27 +10,62 @@ export interface GrantRow {
   permissions: string[]
 }
 
-async function permissionsOfRole(db: Kysely<Database>, roleId: string): Promise<string[]> {
-  const rows = await db.selectFrom('role_permission').select('permission_key').where('role_id', '=', roleId).execute()
-  return rows.map((row) => row.permission_key)
+// What every org-scoped request reads: compiled once per database handle (outside transactions,
+// where reads like GET /v1/orgs/{org}/flags run), and the built-in roles' permissions, which
+// only migrations change, remembered per handle.
+interface PreparedGrantQueries {
+  member: (userId: string, orgId: string) => Promise<MemberGrantQueryRow[]>
+  permissions: (roleId: string) => Promise<{permission_key: string}[]>
+  builtinPermissions: Map<string, string[]>
 }
+const preparedByHandle = new WeakMap<Kysely<Database>, PreparedGrantQueries>()
+
+function preparedFor(db: Kysely<Database>): PreparedGrantQueries | null {
+  if (db.isTransaction) return null
+  let prepared = preparedByHandle.get(db)
+  if (!prepared) {
+    prepared = {
+      member: prepareQuery(db, 2, (userId: string, orgId: string) => memberGrantQuery(db, userId, orgId)),
+      permissions: prepareQuery(db, 1, (roleId: string) => permissionsOfRoleQuery(db, roleId)),
+      builtinPermissions: new Map(),
+    }
+    preparedByHandle.set(db, prepared)
+  }
+  return prepared
+}
+
+const permissionsOfRoleQuery = (db: Kysely<Database>, roleId: string) => db.selectFrom('role_permission').select('permission_key').where('role_id', '=', roleId)
+
+async function permissionsOfRole(db: Kysely<Database>, roleId: string, isBuiltin = false): Promise<string[]> {
+  const prepared = preparedFor(db)
+  if (!prepared) return (await permissionsOfRoleQuery(db, roleId).execute()).map((row) => row.permission_key)
+  const remembered = isBuiltin ? prepared.builtinPermissions.get(roleId) : undefined
+  if (remembered) return remembered
+  const permissions = (await prepared.permissions(roleId)).map((row) => row.permission_key)
+  if (isBuiltin) prepared.builtinPermissions.set(roleId, permissions)
+  return permissions
+}
+
+const memberGrantQuery = (db: Kysely<Database>, userId: string, orgId: string) =>
+  db
+    .selectFrom('user_account')
+    .leftJoin('membership', (join) => join.onRef('membership.user_id', '=', 'user_account.id').on('membership.org_id', '=', orgId))
+    .leftJoin('role', 'role.id', 'membership.role_id')
+    .select(['user_account.disabled_at', 'user_account.is_platform_admin', 'role.id as roleId', 'role.key as roleKey', 'role.level', 'role.is_builtin'])
+    .where('user_account.id', '=', userId)
+type MemberGrantQueryRow = Awaited<ReturnType<ReturnType<typeof memberGrantQuery>['executeTakeFirstOrThrow']>>
 
 /**
  * A user's account state and, when `orgId` is given, their membership's role there with its
  * permissions — as they are now. `user` is null when the account no longer exists.
  */
 export async function findMemberGrantRow(db: Kysely<Database>, userId: string, orgId: string | null): Promise<{user: {disabledAt: string | null; isPlatformAdmin: boolean} | null; grant: GrantRow | null}> {
-  const row = await db
-    .selectFrom('user_account')
-    .leftJoin('membership', (join) => join.onRef('membership.user_id', '=', 'user_account.id').on('membership.org_id', '=', orgId ?? ''))
-    .leftJoin('role', 'role.id', 'membership.role_id')
-    .select(['user_account.disabled_at', 'user_account.is_platform_admin', 'role.id as roleId', 'role.key as roleKey', 'role.level'])
-    .where('user_account.id', '=', userId)
-    .executeTakeFirst()
+  const prepared = preparedFor(db)
+  const [row] = prepared ? await prepared.member(userId, orgId ?? '') : await memberGrantQuery(db, userId, orgId ?? '').execute()
   if (!row) return {user: null, grant: null}
   const user = {disabledAt: row.disabled_at, isPlatformAdmin: row.is_platform_admin === 1}
   if (!row.roleId || user.isPlatformAdmin) return {user, grant: null}
-  return {user, grant: {roleKey: row.roleKey, level: row.level ?? 0, permissions: await permissionsOfRole(db, row.roleId)}}
+  return {user, grant: {roleKey: row.roleKey, level: row.level ?? 0, permissions: await permissionsOfRole(db, row.roleId, row.is_builtin === 1)}}
 }
 
 /** An API key's organization (null: a platform key) and what it grants there now. */

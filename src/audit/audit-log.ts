@@ -151,8 +151,11 @@ function findChainProblem(row: AuditEventRow, previous: {seq: number; hash: stri
   return null
 }
 
+// What a listed event shows: not the chain's hashes, which only verifyChain reads.
+const LISTED_COLUMNS = ['seq', 'id', 'action', 'org_id', 'actor_type', 'actor_id', 'actor_name', 'target_type', 'target_id', 'metadata', 'ip', 'user_agent', 'request_id', 'created_at'] as const
+
 function filteredQuery(db: Kysely<Database>, filter: AuditFilter) {
-  let query = db.selectFrom('audit_event').selectAll()
+  let query = db.selectFrom('audit_event').select(LISTED_COLUMNS)
   if (filter.orgId) query = query.where('org_id', '=', filter.orgId)
   if (filter.actor) {
     const actor = filter.actor
@@ -170,7 +173,7 @@ function filteredQuery(db: Kysely<Database>, filter: AuditFilter) {
   return query
 }
 
-function toAuditEvent(row: AuditEventRow): AuditEvent {
+function toAuditEvent(row: Omit<AuditEventRow, 'hash' | 'prev_hash'>): AuditEvent {
   return {
     seq: row.seq,
     id: row.id,

@@ -1,13 +1,33 @@
 /**
  * Converts a value's object keys from camelCase to snake_case, deeply. Services speak
- * camelCase; every JSON contract (CLI --json, HTTP) is snake_case, converted here once.
+ * camelCase; every JSON contract (CLI --json, HTTP) is snake_case, converted here once. Every
+ * response passes through here, so the loop is plain and key names are remembered; a
+ * `__proto__` key (from stored JSON) is defined, never assigned, so it stays a plain key.
  */
 export function toJsonShape(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJsonShape)
   if (value === null || typeof value !== 'object' || value instanceof Date) return value
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [toSnakeCase(key), toJsonShape(inner)]),
-  )
+  const shaped: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const inner = toJsonShape((value as Record<string, unknown>)[key])
+    const name = snakeNameOf(key)
+    if (name === '__proto__') Object.defineProperty(shaped, name, {value: inner, enumerable: true, writable: true, configurable: true})
+    else shaped[name] = inner
+  }
+  return shaped
+}
+
+// Field names repeat across responses; bounded, since stored JSON (audit metadata) brings its own keys.
+const snakeNames = new Map<string, string>()
+const SNAKE_NAMES_MAX = 5_000
+
+function snakeNameOf(key: string): string {
+  let name = snakeNames.get(key)
+  if (name === undefined) {
+    name = toSnakeCase(key)
+    if (snakeNames.size < SNAKE_NAMES_MAX) snakeNames.set(key, name)
+  }
+  return name
 }
 
 /**

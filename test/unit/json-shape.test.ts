@@ -48,3 +48,18 @@ describe('toCamelShape on wide input', () => {
     expect(Object.keys(shaped)).toHaveLength(300_000)
   })
 })
+
+describe('toJsonShape', () => {
+  it('converts camelCase keys to snake_case deeply, leaving values and Dates alone', () => {
+    const when = new Date('2026-01-01T00:00:00.000Z')
+    expect(toJsonShape({orgId: 'a', nextCursor: null, items: [{createdAt: when, metadata: {already_snake: 1}}]})).toEqual({org_id: 'a', next_cursor: null, items: [{created_at: when, metadata: {already_snake: 1}}]})
+  })
+
+  it('keeps a __proto__ key of stored JSON a plain key, and the result an ordinary object', () => {
+    const shaped = toJsonShape({metadata: JSON.parse('{"__proto__": {"polluted": true}}')}) as {metadata: Record<string, unknown>}
+    expect(Object.getPrototypeOf(shaped.metadata)).toBe(Object.prototype)
+    expect(shaped.metadata.polluted).toBeUndefined()
+    expect(Object.keys(shaped.metadata)).toEqual(['__proto__'])
+    expect(JSON.stringify(shaped)).toBe('{"metadata":{"__proto__":{"polluted":true}}}')
+  })
+})
