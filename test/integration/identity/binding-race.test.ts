@@ -136,10 +136,29 @@ describeEachDialect('membership changes racing token issuance', (dialect: Dialec
     })
   })
 
-  // On Postgres the membership row is read FOR SHARE: a removal that starts after the read waits
-  // for the login to commit, and dates its revocation after the token. Without the lock it
-  // commits while the login is still open, before the login takes its issue time.
-  it('login: a removal starting after the membership read orders after the login and voids its token', async () => {
+  // On Postgres the org and membership rows are read FOR SHARE: a removal or an org deletion that
+  // starts after the read waits for the login to commit, and dates its revocation after the
+  // token. Without the lock it commits while the login is still open, before the login takes
+  // its issue time.
+  const changesAfterTheRead = [
+    {
+      change: 'a removal',
+      run: (core: Core, orgId: string, userId: string) => core.members.removeMember(OPERATOR, {org: orgId, user: userId}),
+      expectVoided: async (core: Core, accessToken: string, orgId: string, userId: string) => {
+        await expectBindingRevoked(core, accessToken)
+        expect(await membershipRepo.findMembershipRole(core.database.db, orgId, userId)).toBeNull()
+      },
+    },
+    {
+      change: 'an org deletion',
+      run: (core: Core, orgId: string) => core.orgs.deleteOrg(OPERATOR, {org: orgId}),
+      expectVoided: async (core: Core, accessToken: string) => {
+        expect(await core.authenticator.authenticate(accessToken)).toMatchObject({isOrgBindingRevoked: true})
+        expect(core.revocations.findRevocation(await core.tokens.verify(accessToken))).toBe('org_revoked')
+      },
+    },
+  ]
+  it.each(changesAfterTheRead)('login: $change starting after the membership read orders after the login and voids its token', async ({run, expectVoided}) => {
     const database = await createTestDatabase(dialect)
     const clock = tickingClock(new Date('2026-01-01T00:00:00.000Z'))
     let core: Core | undefined
@@ -153,54 +172,19 @@ describeEachDialect('membership changes racing token issuance', (dialect: Dialec
       const user = await createPasswordUser(ready, OPERATOR, 'lock-member')
       const {org} = await ready.orgs.createOrg(OPERATOR, {name: 'Locked', slug: 'locked', owner: owner.id})
       await ready.members.addMember(OPERATOR, {org: org.id, user: user.id, role: 'admin'})
-      // Another connection of this database waiting on a row lock: the removal, behind the login.
+      // Another connection of this database waiting on a row lock: the change, behind the login.
       const isWaitingForLock = async () =>
         dialect === 'postgres' &&
         ((await sql<{count: number}>`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ready.database.db)).rows[0]?.count ?? 0) > 0
       const tokens = await removeDuringMembershipRead(
         () => ready.sessions.login(CONTEXT, {email: user.email, password: PASSWORD, org: 'locked'}),
-        () => ready.members.removeMember(OPERATOR, {org: org.id, user: user.id}),
+        () => run(ready, org.id, user.id),
         isWaitingForLock,
-        // SQLite runs one write transaction at a time: the removal is queued behind the login at once.
+        // SQLite runs one write transaction at a time: the change is queued behind the login at once.
         dialect === 'postgres' ? 5_000 : 200,
       )
       await follower.syncNow()
-      await expectBindingRevoked(ready, tokens.accessToken)
-      expect(await membershipRepo.findMembershipRole(ready.database.db, org.id, user.id)).toBeNull()
-    } finally {
-      await follower?.stop()
-      await core?.close()
-      await database.drop()
-    }
-  })
-  it('login: an org deletion starting after the membership read orders after the login and voids its token', async () => {
-    const database = await createTestDatabase(dialect)
-    const clock = tickingClock(new Date('2026-01-01T00:00:00.000Z'))
-    let core: Core | undefined
-    let follower: RevocationFollower | undefined
-    try {
-      core = await createCore({config: testConfig(database.url), cwd: process.cwd(), clock, passwords: FAST_PASSWORD_HASHER, schema: 'migrate'})
-      const ready = core
-      await ready.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
-      follower = await startRevocationFollower({db: ready.database.db, cache: ready.revocations, clock, pollMilliseconds: 50})
-      const owner = await createPasswordUser(ready, OPERATOR, 'delete-owner')
-      const user = await createPasswordUser(ready, OPERATOR, 'delete-member')
-      const {org} = await ready.orgs.createOrg(OPERATOR, {name: 'Doomed', slug: 'doomed', owner: owner.id})
-      await ready.members.addMember(OPERATOR, {org: org.id, user: user.id, role: 'admin'})
-      // Another connection of this database waiting on a row lock: the removal, behind the login.
-      const isWaitingForLock = async () =>
-        dialect === 'postgres' &&
-        ((await sql<{count: number}>`select count(*)::int as count from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ready.database.db)).rows[0]?.count ?? 0) > 0
-      const tokens = await removeDuringMembershipRead(
-        () => ready.sessions.login(CONTEXT, {email: user.email, password: PASSWORD, org: 'doomed'}),
-        () => ready.orgs.deleteOrg(OPERATOR, {org: org.id}),
-        isWaitingForLock,
-        // SQLite runs one write transaction at a time: the removal is queued behind the login at once.
-        dialect === 'postgres' ? 5_000 : 200,
-      )
-      await follower.syncNow()
-      expect(await ready.authenticator.authenticate(tokens.accessToken)).toMatchObject({isOrgBindingRevoked: true})
-      expect(ready.revocations.findRevocation(await ready.tokens.verify(tokens.accessToken))).toBe('org_revoked')
+      await expectVoided(ready, tokens.accessToken, org.id, user.id)
     } finally {
       await follower?.stop()
       await core?.close()
