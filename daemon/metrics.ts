@@ -1,6 +1,6 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
-export type LoginOutcome = 'success' | 'invalid_credentials' | 'not_a_member' | 'disabled' | 'invalid_input' | 'error'
+export type LoginOutcome = 'success' | 'invalid_credentials' | 'org_not_found' | 'disabled' | 'invalid_input' | 'error'
 
 export interface MetricsSources {
   /** Read at every scrape; the gauge can also be set directly. */

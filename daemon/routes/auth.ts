@@ -135,8 +135,8 @@ function loginOutcomeOf(error: unknown): LoginOutcome {
   if (!isDomainError(error)) return 'error'
   if (error.code === 'auth.invalid_credentials') return 'invalid_credentials'
   if (error.code === 'user.disabled') return 'disabled'
-  // Not a member and no such organization are one answer (org.not_found), counted as before.
-  if (error.code === 'org.not_found') return 'not_a_member'
+  // Not a member and no such organization are one answer (org.not_found), and one count.
+  if (error.code === 'org.not_found') return 'org_not_found'
   if (error.code === 'validation.failed' || error.code === 'tenant.ambiguous') return 'invalid_input'
   return 'error'
 }
