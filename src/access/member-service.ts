@@ -118,8 +118,9 @@ export function createMemberService(deps: MemberServiceDeps) {
         const access = await requireOrgPermission(tx, actor, input.org, 'members.update_role', {lockOrg: true})
         const {org} = access
         const user = await requireTargetUser(tx, access, body.user)
-        const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
+        // Membership before the role: an unknown role must not tell a tenant that an account exists.
         const membership = await requireMembership(tx, org, user, shownUserRef(access, user, body.user))
+        const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
         const roles = await grantableRoles(tx, [membership.roleId, role.id])
         const [from, to] = [roleFrom(roles, membership.roleId), roleFrom(roles, role.id)]
         throwRefusal(canManageMemberAt(access.grant, membership.level))

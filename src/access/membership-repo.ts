@@ -1,4 +1,5 @@
 import type {Kysely} from 'kysely'
+import {isStorableTime} from '../shared/storable-time.js'
 import type {Database} from '../db/database.js'
 import {OWNER_ROLE_KEY} from './role-repo.js'
 
@@ -126,7 +127,10 @@ export function decodeMemberCursor(cursor: string): MemberPosition | null {
     if (!Array.isArray(value) || value.length !== 2 || !value.every((part) => typeof part === 'string')) return null
     const [joinedAt, userId] = value as [string, string]
     // Canonical ISO, as stored: compared as text on SQLite, and never an odd literal for Postgres.
-    return Number.isNaN(Date.parse(joinedAt)) ? null : {joinedAt: new Date(joinedAt).toISOString(), userId}
+    const time = new Date(joinedAt)
+    // An id is short and plain (Postgres refuses NUL in text); the time within what both databases store.
+    if (!isStorableTime(time) || userId.length > 100 || userId.includes('\u0000')) return null
+    return {joinedAt: time.toISOString(), userId}
   } catch {
     return null
   }

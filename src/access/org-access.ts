@@ -49,9 +49,7 @@ export function orgNotFound(ref: string): DomainError {
  */
 export async function resolveOrgAccess(tx: Kysely<Database>, actor: Actor, orgRef: string, options: OrgAccessOptions = {}): Promise<OrgAccess> {
   const {principal} = actor
-  const org = await findOrgByRef(tx, orgRef)
-  if (!org) throw orgNotFound(orgRef)
-  if (options.lockOrg) await lockOrganization(tx, org.id)
+  const org = await readOrg(tx, orgRef, options.lockOrg === true)
   const deleted = options.deleted ?? 'refuse'
   const row = await loadGrantRow(tx, principal, org.id)
   if (row === 'platform') {
@@ -66,6 +64,17 @@ export async function resolveOrgAccess(tx: Kysely<Database>, actor: Actor, orgRe
     throw new DomainError('auth.org_mismatch', principal.boundOrgId ? 'Your token is bound to another organization; switch to this one first' : 'Your token is not bound to an organization; log in or switch to this one first', {org: org.slug})
   }
   return {org, grant: {orgId: org.id, isPlatform: false, roleKey: row.roleKey, level: row.level, permissions: new Set(row.permissions)}, principal}
+}
+
+/** The org by id or slug; with `lock`, locked and read again, so a change committed while we waited is seen. */
+async function readOrg(tx: Kysely<Database>, orgRef: string, lock: boolean): Promise<OrganizationRow> {
+  const org = await findOrgByRef(tx, orgRef)
+  if (!org) throw orgNotFound(orgRef)
+  if (!lock) return org
+  await lockOrganization(tx, org.id)
+  const current = await findOrgByRef(tx, org.id)
+  if (!current) throw orgNotFound(orgRef)
+  return current
 }
 
 /** resolveOrgAccess, then the permission: raises permission.denied when the grant lacks it. */

@@ -62,8 +62,21 @@ export function createApiKeyService(deps: ServiceDeps & {audit: AuditLog}) {
     return new DomainError('apikey.name_taken', `An API key named "${name}" already exists in ${where}`)
   }
 
+  /**
+   * A key made by a key expires no later than its maker (which is capped the same way): else a
+   * short-lived key could mint itself a permanent successor. Raises validation.failed.
+   */
+  async function ensureNotOutlivingCreatorKey(tx: Kysely<Database>, actor: Actor, expiresAt: string | null): Promise<void> {
+    if (actor.principal.kind !== 'api_key') return
+    const maker = await tx.selectFrom('api_key').select('expires_at').where('id', '=', actor.principal.keyId).executeTakeFirst()
+    const makerExpiresAt = maker?.expires_at ?? null
+    if (makerExpiresAt === null || (expiresAt !== null && expiresAt <= makerExpiresAt)) return
+    throw new DomainError('validation.failed', `A key made by a key must expire no later than it does (${makerExpiresAt})`, {problems: [{field: 'expires_at', message: `must be at or before ${makerExpiresAt}`}]})
+  }
+
   /** Inserts the key and audits it; the secret is returned, never stored or audited. */
   async function writeKey(tx: Kysely<Database>, actor: Actor, fields: Pick<ApiKeyRow, 'org_id' | 'name' | 'role_id' | 'permissions' | 'expires_at'>, shape: {role: string | null; permissions: string[]}): Promise<CreatedApiKey> {
+    await ensureNotOutlivingCreatorKey(tx, actor, fields.expires_at)
     const secret = generateApiKeySecret()
     const creator = auditActorOf(actor)
     const row: ApiKeyRow = {

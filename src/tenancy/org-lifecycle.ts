@@ -43,7 +43,8 @@ export function createOrgLifecycle(deps: OrgLifecycleDeps) {
     async deleteOrg(actor: Actor, input: OrgRefInput): Promise<Organization> {
       const {org: ref} = validateInput(orgRefInputSchema, input)
       return revokingTransaction(async (tx) => {
-        const {org: row} = await requireOrgPermission(tx, actor, ref, 'org.delete')
+        // Locked, and read again under the lock: of two concurrent deletes, the second sees the first.
+        const {org: row} = await requireOrgPermission(tx, actor, ref, 'org.delete', {lockOrg: true})
         const when = timing()
         await tx.updateTable('organization').set({deleted_at: when.now, updated_at: when.now}).where('id', '=', row.id).execute()
         // Dated once the org row is ours: a login that read it (share-locked, see org-binding.ts)
