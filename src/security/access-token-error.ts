@@ -7,6 +7,8 @@ export type AccessTokenFailureReason =
   | 'wrong_audience'
   | 'unknown_key'
   | 'bad_algorithm'
+  /** exp − iat exceeds the configured lifetime: a revocation entry, kept that long, might not outlive it. */
+  | 'lifetime_exceeded'
 
 /**
  * A refused access token. The message never contains the token or its claims; callers

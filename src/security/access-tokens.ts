@@ -75,7 +75,8 @@ export interface AccessTokenIssuer {
   /**
    * Returns the claims of a token this issuer would issue, checked against the clock's now.
    * Only ES256 is accepted whatever the header says; the key comes only from the provider by
-   * `kid`, never from the token. Throws AccessTokenError for any token it refuses; other
+   * `kid`, never from the token. A token whose exp − iat exceeds the lifetime is refused
+   * (lifetime_exceeded). Throws AccessTokenError for any token it refuses; other
    * errors (a failing key provider) propagate as they are.
    */
   verify(token: string): Promise<AccessTokenClaims>
@@ -186,7 +187,14 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       } catch (error) {
         throw toAccessTokenError(error)
       }
-      return readClaims(payload)
+      const claims = readClaims(payload)
+      // A revocation entry is kept for the configured lifetime, so it must outlive every token
+      // accepted: one that claims a longer life (signed under an older, longer setting, or by a
+      // key used elsewhere) is refused.
+      if (claims.exp - claims.iat > lifetimeSeconds) {
+        throw new AccessTokenError('lifetime_exceeded', 'the token lives longer than the configured access-token lifetime')
+      }
+      return claims
     },
   }
 }

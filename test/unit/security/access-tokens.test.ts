@@ -321,6 +321,17 @@ describe('verify refuses attacks', () => {
     expect(await refusalOf(token)).toBe('expired')
   })
 
+  it('a token signed with our key that lives longer than the configured lifetime (exp − iat), so no revocation entry would outlive it', async () => {
+    expect((await issuer.verify(await signES256(validClaims()))).sub).toBe('user-1')
+    expect(await refusalOf(await signES256({...validClaims(), exp: START_SECONDS + 901}))).toBe('lifetime_exceeded')
+    expect(await refusalOf(await signES256({...validClaims(), exp: START_SECONDS + 86_400 * 365}))).toBe('lifetime_exceeded')
+    // Issued under a longer setting, refused once the daemon runs with a shorter one.
+    const longLived = createAccessTokenIssuer({issuer: ISSUER, audience: AUDIENCE, lifetimeSeconds: 3600, clock, keyProvider: ring})
+    const {token} = await longLived.issue({userId: 'user-1', sessionId: 'session-1'})
+    expect((await longLived.verify(token)).sub).toBe('user-1')
+    expect(await refusalOf(token)).toBe('lifetime_exceeded')
+  })
+
   it.each([
     ['escalated role', {role: 'owner'}],
     ['another user', {sub: 'user-2'}],
