@@ -1,5 +1,6 @@
 import {userActor} from '../access/principal.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
+import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {validateInput} from '../shared/validate.js'
@@ -11,7 +12,7 @@ import {loginSchema, registerSchema, type LoginInput, type RegisterInput} from '
 import {resolveRequestedBinding} from './org-binding.js'
 import type {RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
 import {insertNewUser, withUniqueEmail} from './user-creation.js'
-import {findUserByEmail, replacePasswordHash, type User} from './user-repo.js'
+import {findUserByEmail, findUserById, replacePasswordHash, type User} from './user-repo.js'
 import {createUserSchema} from './user-schemas.js'
 
 /** Where a login or switch-org may also find its organization besides the body: headers and host. */
@@ -65,7 +66,9 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
      * same (auth.invalid_credentials), whatever organization the request names. An organization
      * that does not exist, a deleted one and one the caller is not a member of are all
      * org.not_found, also when another source names one of the caller's; tenant.ambiguous only
-     * when every source names one of the caller's and they differ. Raises user.disabled,
+     * when every source names one of the caller's and they differ. A password change or a
+     * disable that commits after the password check refuses the login (auth.invalid_credentials,
+     * user.disabled): the account is read again in the session's transaction. Raises user.disabled,
      * tenant.ambiguous, org.not_found.
      */
     async login(context: RequestContext, input: LoginInput, tenant: TenantHints = {}): Promise<TokenSet> {
@@ -78,16 +81,27 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
       const verification = await deps.passwords.verifyPassword(user.password_hash, parsed.password)
       if (!verification.ok) throw invalidCredentials()
       if (user.disabled_at) throw new DomainError('user.disabled', 'This account is disabled')
-      if (verification.needsRehash && user.password_hash) {
-        // The hashing parameters changed since this hash was made: upgrade it now we know the password.
-        await replacePasswordHash(db, user.id, user.password_hash, await deps.passwords.hashPassword(parsed.password))
-      }
+      const verifiedHash = user.password_hash
+      // The hashing parameters changed since this hash was made: upgrade it now we know the
+      // password (hashed here, outside the transaction: argon2 must not hold the write lock).
+      const rehashed = verification.needsRehash && verifiedHash ? await deps.passwords.hashPassword(parsed.password) : null
       // The organization is looked at only now, with the credentials checked: how a login with a
       // wrong password fails says nothing about the organizations it names.
       const {sessionId, refreshToken, binding, revokedSessions, issuedAt} = await inTransaction(db, async (tx) => {
+        // The password was checked against a hash read before this transaction. Read the account
+        // again under its row lock (first in the lock order: user, organization, membership): a
+        // password change or a disable that committed since refuses the login, and one that
+        // starts now waits for it and then ends the session it opens.
+        await lockUser(tx, user.id)
+        const current = await findUserById(tx, user.id)
+        if (!current || current.password_hash !== verifiedHash) throw invalidCredentials()
+        if (current.disabled_at) throw new DomainError('user.disabled', 'This account is disabled')
+        // (A lockout, once there is one, is checked here too: one that committed since the
+        // password check refuses the login.)
+        if (rehashed && verifiedHash) await replacePasswordHash(tx, user.id, verifiedHash, rehashed)
         const binding = await resolveRequestedBinding(tx, user.id, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         const issuedAt = issuance.issuedAtNow()
-        const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, context)
+        const opened = await issuance.openSession(tx, current, binding?.org.id ?? null, context)
         return {...opened, binding, issuedAt}
       })
       if (revokedSessions > 0) await deps.revocationSignal.notify() // the session limit revoked the oldest

@@ -50,6 +50,11 @@ export function toUser(row: UserAccountRow): User {
   }
 }
 
+/** A user by id; null when there is none. */
+export async function findUserById(db: Kysely<Database>, userId: string): Promise<UserAccountRow | null> {
+  return (await db.selectFrom('user_account').selectAll().where('id', '=', userId).executeTakeFirst()) ?? null
+}
+
 /** A user by email (normalized here); null when there is none. */
 export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserAccountRow | null> {
   return (await db.selectFrom('user_account').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst()) ?? null
