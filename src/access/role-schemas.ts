@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {CONTROL_CHARACTERS_MESSAGE, hasNoControlCharacters} from '../shared/display-text.js'
 import {CUSTOM_ROLE_MAX_LEVEL} from './permission-catalog.js'
 
 export const roleKeySchema = z
@@ -18,9 +19,12 @@ const roleLevelSchema = z.coerce
   .min(1, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}`)
   .max(CUSTOM_ROLE_MAX_LEVEL, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}: custom roles rank below owner`)
 
+/** A role's display name. */
+const roleNameSchema = z.string().trim().min(1, 'must not be empty').max(100).refine(hasNoControlCharacters, CONTROL_CHARACTERS_MESSAGE)
+
 export const createRoleSchema = z.object({
   key: roleKeySchema,
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: roleNameSchema,
   permissions: permissionListSchema,
   level: roleLevelSchema.default(1),
 })
@@ -28,7 +32,7 @@ export const createRoleSchema = z.object({
 export type CreateRoleInput = {org: string} & z.input<typeof createRoleSchema>
 
 export const updateRoleSchema = z
-  .object({name: z.string().trim().min(1).max(100).optional(), permissions: permissionListSchema.optional(), level: roleLevelSchema.optional()})
+  .object({name: roleNameSchema.optional(), permissions: permissionListSchema.optional(), level: roleLevelSchema.optional()})
   .refine((input) => input.name !== undefined || input.permissions !== undefined || input.level !== undefined, {message: 'give at least one of name, permissions, level'})
 
 /** `PATCH /v1/orgs/{org}/roles/{role}`: the role by key, and the body's fields. */

@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {orgNameSchema} from '../tenancy/org-schemas.js'
 import {emailSchema, passwordSchema, userNameSchema} from './user-schemas.js'
 
 // Input schemas of the identity endpoints, in the services' casing (camelCase): the daemon
@@ -9,7 +10,7 @@ export const registerSchema = z.object({
   email: emailSchema,
   password: passwordSchema,
   name: userNameSchema.optional(),
-  orgName: z.string().trim().min(1).max(200).optional(),
+  orgName: orgNameSchema.optional(),
 })
 export type RegisterInput = z.input<typeof registerSchema>
 

@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {CONTROL_CHARACTERS_MESSAGE, hasNoControlCharacters} from '../shared/display-text.js'
 import {checkPasswordStrength} from '../security/password-policy.js'
 
 export const emailSchema = z
@@ -7,7 +8,7 @@ export const emailSchema = z
   .toLowerCase()
   .pipe(z.email({message: 'must be a valid email address'}).max(254, 'must be at most 254 characters'))
 
-export const userNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+export const userNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine(hasNoControlCharacters, CONTROL_CHARACTERS_MESSAGE)
 
 // The policy (length in code points after NFKC) lives in one place; the schema only applies it.
 export const passwordSchema = z.string().superRefine((password, context) => {

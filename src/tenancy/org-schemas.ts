@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {CONTROL_CHARACTERS_MESSAGE, hasNoControlCharacters} from '../shared/display-text.js'
 import {ORG_TIERS} from './org-repo.js'
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -16,7 +17,7 @@ export const orgSlugSchema = z
   // `<org>` accepts a slug or an id everywhere, so a slug must never look like an id.
   .refine((slug) => !looksLikeId(slug), 'must not look like an id (a UUID)')
 
-export const orgNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+export const orgNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine(hasNoControlCharacters, CONTROL_CHARACTERS_MESSAGE)
 export const orgTierSchema = z.enum(ORG_TIERS, {message: `must be one of ${ORG_TIERS.join(', ')}`})
 
 /** An organization reference: its slug or its id. What it names, and whether the caller may see it, is the service's answer. */
