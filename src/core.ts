@@ -84,7 +84,7 @@ export async function createCore(options: CoreOptions) {
   const apiKeys = createApiKeyService({...deps, audit})
   // Registered after the custom roles, so an org's keys (which point at its roles) go first.
   purgeHooks.register(apiKeys.purgeHook)
-  const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
+  const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   // Hosts name organizations under base_domain; the daemon's own host (the issuer's) never does.
   const tenancy = {baseDomain: config.baseDomain, ownHost: hostNameOfUrl(issuer)}
   return {

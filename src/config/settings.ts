@@ -59,6 +59,12 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(60).max(31_536_000),
     defaultValue: 2_592_000,
   },
+  sessionAbsoluteTtlSeconds: {
+    key: 'session_absolute_ttl_seconds',
+    description: 'Absolute lifetime of a session from its login, however often it refreshes (the sliding expiry never goes past it)',
+    schema: z.coerce.number().int().min(60).max(315_360_000),
+    defaultValue: 7_776_000,
+  },
   maxSessionsPerUser: {
     key: 'max_sessions_per_user',
     description: 'Concurrent sessions per user; a login beyond revokes the oldest',

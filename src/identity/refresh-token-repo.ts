@@ -10,6 +10,7 @@ export interface StoredRefreshToken {
   orgId: string | null
   sessionRevokedAt: string | null
   sessionExpiresAt: string
+  sessionCreatedAt: string
   userId: string
   email: string
   disabledAt: string | null
@@ -33,6 +34,7 @@ export async function findRefreshTokenByHash(db: Kysely<Database>, tokenHash: st
       'session.org_id as orgId',
       'session.revoked_at as sessionRevokedAt',
       'session.expires_at as sessionExpiresAt',
+      'session.created_at as sessionCreatedAt',
       'user_account.id as userId',
       'user_account.email as email',
       'user_account.disabled_at as disabledAt',

@@ -18,7 +18,10 @@ import {findUserByRef} from './user-repo.js'
 
 export interface SessionPolicy {
   accessTokenTtlSeconds: number
+  /** The sliding lifetime: each refresh extends the session by this much… */
   refreshTokenTtlSeconds: number
+  /** …but never past this long after its login (its created_at). */
+  sessionAbsoluteTtlSeconds: number
   maxSessionsPerUser: number
 }
 
@@ -68,7 +71,16 @@ export type SessionIssuance = ReturnType<typeof createSessionIssuance>
  */
 export function createSessionIssuance(deps: SessionDeps) {
   const {db, audit, policy} = deps
-  const refreshExpiry = (now: string) => new Date(Date.parse(now) + policy.refreshTokenTtlSeconds * 1000).toISOString()
+  /** When a session that began at `sessionCreatedAt` ends for good, however often it refreshes. */
+  const absoluteExpiry = (sessionCreatedAt: string) => new Date(Date.parse(sessionCreatedAt) + policy.sessionAbsoluteTtlSeconds * 1000).toISOString()
+  /**
+   * The sliding expiry of a session (and of its refresh token) used at `now`: the refresh TTL
+   * from now, but never past the session's absolute lifetime.
+   */
+  const refreshExpiry = (now: string, sessionCreatedAt: string = now) =>
+    new Date(Math.min(Date.parse(now) + policy.refreshTokenTtlSeconds * 1000, Date.parse(absoluteExpiry(sessionCreatedAt)))).toISOString()
+  /** Whether a session begun at `sessionCreatedAt` has outlived its absolute lifetime at `now`. */
+  const isPastAbsoluteLifetime = (sessionCreatedAt: string, now: string) => Date.parse(absoluteExpiry(sessionCreatedAt)) <= Date.parse(now)
   const timing = (now = nowIso(deps)): RevocationTiming => ({now, accessTokenTtlSeconds: policy.accessTokenTtlSeconds})
 
   /** The user as the actor of their own session changes (the audit log names them). */
@@ -76,10 +88,10 @@ export function createSessionIssuance(deps: SessionDeps) {
     return userActor({userId: user.id, sessionId, orgId: null, email: user.email}, context)
   }
 
-  /** Stores a fresh refresh token for a session; only its hash is kept. */
-  async function issueRefreshToken(tx: Kysely<Database>, sessionId: string, now: string): Promise<string> {
+  /** Stores a fresh refresh token for a session begun at `sessionCreatedAt`; only its hash is kept. */
+  async function issueRefreshToken(tx: Kysely<Database>, sessionId: string, now: string, sessionCreatedAt: string): Promise<string> {
     const refreshToken = generateOpaqueToken(32)
-    await insertRefreshToken(tx, {id: deps.newId(), session_id: sessionId, token_hash: hashToken(refreshToken), created_at: now, expires_at: refreshExpiry(now), rotated_at: null})
+    await insertRefreshToken(tx, {id: deps.newId(), session_id: sessionId, token_hash: hashToken(refreshToken), created_at: now, expires_at: refreshExpiry(now, sessionCreatedAt), rotated_at: null})
     return refreshToken
   }
 
@@ -99,6 +111,7 @@ export function createSessionIssuance(deps: SessionDeps) {
   return {
     policy,
     refreshExpiry,
+    isPastAbsoluteLifetime,
     timing,
     issuedAtNow,
     actorOf,
@@ -122,15 +135,16 @@ export function createSessionIssuance(deps: SessionDeps) {
       }
       const sessionId = deps.newId()
       await insertSession(tx, {id: sessionId, user_id: user.id, org_id: orgId, user_agent: truncate(context.userAgent, 512), ip: context.ip ?? null, created_at: now, last_used_at: now, expires_at: refreshExpiry(now), revoked_at: null, revoked_reason: null})
-      const refreshToken = await issueRefreshToken(tx, sessionId, now)
+      const refreshToken = await issueRefreshToken(tx, sessionId, now, now)
       await audit.append(tx, actor, {action: 'session.created', orgId, target: {type: 'session', id: sessionId}, metadata: {user_agent: truncate(context.userAgent, 200)}})
       return {sessionId, refreshToken, revokedSessions: revokedIds.length}
     },
 
-    /** A live session of the caller; raises auth.invalid_token when it was revoked or has expired. */
+    /** A live session of the caller; raises auth.invalid_token when it was revoked or has expired (sliding or absolute). */
     async requireLiveSession(tx: Kysely<Database>, auth: Pick<AuthContext, 'sessionId' | 'userId'>): Promise<SessionRow> {
       const session = await findSession(tx, auth.sessionId, auth.userId)
-      if (!session || session.revoked_at || session.expires_at <= nowIso(deps)) throw new DomainError('auth.invalid_token', 'The session has ended', {reason: 'session_revoked'})
+      const now = nowIso(deps)
+      if (!session || session.revoked_at || session.expires_at <= now || isPastAbsoluteLifetime(session.created_at, now)) throw new DomainError('auth.invalid_token', 'The session has ended', {reason: 'session_revoked'})
       return session
     },
 

@@ -44,8 +44,9 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
     const stored = await findRefreshTokenByHash(tx, hashToken(refreshToken))
     if (!stored || (sessionId !== undefined && stored.sessionId !== sessionId)) return {kind: 'invalid'}
     const now = nowIso(deps)
-    // A session that has ended has nothing left to steal: its tokens are just invalid.
-    const hasSessionEnded = Boolean(stored.sessionRevokedAt) || stored.sessionExpiresAt <= now
+    // A session that has ended (revoked, idle past its sliding expiry, or older than its absolute
+    // lifetime) has nothing left to steal: its tokens are just invalid.
+    const hasSessionEnded = Boolean(stored.sessionRevokedAt) || stored.sessionExpiresAt <= now || issuance.isPastAbsoluteLifetime(stored.sessionCreatedAt, now)
     if (hasSessionEnded || (!stored.rotatedAt && (stored.disabledAt || stored.tokenExpiresAt <= now))) return {kind: 'invalid'}
     if (!stored.rotatedAt && (await claimRefreshToken(tx, stored.tokenId, now))) return {kind: 'rotated', stored, now}
     await revokeSessions(tx, [stored.sessionId], 'refresh_token_reuse', issuance.timing(now))
@@ -72,7 +73,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
      * Exchanges a refresh token for new tokens and rotates it. Presenting a token that was
      * already exchanged revokes its whole session (theft detection), records
      * security.refresh_token_reuse and raises auth.refresh_token_reused. Raises
-     * auth.invalid_refresh_token for unknown, expired or revoked ones, and org.not_found when
+     * auth.invalid_refresh_token for unknown, expired or revoked ones (also when the session is
+     * older than session_absolute_ttl_seconds: its sliding expiry never goes past that), and org.not_found when
      * the caller is no longer a member of the organization the session is bound to.
      */
     async refresh(context: RequestContext, input: RefreshInput): Promise<TokenSet> {
@@ -83,8 +85,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         const {stored, now} = exchange
         const binding = stored.orgId ? await requireMemberBindingByRef(tx, stored.userId, stored.orgId) : null
         const issuedAt = issuance.issuedAtNow()
-        await touchSession(tx, stored.sessionId, {now, expiresAt: issuance.refreshExpiry(now)})
-        const refreshToken = await issuance.issueRefreshToken(tx, stored.sessionId, now)
+        await touchSession(tx, stored.sessionId, {now, expiresAt: issuance.refreshExpiry(now, stored.sessionCreatedAt)})
+        const refreshToken = await issuance.issueRefreshToken(tx, stored.sessionId, now, stored.sessionCreatedAt)
         return {kind: 'issued' as const, session: {id: stored.sessionId, userId: stored.userId, orgId: stored.orgId, role: binding?.role ?? null, issuedAt}, refreshToken}
       })
       if (outcome.kind !== 'issued') return refuseExchange(outcome)
@@ -106,7 +108,7 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
       const parsed = validateInput(switchOrgSchema, input)
       const outcome = await inTransaction(db, async (tx) => {
         const user = await issuance.requireCaller(tx, auth)
-        await issuance.requireLiveSession(tx, auth)
+        const session = await issuance.requireLiveSession(tx, auth)
         const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         if (!binding) throw new DomainError('validation.failed', 'Name the organization: org in the body, X-Tenant-Slug, X-Tenant-ID or the host', {problems: [{in: 'body', field: 'org', message: 'is required'}]})
         const issuedAt = issuance.issuedAtNow()
@@ -115,8 +117,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         if (parsed.refreshToken !== undefined) {
           const exchange = await exchangeRefreshToken(tx, parsed.refreshToken, context, auth.sessionId)
           if (exchange.kind !== 'rotated') return exchange
-          await touchSession(tx, auth.sessionId, {now, expiresAt: issuance.refreshExpiry(now), orgId: binding.org.id})
-          refreshToken = await issuance.issueRefreshToken(tx, auth.sessionId, now)
+          await touchSession(tx, auth.sessionId, {now, expiresAt: issuance.refreshExpiry(now, session.created_at), orgId: binding.org.id})
+          refreshToken = await issuance.issueRefreshToken(tx, auth.sessionId, now, session.created_at)
         } else {
           await touchSession(tx, auth.sessionId, {now})
         }
