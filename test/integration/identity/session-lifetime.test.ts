@@ -3,6 +3,7 @@ import {SYSTEM_ACTOR} from '../../../src/access/principal.js'
 import {loadConfig} from '../../../src/config/load-config.js'
 import type {DialectName} from '../../../src/db/database-url.js'
 import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
+import {request, startTestDaemon} from '../../http/http-harness.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {CONTEXT, createPasswordUser, loginAs, SECOND} from './identity-fixture.js'
 
@@ -100,5 +101,35 @@ describeEachDialect('identity: absolute session lifetime', (dialect: DialectName
     expect(await refreshTokenExpiries(tokens.sessionId)).toEqual([absoluteEnd])
     t.clock.set(new Date(absoluteEnd))
     await expect(refresh(switched.refreshToken!)).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+  })
+})
+
+describeEachDialect('absolute session lifetime over HTTP', (dialect: DialectName) => {
+  it('GET /v1/auth/me shows the capped expiry, and POST /v1/auth/refresh answers 401 auth.invalid_refresh_token at the absolute end', async () => {
+    const daemon = await startTestDaemon(dialect, {settings: {refreshTokenTtlSeconds: REFRESH_TTL_SECONDS, sessionAbsoluteTtlSeconds: ABSOLUTE_TTL_SECONDS}})
+    try {
+      const {clock} = daemon.testCore
+      const post = (path: string, body: unknown) => request(`${daemon.url}${path}`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)})
+      const registered = await post('/v1/auth/register', {email: `absolute-http-${dialect}@example.com`, password: 'correct horse battery staple'})
+      expect(registered.status).toBe(201)
+      const loginAt = clock.now().getTime()
+      let refreshToken: string = registered.json.refresh_token
+      let accessToken = ''
+      for (const hours of [20, 40, 60]) {
+        clock.set(new Date(loginAt + hours * HOUR))
+        const refreshed = await post('/v1/auth/refresh', {refresh_token: refreshToken})
+        expect(refreshed.status).toBe(200)
+        ;({refresh_token: refreshToken, access_token: accessToken} = refreshed.json)
+      }
+      const absoluteEnd = new Date(loginAt + ABSOLUTE_TTL_SECONDS * SECOND).toISOString()
+      const me = await request(`${daemon.url}/v1/auth/me`, {headers: {authorization: `Bearer ${accessToken}`}})
+      expect(me.status).toBe(200)
+      expect(me.json.session.expires_at).toBe(absoluteEnd)
+      clock.set(new Date(absoluteEnd))
+      const refused = await post('/v1/auth/refresh', {refresh_token: refreshToken})
+      expect({status: refused.status, code: refused.json?.error?.code}).toEqual({status: 401, code: 'auth.invalid_refresh_token'})
+    } finally {
+      await daemon.close()
+    }
   })
 })
