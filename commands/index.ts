@@ -15,6 +15,7 @@ import FlagToggle from './flag/toggle.js'
 import JobsList from './jobs/list.js'
 import JobsRun from './jobs/run.js'
 import KeysList from './keys/list.js'
+import KeysRevoke from './keys/revoke.js'
 import KeysRotate from './keys/rotate.js'
 import MemberAdd from './member/add.js'
 import MemberList from './member/list.js'
@@ -65,6 +66,7 @@ export const COMMANDS = {
   'jobs:list': JobsList,
   'jobs:run': JobsRun,
   'keys:list': KeysList,
+  'keys:revoke': KeysRevoke,
   'keys:rotate': KeysRotate,
   'member:add': MemberAdd,
   'member:list': MemberList,

@@ -3,7 +3,7 @@ import type {SettingName} from '../src/config/settings.js'
 import {createCore} from '../src/core.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
 import {createLogger} from '../daemon/logger.js'
-import {checkDaemonConfig, startDaemon, withListenPort} from '../daemon/start-daemon.js'
+import {checkDaemonConfig, checkPrivateFiles, startDaemon, withListenPort} from '../daemon/start-daemon.js'
 import {BaseCommand} from './lib/base-command.js'
 
 /** After shutdown, a handle left open by a library must not keep the process alive. */
@@ -18,6 +18,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     host: Flags.string({description: 'Address to listen on (setting host, default 127.0.0.1)'}),
     port: Flags.integer({description: 'Port to listen on, 0 for any free port (setting port, default 4000)', min: 0, max: 65_535}),
     migrate: Flags.boolean({description: 'Apply pending migrations before starting (Postgres)'}),
+    'allow-insecure-files': Flags.boolean({description: 'Serve even if the database or config file can be read by group or others'}),
   }
 
   protected override settingFlags(): Partial<Record<SettingName, unknown>> {
@@ -25,8 +26,9 @@ export default class Serve extends BaseCommand<typeof Serve> {
   }
 
   async run(): Promise<void> {
-    const loaded = this.loadConfiguration().config
+    const {config: loaded, configFile} = this.loadConfiguration()
     checkDaemonConfig(loaded)
+    if (!this.flags['allow-insecure-files']) checkPrivateFiles(loaded, configFile, process.cwd())
     const config = await withListenPort(loaded)
     const core = await createCore({config, cwd: process.cwd(), schema: this.flags.migrate ? 'migrate' : 'ensure'}).catch((error: unknown) => {
       if (isDomainError(error) && error.code === 'db.migrations_pending') {

@@ -22,6 +22,7 @@ import {createJobService} from './jobs/job-service.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
 import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
+import {createSecretKeySource, generateSecretKeyText, secretKeyFileOf} from './security/secret-key.js'
 import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
 import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
@@ -75,11 +76,12 @@ export async function createCore(options: CoreOptions) {
   const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
   const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
-  const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds})
-  const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock)
+  const secretKey = secretKeySourceOf(config, database)
+  const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds, secretKey})
+  const revocations = createRevocationCache(deps.clock)
+  const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock, revocations)
   const issuer = issuerOf(config)
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
-  const revocations = createRevocationCache(deps.clock)
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
   const apiKeys = createApiKeyService({...deps, audit})
   // Registered after the custom roles, so an org's keys (which point at its roles) go first.
@@ -108,8 +110,17 @@ export async function createCore(options: CoreOptions) {
         await keyProvider.reload()
         return key
       },
+      // Revoked everywhere through the revocation log; this process follows it at once.
+      revoke: async (...args: Parameters<typeof signingKeys.revoke>) => {
+        const result = await signingKeys.revoke(...args)
+        await revocationSignal.notify()
+        await keyProvider.reload()
+        return result
+      },
     },
     keyProvider,
+    /** The deployment's secret key (encryption at rest), resolved on first use. */
+    secretKey,
     tokens,
     revocations,
     authenticator,
@@ -123,6 +134,17 @@ export async function createCore(options: CoreOptions) {
     jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
     close: () => database.close(),
   }
+}
+
+/**
+ * secret_key when set; else on SQLite the key file beside the database (an in-memory database
+ * gets a key that dies with it); on Postgres none, so whatever needs it refuses.
+ */
+function secretKeySourceOf(config: Config, database: OpenedDatabase) {
+  const {target} = database
+  if (target.dialect === 'postgres') return createSecretKeySource({configured: config.secretKey, keyFile: null})
+  if (target.file === ':memory:') return createSecretKeySource({configured: config.secretKey ?? generateSecretKeyText(), keyFile: null})
+  return createSecretKeySource({configured: config.secretKey, keyFile: secretKeyFileOf(target.file)})
 }
 
 /** The token issuer: configured, or the daemon's own address. */

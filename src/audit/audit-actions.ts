@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'security.refresh_token_reuse',
   'key.created',
   'key.rotated',
+  'key.revoked',
   'apikey.created',
   'apikey.revoked',
 ] as const

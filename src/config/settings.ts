@@ -1,4 +1,5 @@
 import {z} from 'zod'
+import {decodeSecretKey} from '../security/secret-key.js'
 
 /**
  * Every setting saas-ctl knows. Each one is read, in rising precedence, from its default,
@@ -75,6 +76,17 @@ export const SETTINGS = {
     key: 'introspection_secret',
     description: 'Bearer credential for POST /v1/tokens/introspect (unset: introspection refused)',
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    defaultValue: undefined,
+    redact: (value) => (value === undefined ? undefined : '***'),
+  },
+  secretKey: {
+    key: 'secret_key',
+    description: 'Encrypts private signing keys at rest: 32 bytes as 64 hex digits or base64 (required on Postgres; on SQLite unset means a 0600 key file <db>.secret-key)',
+    schema: z
+      .string()
+      .trim()
+      .refine((value) => decodeSecretKey(value) !== null, 'must be 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)')
+      .optional(),
     defaultValue: undefined,
     redact: (value) => (value === undefined ? undefined : '***'),
   },

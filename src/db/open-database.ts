@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3'
+import {closeSync, openSync} from 'node:fs'
 import {CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig} from 'kysely'
 import pg from 'pg'
 import {DomainError} from '../errors/domain-error.js'
@@ -25,6 +26,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<OpenedDataba
 function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): OpenedDatabase {
   let connection: BetterSqlite3.Database
   try {
+    if (target.file !== ':memory:') createPrivateFile(target.file)
     connection = new BetterSqlite3(target.file)
     // Set up here, inside the try: a file that is not a database (or is read-only) fails on the first pragma.
     connection.pragma('busy_timeout = 5000')
@@ -36,6 +38,20 @@ function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): Opene
   }
   const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: withStatementCache(connection)})})
   return {db, dialect: 'sqlite', target, close: () => db.destroy()}
+}
+
+/**
+ * Creates the database file `0600` when it does not exist yet (an empty file is an empty
+ * database). SQLite would create it `0644` less the umask; it creates `-wal` and `-shm` with
+ * the database file's mode, so they are private too. An existing file keeps its mode (`serve`
+ * refuses one that others can read). Any other failure is left to SQLite to report.
+ */
+function createPrivateFile(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600))
+  } catch {
+    // exists already, or cannot be created: SQLite says why when it opens it
+  }
 }
 
 async function openPostgres(target: Extract<DatabaseTarget, {dialect: 'postgres'}>): Promise<OpenedDatabase> {

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   'apikey.name_taken': 'conflict',
   'session.not_found': 'not_found',
   'job.not_found': 'not_found',
+  'key.not_found': 'not_found',
   'internal.error': 'internal',
   // The daemon's HTTP layer; the status of those whose category does not say it is set in daemon/http-errors.ts.
   'http.bad_request': 'usage',
@@ -78,6 +79,12 @@ export const ERROR_CODES = {
   'http.method_not_allowed': 'usage',
   'http.rate_limited': 'unavailable',
   'daemon.listen_failed': 'unavailable',
+  // serve: the database or config file can be read by group or others (--allow-insecure-files overrides).
+  'daemon.insecure_file': 'forbidden',
+  // Postgres without the secret_key setting, when a private key must be encrypted or read.
+  'secret_key.required': 'usage',
+  // The key file holds no 32-byte key, or a stored private key does not open with the secret key.
+  'secret_key.invalid': 'integrity',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

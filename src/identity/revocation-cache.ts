@@ -25,6 +25,8 @@ export type RevocationCache = ReturnType<typeof createRevocationCache>
 export function createRevocationCache(clock: Clock) {
   const revokedTokens = new Map<string, number>()
   const revokedSessions = new Map<string, number>()
+  // Revoked signing keys by kid: a compromised key verifies nothing, cached tokens included.
+  const revokedKeys = new Map<string, number>()
   // "Not before" times by subject: a user id, `<org id>:<user id>` (membership) or an org id.
   const userNotBefore = new Map<string, {notBeforeSeconds: number; expiresAt: number}>()
   const isBefore = (map: Map<string, {notBeforeSeconds: number}>, key: string, iat: number) => {
@@ -42,6 +44,7 @@ export function createRevocationCache(clock: Clock) {
       for (const entry of entries) {
         const expiresAt = Date.parse(entry.expiresAt)
         if (entry.kind === 'token') revokedTokens.set(entry.subject, Math.max(expiresAt, revokedTokens.get(entry.subject) ?? 0))
+        else if (entry.kind === 'key') revokedKeys.set(entry.subject, Math.max(expiresAt, revokedKeys.get(entry.subject) ?? 0))
         else if (entry.kind === 'session') revokedSessions.set(entry.subject, Math.max(expiresAt, revokedSessions.get(entry.subject) ?? 0))
         else if ((entry.kind === 'membership' || entry.kind === 'org') && entry.notBefore) {
           const key = `${entry.kind}:${entry.subject}`
@@ -76,17 +79,23 @@ export function createRevocationCache(clock: Clock) {
       return null
     },
 
+    /** Whether the signing key `kid` was revoked (`keys revoke`): nothing it signed is valid. */
+    isKeyRevoked(kid: string): boolean {
+      return revokedKeys.has(kid)
+    },
+
     /** Drops entries whose tokens have all expired. */
     prune(): void {
       const now = clock.now().getTime()
       for (const [key, expiresAt] of revokedTokens) if (expiresAt <= now) revokedTokens.delete(key)
       for (const [key, expiresAt] of revokedSessions) if (expiresAt <= now) revokedSessions.delete(key)
+      for (const [key, expiresAt] of revokedKeys) if (expiresAt <= now) revokedKeys.delete(key)
       for (const [key, entry] of userNotBefore) if (entry.expiresAt <= now) userNotBefore.delete(key)
       for (const [key, entry] of orgScopedNotBefore) if (entry.expiresAt <= now) orgScopedNotBefore.delete(key)
     },
 
     size(): number {
-      return revokedTokens.size + revokedSessions.size + userNotBefore.size + orgScopedNotBefore.size
+      return revokedTokens.size + revokedSessions.size + revokedKeys.size + userNotBefore.size + orgScopedNotBefore.size
     },
   }
 }

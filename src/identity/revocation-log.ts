@@ -6,14 +6,14 @@ import {lockRevocationLog} from '../db/dialect-helpers.js'
  * 'token' (jti), 'session' (session id), 'user' (user id, with notBefore), and the org-scoped
  * ones: 'membership' (`<org id>:<user id>`, with notBefore: a demotion or removal voids the
  * user's tokens bound to that org) and 'org' (org id, with notBefore: a deleted org voids every
- * token bound to it).
+ * token bound to it), and 'key' (a signing key's kid: `keys revoke`, every token it signed is void).
  */
-export type RevocationKind = 'token' | 'session' | 'user' | 'membership' | 'org'
+export type RevocationKind = 'token' | 'session' | 'user' | 'membership' | 'org' | 'key'
 
 export interface Revocation {
   seq: number
   kind: RevocationKind
-  /** The jti, session id, user id, `<org id>:<user id>` or org id. */
+  /** The jti, session id, user id, `<org id>:<user id>`, org id or kid. */
   subject: string
   /** For 'user', 'membership' and 'org': tokens issued before this time are void. */
   notBefore: string | null

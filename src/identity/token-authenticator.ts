@@ -1,3 +1,4 @@
+import {decodeProtectedHeader} from 'jose'
 import {DomainError} from '../errors/domain-error.js'
 import {isAccessTokenError} from '../security/access-token-error.js'
 import type {AccessTokenClaims, AccessTokenIssuer} from '../security/access-tokens.js'
@@ -39,6 +40,11 @@ export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revoc
   async function verifySignedClaims(token: string): Promise<AccessTokenClaims> {
     const remembered = verified.get(token)
     if (remembered) {
+      // Its signing key may have been revoked since (`keys revoke`): re-checked, like expiry.
+      if (deps.revocations.isKeyRevoked(String(decodeProtectedHeader(token).kid))) {
+        verified.delete(token)
+        throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: 'key_revoked'})
+      }
       if (remembered.exp * 1000 > deps.clock.now().getTime()) return remembered
       verified.delete(token)
       throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: 'expired'})

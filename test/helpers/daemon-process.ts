@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {findFreePort} from '../../daemon/find-free-port.js'
 import {BIN} from './run-cli.js'
+import {secretKeyEnvFor} from './test-database.js'
 
 export interface DaemonProcess {
   url: string
@@ -22,7 +23,7 @@ export async function startDaemonProcess(databaseUrl: string, options: {env?: Re
   const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-daemon-'))
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...(options.args ?? [])], {
     cwd,
-    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_ISSUER: 'http://saas-ctl.test', SAASCTL_LOG_LEVEL: 'warn', ...options.env},
+    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_ISSUER: 'http://saas-ctl.test', SAASCTL_LOG_LEVEL: 'warn', ...options.env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -3,6 +3,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {secretKeyEnvFor} from './test-database.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -25,7 +26,7 @@ export interface CliRunner {
 /** A CLI bound to one database URL, run in its own temporary working directory. */
 export function createCliRunner(databaseUrl: string): CliRunner {
   const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-cli-'))
-  const env = {...process.env, SAASCTL_DATABASE_URL: databaseUrl, NODE_ENV: 'production'}
+  const env = {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, NODE_ENV: 'production'}
   return {
     cwd,
     run(args, options = {}) {

@@ -5,11 +5,12 @@ import {createCore, type Core} from '../../src/core.js'
 import type {DialectName} from '../../src/db/database-url.js'
 import {createFixedClock, type FixedClock} from '../../src/security/clock.js'
 import {createPasswordHasher} from '../../src/security/password-hasher.js'
-import {createTestDatabase, type TestDatabase} from './test-database.js'
+import {createTestDatabase, TEST_SECRET_KEY, type TestDatabase} from './test-database.js'
 
 /** The default configuration on a test database (no config file, no environment). */
 export function testConfig(databaseUrl: string, overrides: Partial<Record<SettingName, unknown>> = {}): Config {
-  return loadConfig({flags: {databaseUrl, ...overrides}, env: {}, cwd: process.cwd()}).config
+  const secretKey = /^postgres(ql)?:/i.test(databaseUrl) ? TEST_SECRET_KEY : undefined
+  return loadConfig({flags: {databaseUrl, secretKey, ...overrides}, env: {}, cwd: process.cwd()}).config
 }
 
 export interface TestCore {

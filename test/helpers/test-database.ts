@@ -38,6 +38,14 @@ async function runAdminQuery(statement: string): Promise<void> {
   }
 }
 
+/** The secret_key every test on Postgres runs with (required there; SQLite makes its own key file). */
+export const TEST_SECRET_KEY = 'c2Fhcy1jdGwgdGVzdCBzZWNyZXQga2V5LCAzMiBieXQ='
+
+/** SAASCTL_SECRET_KEY for a process on this database: set on Postgres, where it is required. */
+export function secretKeyEnvFor(databaseUrl: string): Record<string, string> {
+  return /^postgres(ql)?:/i.test(databaseUrl) ? {SAASCTL_SECRET_KEY: TEST_SECRET_KEY} : {}
+}
+
 /** The dialects this run covers: SQLite always, Postgres when its URL is set. */
 export const TEST_DIALECTS: DialectName[] = TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite']
 

@@ -362,9 +362,10 @@ describeEachDialect('auth attacks', (dialect) => {
     const unsubscribe = core.revocationSignal.subscribe(() => follower.syncNow())
     daemon.running.addShutdownHook({name: 'revocation signal', stop: () => void unsubscribe()})
     daemon.running.addShutdownHook({name: 'revocation follower', stop: () => follower.stop()})
-    const row = await core.database.db.selectFrom('signing_key').selectAll().where('retired_at', 'is', null).executeTakeFirstOrThrow()
+    // The private key is stored encrypted (issue 7): read it through the store, as the daemon does.
+    const row = (await core.signingKeys.loadTrustedKeys()).find((key) => key.retiredAt === null)!
     const published = (await request(`${daemon.url}/.well-known/jwks.json`)).json.keys.find((key: {kid: string}) => key.kid === row.kid)
-    daemonKey = {kid: row.kid, privateKey: createPrivateKey({key: JSON.parse(row.private_jwk), format: 'jwk'}), publicJwk: JSON.parse(row.public_jwk), publishedJwk: published}
+    daemonKey = {kid: row.kid, privateKey: createPrivateKey({key: row.privateJwk, format: 'jwk'}), publicJwk: row.publicJwk, publishedJwk: published}
   })
   afterAll(async () => {
     await daemon?.close()

@@ -8,7 +8,7 @@ import {afterAll, afterEach, beforeAll, expect, it} from 'vitest'
 import type {DialectName} from '../../src/db/database-url.js'
 import {BIN} from '../helpers/run-cli.js'
 import {OPERATOR} from '../helpers/test-core.js'
-import {createTestDatabase, describeEachDialect} from '../helpers/test-database.js'
+import {createTestDatabase, describeEachDialect, secretKeyEnvFor} from '../helpers/test-database.js'
 import {request, startTestDaemon, type TestDaemon} from './http-harness.js'
 
 // Discovery as an outside verifier sees it: the issuer, the OpenID configuration, the JWKS, and
@@ -46,7 +46,7 @@ async function startServeOnAnyPort(dialect: DialectName): Promise<ServeProcess> 
   const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-discovery-'))
   const database = dialect === 'postgres' ? await createTestDatabase('postgres') : null
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SAASCTL_')))
-  const env = {...inherited, NODE_ENV: 'production', SAASCTL_LOG_LEVEL: 'warn', ...(database ? {SAASCTL_DATABASE_URL: database.url} : {})}
+  const env = {...inherited, NODE_ENV: 'production', SAASCTL_LOG_LEVEL: 'warn', ...(database ? {SAASCTL_DATABASE_URL: database.url, ...secretKeyEnvFor(database.url)} : {})}
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...(database ? ['--migrate'] : [])], {cwd, env, stdio: ['ignore', 'ignore', 'pipe']})
   const cleanUp = async () => {
     await database?.drop()

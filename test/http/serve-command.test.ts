@@ -1,11 +1,11 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
 import {BIN} from '../helpers/run-cli.js'
 import {TEST_POSTGRES_URL} from '../helpers/postgres-availability.js'
-import {createTestDatabase, type TestDatabase} from '../helpers/test-database.js'
+import {createTestDatabase, TEST_SECRET_KEY, type TestDatabase} from '../helpers/test-database.js'
 import {findFreePort, request} from './http-harness.js'
 
 interface ServeProcess {
@@ -105,6 +105,56 @@ describe('saas-ctl serve (a real process) on the default SQLite database', () =>
   })
 })
 
+// Issue 7, review item 1: the database, its -wal/-shm and key file are private; serve refuses
+// files others can read unless told otherwise.
+describe('saas-ctl serve: private files', () => {
+  it('creates the database, -wal, -shm and secret key file 0600', async () => {
+    const cwd = temporaryDirectory()
+    const daemon = serve(['--port', '0'], {cwd})
+    await daemon.listening
+    for (const name of ['saas-ctl.db', 'saas-ctl.db-wal', 'saas-ctl.db-shm', 'saas-ctl.db.secret-key']) {
+      expect({name, mode: statSync(path.join(cwd, name)).mode & 0o777}).toEqual({name, mode: 0o600})
+    }
+    daemon.child.kill('SIGTERM')
+    expect(await daemon.exited).toBe(0)
+  })
+
+  it('refuses a database file others can read with daemon.insecure_file (exit 77); --allow-insecure-files serves anyway', async () => {
+    const cwd = temporaryDirectory()
+    const first = serve(['--port', '0'], {cwd})
+    await first.listening
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    chmodSync(path.join(cwd, 'saas-ctl.db'), 0o644)
+
+    const refused = serve(['--port', '0'], {cwd})
+    expect(await refused.exited).toBe(77)
+    expect(refused.stderr()).toContain('[daemon.insecure_file]')
+    expect(refused.stderr()).toContain('saas-ctl.db')
+
+    const brave = serve(['--port', '0', '--allow-insecure-files'], {cwd})
+    await brave.listening
+    brave.child.kill('SIGTERM')
+    expect(await brave.exited).toBe(0)
+  })
+
+  it('refuses a config file others can read', async () => {
+    const cwd = temporaryDirectory()
+    const configFile = path.join(cwd, 'saas-ctl.config.json')
+    writeFileSync(configFile, JSON.stringify({port: 0}), {mode: 0o644})
+    chmodSync(configFile, 0o644)
+    const refused = serve([], {cwd})
+    expect(await refused.exited).toBe(77)
+    expect(refused.stderr()).toContain('[daemon.insecure_file]')
+    expect(refused.stderr()).toContain('saas-ctl.config.json')
+    chmodSync(configFile, 0o600)
+    const daemon = serve([], {cwd})
+    await daemon.listening
+    daemon.child.kill('SIGTERM')
+    expect(await daemon.exited).toBe(0)
+  })
+})
+
 const describePostgres = TEST_POSTGRES_URL ? describe : describe.skip
 
 describePostgres('saas-ctl serve (a real process) on Postgres', () => {
@@ -119,7 +169,7 @@ describePostgres('saas-ctl serve (a real process) on Postgres', () => {
 
   it('refuses to start with pending migrations, naming --migrate; with --migrate it migrates and serves', async () => {
     const cwd = temporaryDirectory()
-    const env = {SAASCTL_DATABASE_URL: database.url}
+    const env = {SAASCTL_DATABASE_URL: database.url, SAASCTL_SECRET_KEY: TEST_SECRET_KEY}
     const refused = serve(['--port', '0'], {cwd, env})
     expect(await refused.exited).toBe(69)
     expect(refused.stderr()).toContain('[db.migrations_pending]')
@@ -135,5 +185,13 @@ describePostgres('saas-ctl serve (a real process) on Postgres', () => {
     await again.listening
     again.child.kill('SIGTERM')
     expect(await again.exited).toBe(0)
+  })
+
+  it('refuses to start without secret_key, with secret_key.required (exit 64)', async () => {
+    const cwd = temporaryDirectory()
+    const refused = serve(['--port', '0', '--migrate'], {cwd, env: {SAASCTL_DATABASE_URL: database.url}})
+    expect(await refused.exited).toBe(64)
+    expect(refused.stderr()).toContain('[secret_key.required]')
+    expect(refused.stderr()).toContain('SAASCTL_SECRET_KEY')
   })
 })
