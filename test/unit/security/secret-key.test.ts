@@ -3,6 +3,7 @@ import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {describeSettings, loadConfig} from '../../../src/config/load-config.js'
 import {isSealed, openSealedText, sealText} from '../../../src/security/encryption.js'
 import {createSecretKeySource, decodeSecretKey, secretKeyFileOf} from '../../../src/security/secret-key.js'
 
@@ -65,5 +66,16 @@ describe('sealText / openSealedText (AES-256-GCM)', () => {
     expect(() => openSealedText(key, sealed, 'signing_key:b')).toThrow()
     const altered = sealed.slice(0, -3) + (sealed.endsWith('AAA') ? 'BBB' : 'AAA')
     expect(() => openSealedText(key, altered, 'signing_key:a')).toThrow()
+  })
+})
+
+describe('the secret_key setting', () => {
+  it('is read from SAASCTL_SECRET_KEY, checked, and redacted by `saas-ctl config`', () => {
+    const key = randomBytes(32).toString('base64')
+    const loaded = loadConfig({env: {SAASCTL_SECRET_KEY: key}, cwd: directory()})
+    expect(loaded.config.secretKey).toBe(key)
+    expect(describeSettings(loaded.settings).find((setting) => setting.key === 'secret_key')).toMatchObject({value: '***', source: 'env'})
+    expect(JSON.stringify(describeSettings(loaded.settings))).not.toContain(key)
+    expect(() => loadConfig({env: {SAASCTL_SECRET_KEY: 'too short'}, cwd: directory()})).toThrow(expect.objectContaining({code: 'config.invalid'}))
   })
 })
