@@ -1,6 +1,7 @@
 // Helpers shared by the bench scripts: the daemon as a child process (so its CPU time can be
 // read from /proc), JSON calls over loopback, autocannon runs that keep every latency (for
 // percentiles autocannon does not report, such as p95), and the saas-ctl CLI run in-process.
+import {randomBytes} from 'node:crypto'
 import {execFileSync, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -27,6 +28,8 @@ export function machineLine() {
   return `Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`
 }
 
+const BENCH_SECRET_KEY = randomBytes(32).toString('base64')
+
 /**
  * Starts `saas-ctl serve` on a free loopback port and waits until /health answers. The
  * returned `pid` is the daemon itself (bin/run.js runs the command in-process).
@@ -38,7 +41,8 @@ export async function startDaemon({databaseUrl, cwd, env = {}, args = []}) {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
   const child = spawn(process.execPath, [...profile, BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
     cwd,
-    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_INTROSPECTION_SECRET: INTROSPECTION_SECRET, SAASCTL_LOG_LEVEL: 'warn', ...env},
+    // On Postgres secret_key is required (it encrypts the private signing keys): a bench-only one.
+    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_INTROSPECTION_SECRET: INTROSPECTION_SECRET, SAASCTL_LOG_LEVEL: 'warn', ...(/^postgres(ql)?:/i.test(databaseUrl) ? {SAASCTL_SECRET_KEY: BENCH_SECRET_KEY} : {}), ...env},
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const exited = new Promise((resolve) => child.once('exit', resolve))
