@@ -57,7 +57,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     description: 'Identity daemon of saas-ctl: accounts, sessions, tokens and revocation. JSON in and out, snake_case fields.',
   })
   registry.add(
-    ...systemRoutes({db: core.database.db, metrics}),
+    ...systemRoutes({db: core.database.db, metrics, metricsToken: config.metricsToken}),
     ...docsRoutes({registry}),
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
@@ -92,6 +92,6 @@ export function createApp(options: CreateAppOptions): DaemonApp {
   })
   app.use(router)
   app.use(notFound())
-  app.use(errorHandler({logger}))
+  app.use(errorHandler({logger, metrics}))
   return {app, metrics, registry}
 }

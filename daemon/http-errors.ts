@@ -41,7 +41,15 @@ export interface HttpFailure {
   headers: Record<string, string>
   /** True for failures that are the server's fault: logged with their cause. */
   isServerFault: boolean
+  /**
+   * Why a bearer credential was refused (auth.invalid_token): for the log and the
+   * saasctl_token_rejections_total counter only, never the response. Null for other failures.
+   */
+  tokenRejectionReason: string | null
 }
+
+/** The one message of every bearer-token 401: the reason is logged and counted, never answered. */
+export const INVALID_TOKEN_MESSAGE = 'The bearer token is missing, invalid, expired or revoked'
 
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error'
 
@@ -51,6 +59,18 @@ export function describeHttpFailure(error: unknown, requestId: string): HttpFail
   const status = statusOf(domainError)
   const headers: Record<string, string> = {}
   if (status === 401) headers['WWW-Authenticate'] = 'Bearer realm="saas-ctl"'
+  if (domainError.code === 'auth.invalid_token') {
+    // One answer for every refusal (missing, malformed, expired, revoked, …): a client learns
+    // nothing about which check its token failed.
+    const reason = (domainError.details as {reason?: unknown} | undefined)?.reason
+    return {
+      status,
+      headers,
+      body: {error: {code: domainError.code, message: INVALID_TOKEN_MESSAGE, details: null}, request_id: requestId},
+      isServerFault: false,
+      tokenRejectionReason: typeof reason === 'string' ? reason : 'unspecified',
+    }
+  }
   const message = domainError.category === 'internal' ? INTERNAL_ERROR_MESSAGE : domainError.message
   const details = domainError.category === 'internal' ? null : (toJsonShape(domainError.details) ?? null)
   return {
@@ -58,6 +78,7 @@ export function describeHttpFailure(error: unknown, requestId: string): HttpFail
     headers,
     body: {error: {code: domainError.code, message, details}, request_id: requestId},
     isServerFault: status >= 500,
+    tokenRejectionReason: null,
   }
 }
 

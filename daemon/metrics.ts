@@ -2,6 +2,8 @@ import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-c
 
 export type LoginOutcome = 'success' | 'invalid_credentials' | 'org_not_found' | 'disabled' | 'invalid_input' | 'error'
 
+const TOKEN_REJECTION_REASON = /^[a-z][a-z_]{0,39}$/
+
 export interface MetricsSources {
   /** Read at every scrape; the gauge can also be set directly. */
   activeSessions?: () => number | Promise<number>
@@ -38,6 +40,12 @@ export function createMetrics(sources: MetricsSources = {}) {
     labelNames: ['outcome'] as const,
     registers: [registry],
   })
+  const tokenRejections = new Counter({
+    name: 'saasctl_token_rejections_total',
+    help: 'Bearer credentials refused with 401 auth.invalid_token, by reason (missing, malformed, expired, bad_signature, token_revoked, …)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
   const activeSessions = new Gauge({
     name: 'saasctl_active_sessions',
     help: 'Sessions neither revoked nor expired',
@@ -59,11 +67,16 @@ export function createMetrics(sources: MetricsSources = {}) {
     httpRequests,
     httpRequestDuration,
     loginTotal,
+    tokenRejections,
     activeSessions,
     revocationCacheEntries,
     /** Counts one login attempt. */
     recordLogin(outcome: LoginOutcome): void {
       loginTotal.inc({outcome})
+    },
+    /** Counts one refused bearer credential; the reason is a fixed word, so the label set stays bounded. */
+    recordTokenRejection(reason: string): void {
+      tokenRejections.inc({reason: TOKEN_REJECTION_REASON.test(reason) ? reason : 'other'})
     },
     contentType: registry.contentType,
     /** The Prometheus text exposition of every metric. */

@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import type {Core} from '../../src/core.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
+import {NO_STORE_HEADERS} from './auth.js'
 import {orgParams, orgRefSchema, requires} from './org-route-params.js'
 
 const timestamp = z.string().describe('ISO-8601 UTC time')
@@ -54,7 +55,7 @@ export function apiKeyRoutes({core}: {core: Core}): AnyRoute[] {
       responses: {201: {description: 'The new key with its secret', schema: createdApiKeyResponse}},
       async handle({actor, params, body}) {
         const {key, secret} = await core.apiKeys.createApiKey(actor, {org: params.org, name: body.name, role: body.role, permissions: body.permissions, expiresAt: body.expiresAt})
-        return {status: 201, body: {...key, secret}}
+        return {status: 201, body: {...key, secret}, headers: NO_STORE_HEADERS}
       },
     }),
     defineRoute({

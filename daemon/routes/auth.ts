@@ -11,6 +11,9 @@ import {accessTokenResponse, meResponse, orgResponse, sessionResponse, tokenFiel
 const TENANT_CONTEXT =
   'The organization is named by the body’s `org` (slug or id), else the `X-Tenant-Slug` or `X-Tenant-ID` header, else the host (a subdomain of the configured base_domain, or an organization’s custom domain). Sources that name different organizations: 422 tenant.ambiguous. An organization that does not exist and one the caller is not a member of are the same 404 org.not_found.'
 
+/** On every answer that carries a token or secret (RFC 6749 §5.1): no cache may keep it. */
+export const NO_STORE_HEADERS: Readonly<Record<string, string>> = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
+
 /** Registration, login, tokens and sessions: thin wrappers over core.sessions. */
 export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): AnyRoute[] {
   return [
@@ -23,7 +26,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       responses: {201: {description: 'The user, their organization and tokens bound to it', schema: z.object({user: userResponse, org: orgResponse, ...tokenFields})}},
       async handle({body, client}) {
         const {user, org, tokens} = await core.sessions.register(client, body)
-        return {status: 201, body: {user, org, ...tokens}}
+        return {status: 201, body: {user, org, ...tokens}, headers: NO_STORE_HEADERS}
       },
     }),
     defineRoute({
@@ -38,7 +41,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
         try {
           const tokens = await core.sessions.login(client, body, tenantHintsOf(request))
           metrics.recordLogin('success')
-          return {body: tokens}
+          return {body: tokens, headers: NO_STORE_HEADERS}
         } catch (error) {
           metrics.recordLogin(loginOutcomeOf(error))
           throw error
@@ -53,7 +56,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       tags: ['auth'],
       body: refreshSchema,
       responses: {200: {description: 'Tokens', schema: tokenResponse}},
-      handle: async ({body, client}) => ({body: await core.sessions.refresh(client, body)}),
+      handle: async ({body, client}) => ({body: await core.sessions.refresh(client, body), headers: NO_STORE_HEADERS}),
     }),
     defineRoute({
       method: 'post',
@@ -64,7 +67,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       auth: 'access_token',
       body: switchOrgSchema,
       responses: {200: {description: 'An access token, and a refresh token when one was presented', schema: accessTokenResponse.extend({refresh_token: tokenFields.refresh_token.optional()})}},
-      handle: async ({body, caller, client, request}) => ({body: await core.sessions.switchOrg(caller, client, body, tenantHintsOf(request))}),
+      handle: async ({body, caller, client, request}) => ({body: await core.sessions.switchOrg(caller, client, body, tenantHintsOf(request)), headers: NO_STORE_HEADERS}),
     }),
     defineRoute({
       method: 'get',
@@ -83,7 +86,7 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       auth: 'access_token',
       body: changePasswordSchema,
       responses: {200: {description: 'Tokens of a new session', schema: tokenResponse}},
-      handle: async ({body, caller, client}) => ({body: await core.sessions.changePassword(caller, client, body)}),
+      handle: async ({body, caller, client}) => ({body: await core.sessions.changePassword(caller, client, body), headers: NO_STORE_HEADERS}),
     }),
     defineRoute({
       method: 'get',

@@ -1,6 +1,8 @@
 import {sql, type Kysely} from 'kysely'
 import {z} from 'zod'
 import {DomainError} from '../../src/errors/domain-error.js'
+import {timingSafeEqualStrings} from '../../src/security/secure-token.js'
+import {readBearerToken} from '../bearer-token.js'
 import {describeErrorForLog} from '../http-errors.js'
 import type {Metrics} from '../metrics.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
@@ -10,11 +12,13 @@ const statusSchema = z.object({status: z.literal('ok')})
 export interface SystemRoutesDeps {
   db: Kysely<any>
   metrics: Metrics
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (setting metrics_token). */
+  metricsToken?: string
   readyTimeoutMs?: number
 }
 
 /** Liveness, readiness and Prometheus metrics. */
-export function systemRoutes({db, metrics, readyTimeoutMs = 2000}: SystemRoutesDeps): AnyRoute[] {
+export function systemRoutes({db, metrics, metricsToken, readyTimeoutMs = 2000}: SystemRoutesDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'get',
@@ -44,9 +48,14 @@ export function systemRoutes({db, metrics, readyTimeoutMs = 2000}: SystemRoutesD
       method: 'get',
       path: '/metrics',
       summary: 'Prometheus metrics (text exposition format)',
+      description: 'Open unless the setting metrics_token is set; then it requires `Authorization: Bearer <metrics_token>` (401 auth.invalid_token otherwise).',
       tags: ['system'],
-      responses: {200: {description: 'Metrics', contentType: 'text/plain'}},
-      async handle() {
+      responses: {200: {description: 'Metrics', contentType: 'text/plain'}, 401: {description: 'metrics_token is set and the request does not carry it (auth.invalid_token)'}},
+      async handle({request}) {
+        if (metricsToken !== undefined) {
+          // Compared in constant time, like the introspection credential.
+          if (!timingSafeEqualStrings(readBearerToken(request), metricsToken)) throw new DomainError('auth.invalid_token', 'Invalid metrics credential', {reason: 'wrong_metrics_token'})
+        }
         return {body: await metrics.render(), contentType: metrics.contentType}
       },
     }),

@@ -90,6 +90,13 @@ export const SETTINGS = {
     defaultValue: undefined,
     redact: (value) => (value === undefined ? undefined : '***'),
   },
+  metricsToken: {
+    key: 'metrics_token',
+    description: 'Bearer credential GET /metrics requires (unset: /metrics is open)',
+    schema: z.string().min(16, 'must be at least 16 characters').optional(),
+    defaultValue: undefined,
+    redact: (value) => (value === undefined ? undefined : '***'),
+  },
   corsOrigins: {
     key: 'cors_origins',
     description: 'Comma-separated origins allowed by CORS (none by default)',

@@ -1,4 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {INVALID_TOKEN_MESSAGE} from '../../daemon/http-errors.js'
 import {SYSTEM_ACTOR} from '../../src/access/principal.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {exerciseRoutes, request, STACK_FRAME, startTestDaemon, type TestDaemon} from './http-harness.js'
@@ -103,7 +104,9 @@ describeEachDialect('daemon errors', (dialect) => {
   it('asks for a bearer token on 401', async () => {
     const response = await request(`${daemon.url}/test/whoami`)
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /)
-    expect(response.json.error.details).toEqual({reason: 'missing'})
+    // No reason on the wire (issue 7): it is logged with the request id.
+    expect(response.json.error).toEqual({code: 'auth.invalid_token', message: INVALID_TOKEN_MESSAGE, details: null})
+    expect(daemon.logs().find((line) => line.msg === 'bearer token refused' && line.request_id === response.json.request_id)).toMatchObject({reason: 'missing', route: '/test/whoami'})
   })
 
   it('hides the message of unexpected errors from the caller and logs it with its cause', async () => {
