@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import type {TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
@@ -41,8 +42,15 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
    * security.refresh_token_reuse. With `sessionId`, a token of another session is 'invalid'.
    */
   async function exchangeRefreshToken(tx: Kysely<Database>, refreshToken: string, context: RequestContext, sessionId?: string): Promise<Exchange> {
-    const stored = await findRefreshTokenByHash(tx, hashToken(refreshToken))
-    if (!stored || (sessionId !== undefined && stored.sessionId !== sessionId)) return {kind: 'invalid'}
+    const tokenHash = hashToken(refreshToken)
+    const found = await findRefreshTokenByHash(tx, tokenHash)
+    if (!found || (sessionId !== undefined && found.sessionId !== sessionId)) return {kind: 'invalid'}
+    // Read it again under the user row lock (first in the lock order): a disable or a password
+    // change that committed since the first read is seen, and one that starts now waits for this
+    // exchange and then ends the session.
+    await lockUser(tx, found.userId)
+    const stored = await findRefreshTokenByHash(tx, tokenHash)
+    if (!stored) return {kind: 'invalid'}
     const now = nowIso(deps)
     // A session that has ended (revoked, idle past its sliding expiry, or older than its absolute
     // lifetime) has nothing left to steal: its tokens are just invalid.
@@ -107,6 +115,7 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
     async switchOrg(auth: AuthContext, context: RequestContext, input: SwitchOrgInput, tenant: TenantHints = {}): Promise<AccessTokenSet & {refreshToken?: string}> {
       const parsed = validateInput(switchOrgSchema, input)
       const outcome = await inTransaction(db, async (tx) => {
+        await lockUser(tx, auth.userId) // a disable racing the switch orders before it, or waits and ends the session
         const user = await issuance.requireCaller(tx, auth)
         const session = await issuance.requireLiveSession(tx, auth)
         const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, deps.tenancy)

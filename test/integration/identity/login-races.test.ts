@@ -10,12 +10,13 @@ import {CONTEXT, createIdentityTestCore, createPasswordUser, expectTokenRefused,
 // account again, under the user row lock, in the transaction that opens the session.
 
 // The login holds no lock before its transaction: the change commits while it is paused there.
-// Pauses the first call of the armed user-repo read (the login's) after it returns, until released.
-const pause = vi.hoisted(() => ({armed: null as null | 'findUserByEmail' | 'findUserById', reached: null as null | (() => void), gate: null as null | Promise<void>}))
+// Pauses the first call of the armed repo read (the login's) after it returns, until released.
+type PausingRead = 'findUserByEmail' | 'findUserById' | 'findRefreshTokenByHash'
+const pause = vi.hoisted(() => ({armed: null as null | PausingRead, reached: null as null | (() => void), gate: null as null | Promise<void>}))
 vi.mock('../../../src/identity/user-repo.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../../src/identity/user-repo.js')>()
   const pausing =
-    <Args extends unknown[], Result>(name: 'findUserByEmail' | 'findUserById', read: (...args: Args) => Promise<Result>) =>
+    <Args extends unknown[], Result>(name: PausingRead, read: (...args: Args) => Promise<Result>) =>
     async (...args: Args): Promise<Result> => {
       const result = await read(...args)
       if (pause.armed === name) {
@@ -27,13 +28,28 @@ vi.mock('../../../src/identity/user-repo.js', async (importOriginal) => {
     }
   return {...original, findUserByEmail: pausing('findUserByEmail', original.findUserByEmail), findUserById: pausing('findUserById', original.findUserById)}
 })
+vi.mock('../../../src/identity/refresh-token-repo.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../../src/identity/refresh-token-repo.js')>()
+  return {
+    ...original,
+    async findRefreshTokenByHash(...args: Parameters<typeof original.findRefreshTokenByHash>) {
+      const result = await original.findRefreshTokenByHash(...args)
+      if (pause.armed === 'findRefreshTokenByHash') {
+        pause.armed = null
+        pause.reached?.()
+        await pause.gate
+      }
+      return result
+    },
+  }
+})
 
 /**
  * Runs `change` while `signIn` is paused after the armed read, then lets the sign-in go on.
  * With `waitForLock`, the change may block behind the sign-in's transaction: it is released
  * once the change has committed or waits on a lock (or after `maxWaitMs`).
  */
-async function changeDuringLogin<T>(read: 'findUserByEmail' | 'findUserById', signIn: () => Promise<T>, change: () => Promise<unknown>, isWaitingForLock: () => Promise<boolean>, maxWaitMs: number) {
+async function changeDuringLogin<T>(read: PausingRead, signIn: () => Promise<T>, change: () => Promise<unknown>, isWaitingForLock: () => Promise<boolean>, maxWaitMs: number) {
   let release!: () => void
   let reached!: () => void
   const hasReached = new Promise<void>((resolve) => (reached = resolve))
@@ -108,5 +124,27 @@ describeEachDialect('login racing a password change or a disable', (dialect: Dia
     await t.follower.syncNow()
     await expectTokenRefused(t.core, outcome.value.accessToken, SESSION_OR_USER_REVOKED)
     await expect(t.core.sessions.refresh(CONTEXT, {refreshToken: outcome.value.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+  })
+
+  it('a refresh racing a disable mints no token the disabled user can use (Postgres: refused, having read the token before the disable committed)', async () => {
+    const user = await createPasswordUser(t.core, OPERATOR, 'race-refresh')
+    const {tokens} = await loginAs(t.core, user.email)
+    const outcome = await changeDuringLogin(
+      'findRefreshTokenByHash',
+      () => t.core.sessions.refresh(CONTEXT, {refreshToken: tokens.refreshToken}),
+      () => t.core.users.disableUser(OPERATOR, {user: user.id}),
+      isWaitingForLock,
+      // On Postgres the first read takes no lock: the disable commits meanwhile. SQLite queues it
+      // behind the refresh's write transaction: it then ends the session the refresh extended.
+      dialect === 'postgres' ? 5_000 : 200,
+    )
+    if (dialect === 'postgres') expect(outcome).toMatchObject({ok: false, error: {code: 'auth.invalid_refresh_token'}})
+    else if (!outcome.ok) throw outcome.error
+    if (outcome.ok) {
+      await t.follower.syncNow()
+      await expectTokenRefused(t.core, outcome.value.accessToken, SESSION_OR_USER_REVOKED)
+      await expect(t.core.sessions.refresh(CONTEXT, {refreshToken: outcome.value.refreshToken})).rejects.toMatchObject({code: 'auth.invalid_refresh_token'})
+    }
+    expect(await sessionsOf(user.id)).toEqual([{id: tokens.sessionId, revoked: true}])
   })
 })
