@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
-import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 // `saas-ctl apikey …` through the real binary: a few process runs, the rules are tested in
 // test/integration/api-keys.test.ts.
@@ -10,9 +10,7 @@ describeEachDialect('CLI apikey', (dialect) => {
   let cli: CliRunner
 
   beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    cli = createCliRunner(database.url)
-    if (dialect === 'postgres') expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0)
+    ;({database, cli} = await createCliDatabase(dialect))
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
   })
   afterAll(async () => database?.drop())

@@ -3,8 +3,8 @@ import {afterAll, beforeAll, expect, it} from 'vitest'
 import {openDatabase} from '../../src/db/open-database.js'
 import {parseDatabaseUrl} from '../../src/db/database-url.js'
 import {waitUntil} from '../helpers/daemon-process.js'
-import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
-import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 // Acceptance items 4 and 5: following the log across processes, and tamper detection.
 describeEachDialect('CLI audit log', (dialect) => {
@@ -12,9 +12,7 @@ describeEachDialect('CLI audit log', (dialect) => {
   let cli: CliRunner
 
   beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    cli = createCliRunner(database.url)
-    if (dialect === 'postgres') expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0)
+    ;({database, cli} = await createCliDatabase(dialect))
     expect((await cli.run(['flag', 'create', 'beta-dashboard'])).exitCode).toBe(0)
   })
   afterAll(async () => database?.drop())

@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
-import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 // Foundation acceptance item 6 through the binary: rollout, override, and the reason `flag eval` names.
 describeEachDialect('CLI feature flags', (dialect) => {
@@ -8,9 +8,7 @@ describeEachDialect('CLI feature flags', (dialect) => {
   let cli: CliRunner
 
   beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    cli = createCliRunner(database.url)
-    if (dialect === 'postgres') expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0)
+    ;({database, cli} = await createCliDatabase(dialect))
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
     expect((await cli.run(['flag', 'create', 'new-billing', '--rollout', '30'])).exitCode).toBe(0)
   })

@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
-import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 // Acceptance items 1–3 and 7 of the foundation issue, through the real binary.
 describeEachDialect('CLI tenant provisioning', (dialect) => {
@@ -8,9 +8,7 @@ describeEachDialect('CLI tenant provisioning', (dialect) => {
   let cli: CliRunner
 
   beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    cli = createCliRunner(database.url)
-    if (dialect === 'postgres') expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0)
+    ;({database, cli} = await createCliDatabase(dialect))
   })
   afterAll(async () => database?.drop())
 

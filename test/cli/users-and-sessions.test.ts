@@ -1,9 +1,9 @@
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {SYSTEM_ACTOR} from '../../src/access/principal.js'
 import {createCore, type Core} from '../../src/core.js'
-import {createCliRunner, type CliRunner} from '../helpers/run-cli.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {FAST_PASSWORD_HASHER, testConfig} from '../helpers/test-core.js'
-import {createTestDatabase, describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 // The user and session commands through the real binary, with --json as their contract; the
 // sessions are opened by logging in through a core on the same database (as the daemon would).
@@ -16,9 +16,7 @@ describeEachDialect('CLI users and sessions', (dialect) => {
   let core: Core
 
   beforeAll(async () => {
-    database = await createTestDatabase(dialect)
-    cli = createCliRunner(database.url)
-    if (dialect === 'postgres') expect((await cli.run(['migrate', 'up'])).exitCode).toBe(0)
+    ;({database, cli} = await createCliDatabase(dialect))
     core = await createCore({config: testConfig(database.url), cwd: process.cwd(), passwords: FAST_PASSWORD_HASHER})
     await core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
   })

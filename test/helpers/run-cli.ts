@@ -3,7 +3,8 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {secretKeyEnvFor} from './test-database.js'
+import type {DialectName} from '../../src/db/database-url.js'
+import {createTestDatabase, secretKeyEnvFor, type TestDatabase} from './test-database.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -50,4 +51,18 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined
   }
+}
+
+/**
+ * A fresh database of the dialect and a CLI runner on it, migrated (SQLite migrates itself on
+ * first use; a shared Postgres database only on purpose, with `migrate up`).
+ */
+export async function createCliDatabase(dialect: DialectName): Promise<{database: TestDatabase; cli: CliRunner}> {
+  const database = await createTestDatabase(dialect)
+  const cli = createCliRunner(database.url)
+  if (dialect === 'postgres') {
+    const migrated = await cli.run(['migrate', 'up'])
+    if (migrated.exitCode !== 0) throw new Error(`migrate up exited ${migrated.exitCode}: ${migrated.stderr}`)
+  }
+  return {database, cli}
 }
