@@ -6,7 +6,7 @@ export default class KeysRevoke extends BaseCommand<typeof KeysRevoke> {
   static override description =
     'The key is deleted and a revocation-log entry makes every running daemon stop trusting it, cached tokens included, within revocation_poll_ms (well under 2 s by default). Revoking the active key makes a new key active. Users whose tokens it signed sign in again or refresh.'
   static override args = {
-    kid: Args.string({description: 'The key id (kid), as `saas-ctl keys list` shows it', required: true}),
+    kid: Args.string({description: 'The key id (kid), as `saas-ctl keys list` shows it; one starting with "-" goes after `--` (`keys revoke -- -Abc…`)', required: true}),
   }
 
   async run() {

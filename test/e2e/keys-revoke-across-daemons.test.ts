@@ -42,7 +42,8 @@ describeEachDialect('keys revoke across daemons', (dialect) => {
     expect(await meStatus(daemonA, token)).toBe(200)
     expect(await meStatus(daemonB, token)).toBe(200)
 
-    const revoked = await cli.run(['keys', 'revoke', kid, '--json'])
+    // A kid is a base64url thumbprint and may start with '-': after '--' it is never read as a flag.
+    const revoked = await cli.run(['keys', 'revoke', '--json', '--', kid])
     expect(revoked.exitCode).toBe(0)
     expect(revoked.json).toMatchObject({kid, was_active: true, new_active_kid: expect.any(String)})
     const took = await waitUntil(async () => (await meStatus(daemonA, token)) === 401 && (await meStatus(daemonB, token)) === 401, 2_000)
