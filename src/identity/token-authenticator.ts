@@ -34,25 +34,26 @@ export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revoc
   // A token's signature, issuer and audience never change, so a verified token is remembered
   // (until it expires) and the signature check runs once per token, not once per request.
   // Expiry and revocation are still checked on every call.
-  const verified = new Map<string, AccessTokenClaims>()
+  // Each with its signing key's id, read once here rather than on every request.
+  const verified = new Map<string, {claims: AccessTokenClaims; kid: string}>()
   const maxVerified = 10_000
 
   async function verifySignedClaims(token: string): Promise<AccessTokenClaims> {
     const remembered = verified.get(token)
     if (remembered) {
       // Its signing key may have been revoked since (`keys revoke`): re-checked, like expiry.
-      if (deps.revocations.isKeyRevoked(String(decodeProtectedHeader(token).kid))) {
+      if (deps.revocations.isKeyRevoked(remembered.kid)) {
         verified.delete(token)
         throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: 'key_revoked'})
       }
-      if (remembered.exp * 1000 > deps.clock.now().getTime()) return remembered
+      if (remembered.claims.exp * 1000 > deps.clock.now().getTime()) return remembered.claims
       verified.delete(token)
       throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: 'expired'})
     }
     try {
       const claims = await deps.tokens.verify(token)
       if (verified.size >= maxVerified) verified.delete(verified.keys().next().value!)
-      verified.set(token, claims)
+      verified.set(token, {claims, kid: String(decodeProtectedHeader(token).kid)})
       return claims
     } catch (error) {
       if (isAccessTokenError(error)) throw new DomainError('auth.invalid_token', 'The access token is invalid or expired', {reason: error.reason})

@@ -43,8 +43,6 @@ export interface SecretKeySourceOptions {
 export interface SecretKeySource {
   /** The 32-byte key; raises `secret_key.required` when none is configured and none can be kept. */
   get(): Buffer
-  /** Whether a key is available without creating one (configured, or the key file exists). */
-  readonly isConfigured: boolean
 }
 
 /**
@@ -59,9 +57,6 @@ export function createSecretKeySource(options: SecretKeySourceOptions): SecretKe
     get() {
       key ??= resolve(options)
       return key
-    },
-    get isConfigured() {
-      return options.configured !== undefined
     },
   }
 }
