@@ -28,6 +28,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'http.unsupported_media_type': 415,
   'http.method_not_allowed': 405,
   'http.rate_limited': 429,
+  'auth.too_many_attempts': 429,
 }
 
 export interface ErrorBody {
@@ -71,6 +72,8 @@ export function describeHttpFailure(error: unknown, requestId: string): HttpFail
       tokenRejectionReason: typeof reason === 'string' ? reason : 'unspecified',
     }
   }
+  const retryAfter = (domainError.details as {retry_after_seconds?: unknown} | undefined)?.retry_after_seconds
+  if (status === 429 && typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter)
   const message = domainError.category === 'internal' ? INTERNAL_ERROR_MESSAGE : domainError.message
   const details = domainError.category === 'internal' ? null : (toJsonShape(domainError.details) ?? null)
   return {

@@ -19,6 +19,7 @@ import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
 import {createUserService} from './identity/user-service.js'
 import {createJobService} from './jobs/job-service.js'
+import {createMailOutbox} from './mail/mail-outbox.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
 import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
@@ -81,6 +82,10 @@ export async function createCore(options: CoreOptions) {
   const revocations = createRevocationCache(deps.clock)
   const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock, revocations)
   const issuer = issuerOf(config)
+  // Links in mails start with public_url; Message-IDs name its host.
+  const publicUrl = (config.publicUrl ?? issuer).replace(/\/+$/, '')
+  const mail = createMailOutbox({...deps, secretKey, messageIdDomain: hostNameOfUrl(publicUrl) ?? 'saas-ctl.localhost'})
+  const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
   const apiKeys = createApiKeyService({...deps, audit})
@@ -131,7 +136,11 @@ export async function createCore(options: CoreOptions) {
     /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
     tenants: createTenantResolver({db: deps.db, ...tenancy}),
     sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy}),
-    jobs: createJobService({...deps, signingKeys, accessTokenTtlSeconds}),
+    jobs,
+    /** Where users reach the service (links in mails). */
+    publicUrl,
+    /** Mail written in a transaction, delivered later (see src/mail/). */
+    mail,
     close: () => database.close(),
   }
 }

@@ -16,6 +16,9 @@ export interface SettingDefinition {
   readonly redact?: (value: unknown) => unknown
 }
 
+/** true/false as a boolean (config file) or as text (environment, flags). */
+const booleanSetting = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')])
+
 export const SETTINGS = {
   databaseUrl: {
     key: 'database_url',
@@ -124,7 +127,7 @@ export const SETTINGS = {
   allowUserOrgCreation: {
     key: 'allow_user_org_creation',
     description: 'Whether signed-in users may create organizations over HTTP (POST /v1/orgs)',
-    schema: z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1')]),
+    schema: booleanSetting,
     defaultValue: true,
   },
   baseDomain: {
@@ -136,6 +139,101 @@ export const SETTINGS = {
       .toLowerCase()
       .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, 'must be a DNS name like app.example.com')
       .optional(),
+    defaultValue: undefined,
+  },
+  publicUrl: {
+    key: 'public_url',
+    description: 'Where users reach the service: links in emails start with it (default: the issuer)',
+    schema: z.string().trim().url().optional(),
+    defaultValue: undefined,
+  },
+  smtpUrl: {
+    key: 'smtp_url',
+    description: 'smtp:// or smtps:// URL (with user:password) of the mail relay; unset: mails are written as .eml files into mail_dir',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^smtps?:\/\//i, 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    defaultValue: undefined,
+    redact: (value) => (value === undefined ? undefined : redactUrlPassword(String(value))),
+  },
+  mailDir: {
+    key: 'mail_dir',
+    description: 'Where mails are written as .eml files when no smtp_url is set (default: saas-ctl-mail/ beside the SQLite database, else ./saas-ctl-mail/)',
+    schema: z.string().trim().min(1).optional(),
+    defaultValue: undefined,
+  },
+  mailFrom: {
+    key: 'mail_from',
+    description: 'The From address of every mail',
+    schema: z.string().trim().min(3).max(320),
+    defaultValue: 'saas-ctl <no-reply@localhost>',
+  },
+  mailMaxAttempts: {
+    key: 'mail_max_attempts',
+    description: 'Delivery attempts of a mail before it is parked as failed',
+    schema: z.coerce.number().int().min(1).max(100),
+    defaultValue: 8,
+  },
+  registration: {
+    key: 'registration',
+    description: 'Self-registration: open, invite_only (refused until invitations exist) or closed',
+    schema: z.enum(['open', 'invite_only', 'closed']),
+    defaultValue: 'open',
+  },
+  requireVerifiedEmail: {
+    key: 'require_verified_email',
+    description: 'Refuse login until the email address is verified',
+    schema: booleanSetting,
+    defaultValue: false,
+  },
+  emailVerificationTtlSeconds: {
+    key: 'email_verification_ttl_seconds',
+    description: 'Lifetime of an email verification link',
+    schema: z.coerce.number().int().min(60).max(2_592_000),
+    defaultValue: 86_400,
+  },
+  passwordResetTtlSeconds: {
+    key: 'password_reset_ttl_seconds',
+    description: 'Lifetime of a password reset link',
+    schema: z.coerce.number().int().min(60).max(86_400),
+    defaultValue: 3_600,
+  },
+  mfaTokenTtlSeconds: {
+    key: 'mfa_token_ttl_seconds',
+    description: 'Lifetime of the mfa_token between a 2FA login\'s password step and its code step',
+    schema: z.coerce.number().int().min(30).max(3_600),
+    defaultValue: 300,
+  },
+  failedAttemptsPerMinute: {
+    key: 'failed_attempts_per_minute',
+    description: 'Failed logins per account and IP (and failed 2FA codes, wrong reset or verification tokens per IP) allowed in a minute; beyond: 429 auth.too_many_attempts',
+    schema: z.coerce.number().int().min(1).max(100_000),
+    defaultValue: 5,
+  },
+  lockoutThreshold: {
+    key: 'lockout_threshold',
+    description: 'Consecutive failed logins or 2FA codes that lock an account',
+    schema: z.coerce.number().int().min(1).max(100_000),
+    defaultValue: 10,
+  },
+  lockoutSeconds: {
+    key: 'lockout_seconds',
+    description: 'How long a locked account stays locked',
+    schema: z.coerce.number().int().min(1).max(31_536_000),
+    defaultValue: 900,
+  },
+  attemptRetentionDays: {
+    key: 'attempt_retention_days',
+    description: 'Recorded login and code attempts are purged after this many days',
+    schema: z.coerce.number().int().min(1).max(3650),
+    defaultValue: 90,
+  },
+  trustProxy: {
+    key: 'trust_proxy',
+    description: 'Take the client IP from X-Forwarded-For: a number of proxy hops, or comma-separated proxy addresses/CIDRs (unset: the socket address)',
+    schema: z.union([z.coerce.number().int().min(0).max(10), z.string().trim().min(1)]).optional(),
     defaultValue: undefined,
   },
   logLevel: {

@@ -21,6 +21,13 @@ export interface Database {
   revocation: RevocationTable
   job_lease: JobLeaseTable
   api_key: ApiKeyTable
+  mail_outbox: MailOutboxTable
+  one_time_token: OneTimeTokenTable
+  auth_attempt: AuthAttemptTable
+  account_lockout: AccountLockoutTable
+  totp_credential: TotpCredentialTable
+  recovery_code: RecoveryCodeTable
+  known_device: KnownDeviceTable
 }
 
 export interface UserAccountTable {
@@ -46,6 +53,8 @@ export interface OrganizationTable {
   deleted_at: string | null
   /** A custom domain that names this organization at login (set by operators only); unique. */
   domain: string | null
+  /** 1: members must have 2FA on to log in or switch into it. */
+  require_2fa: Generated<number>
 }
 
 export interface PermissionTable {
@@ -198,6 +207,88 @@ export interface ApiKeyTable {
   revoked_at: string | null
 }
 
+/** An email on its way: written with the change that causes it, delivered by a job. */
+export interface MailOutboxTable {
+  id: string
+  kind: string
+  to_address: string
+  user_id: string | null
+  subject: string
+  /** Text and HTML bodies as JSON, sealed with the secret key; null once sent. */
+  body_sealed: string | null
+  message_id: string
+  status: 'pending' | 'sent' | 'failed'
+  attempts: Generated<number>
+  next_attempt_at: string
+  claimed_by: string | null
+  claimed_until: string | null
+  last_error: string | null
+  created_at: string
+  sent_at: string | null
+}
+
+export type OneTimeTokenPurpose = 'verify_email' | 'password_reset' | 'mfa_login'
+
+export interface OneTimeTokenTable {
+  id: string
+  purpose: OneTimeTokenPurpose
+  user_id: string
+  /** SHA-256 of the token (hashToken); the token is never stored. */
+  token_hash: string
+  email: string | null
+  /** JSON text. */
+  data: string | null
+  created_at: string
+  expires_at: string
+  used_at: string | null
+}
+
+export interface AuthAttemptTable {
+  id: string
+  /** login | mfa | reset_token | verify_token | … */
+  kind: string
+  identifier_hash: string | null
+  user_id: string | null
+  ip: string | null
+  user_agent: string | null
+  outcome: 'success' | 'failure' | 'throttled' | 'locked'
+  created_at: string
+}
+
+export interface AccountLockoutTable {
+  identifier_hash: string
+  user_id: string | null
+  consecutive_failures: Generated<number>
+  locked_until: string | null
+  updated_at: string
+}
+
+export interface TotpCredentialTable {
+  user_id: string
+  secret_sealed: string
+  confirmed_at: string | null
+  last_used_step: number | null
+  created_at: string
+  updated_at: string
+}
+
+export interface RecoveryCodeTable {
+  id: string
+  user_id: string
+  code_hash: string
+  created_at: string
+  used_at: string | null
+}
+
+export interface KnownDeviceTable {
+  user_id: string
+  fingerprint: string
+  first_seen_at: string
+  last_seen_at: string
+}
+
+export type MailOutboxRow = Selectable<MailOutboxTable>
+export type OneTimeTokenRow = Selectable<OneTimeTokenTable>
 export type ApiKeyRow = Selectable<ApiKeyTable>
 export type SessionRow = Selectable<SessionTable>
 export type RefreshTokenRow = Selectable<RefreshTokenTable>

@@ -69,6 +69,21 @@ export const ERROR_CODES = {
   'session.not_found': 'not_found',
   'job.not_found': 'not_found',
   'key.not_found': 'not_found',
+  // Failed logins, 2FA codes or tokens beyond the limit, or a locked account: 429 with Retry-After.
+  'auth.too_many_attempts': 'unavailable',
+  'auth.email_not_verified': 'forbidden',
+  // The org requires 2FA and the user has none.
+  'auth.mfa_enrollment_required': 'forbidden',
+  'auth.invalid_mfa_token': 'unauthenticated',
+  'auth.invalid_mfa_code': 'unauthenticated',
+  'auth.invalid_link_token': 'invalid',
+  'registration.closed': 'forbidden',
+  'password.too_weak': 'invalid',
+  'mfa.already_enabled': 'conflict',
+  'mfa.not_enabled': 'conflict',
+  'mfa.setup_required': 'conflict',
+  'mail.not_found': 'not_found',
+  'mail.not_failed': 'conflict',
   'internal.error': 'internal',
   // The daemon's HTTP layer; the status of those whose category does not say it is set in daemon/http-errors.ts.
   'http.bad_request': 'usage',

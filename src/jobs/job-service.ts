@@ -76,6 +76,11 @@ export function createJobService(deps: ServiceDeps & {signingKeys: SigningKeySto
   }
 
   return {
+    /** Features add their own cleanup jobs (createCore calls it; the daemon schedules every job). */
+    register(job: JobDefinition): void {
+      if (jobs.some((existing) => existing.name === job.name)) throw new Error(`job ${job.name} registered twice`)
+      jobs.push(job)
+    },
     jobNames: () => jobs.map((job) => job.name),
 
     async listJobs(): Promise<JobStatus[]> {

@@ -1,0 +1,87 @@
+import {createHash} from 'node:crypto'
+import type {Kysely} from 'kysely'
+import type {RequestOrigin} from '../access/principal.js'
+import type {Database} from '../db/database.js'
+import {DomainError} from '../errors/domain-error.js'
+import type {ServiceDeps} from '../shared/service-deps.js'
+
+/**
+ * The record of every attempt that can be guessed at (logins, 2FA codes, reset and
+ * verification tokens), and the per-minute failure budget built on it. The database holds it,
+ * so a budget holds across restarts and across every daemon on one database.
+ */
+export type AttemptKind = 'login' | 'mfa' | 'reset_token' | 'verify_token' | 'verify_resend' | 'password_forgot'
+export type AttemptOutcome = 'success' | 'failure' | 'throttled' | 'locked'
+
+export interface AttemptRecord {
+  kind: AttemptKind
+  /** hashIdentifier of what was tried against (an email, a user id), or null (per-IP kinds). */
+  identifierHash: string | null
+  userId: string | null
+  origin: RequestOrigin
+  outcome: AttemptOutcome
+}
+
+/** How an identifier is kept: SHA-256 of its normalized form, never the value itself. */
+export function hashIdentifier(value: string): string {
+  return createHash('sha256').update(value.trim().toLowerCase(), 'utf8').digest('hex')
+}
+
+export async function recordAttempt(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock' | 'newId'>, record: AttemptRecord): Promise<void> {
+  await db
+    .insertInto('auth_attempt')
+    .values({
+      id: deps.newId(),
+      kind: record.kind,
+      identifier_hash: record.identifierHash,
+      user_id: record.userId,
+      ip: record.origin.ip ?? null,
+      user_agent: record.origin.userAgent?.slice(0, 512) ?? null,
+      outcome: record.outcome,
+      created_at: deps.clock.now().toISOString(),
+    })
+    .execute()
+}
+
+export interface FailureBudget {
+  kind: AttemptKind
+  /** Counted per IP and, when given, per identifier on that IP. */
+  ip: string | null
+  identifierHash?: string | null
+  /** Failures allowed within the window. */
+  limit: number
+  windowSeconds: number
+}
+
+/**
+ * Raises `auth.too_many_attempts` (details.retry_after_seconds: when the oldest counted failure
+ * leaves the window) when the budget's failures within its window have reached its limit.
+ */
+export async function assertFailureBudget(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, budget: FailureBudget): Promise<void> {
+  const now = deps.clock.now().getTime()
+  const since = new Date(now - budget.windowSeconds * 1000).toISOString()
+  let query = db
+    .selectFrom('auth_attempt')
+    .select((eb) => [eb.fn.countAll<number>().as('failures'), eb.fn.min('created_at').as('oldest')])
+    .where('kind', '=', budget.kind)
+    .where('outcome', '=', 'failure')
+    .where('created_at', '>', since)
+  query = budget.ip === null ? query.where('ip', 'is', null) : query.where('ip', '=', budget.ip)
+  if (budget.identifierHash !== undefined) query = budget.identifierHash === null ? query.where('identifier_hash', 'is', null) : query.where('identifier_hash', '=', budget.identifierHash)
+  const row = await query.executeTakeFirstOrThrow()
+  if (Number(row.failures) < budget.limit) return
+  const oldest = row.oldest ? Date.parse(String(row.oldest)) : now
+  throw tooManyAttempts(Math.max(1, Math.ceil((oldest + budget.windowSeconds * 1000 - now) / 1000)))
+}
+
+/** The one refusal of the failure budgets and of a locked account (429 with Retry-After). */
+export function tooManyAttempts(retryAfterSeconds: number): DomainError {
+  return new DomainError('auth.too_many_attempts', 'Too many failed attempts; try again later', {retry_after_seconds: retryAfterSeconds})
+}
+
+/** Deletes attempts older than `retentionDays`; returns how many. */
+export async function purgeOldAttempts(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, retentionDays: number): Promise<number> {
+  const before = new Date(deps.clock.now().getTime() - retentionDays * 86_400_000).toISOString()
+  const result = await db.deleteFrom('auth_attempt').where('created_at', '<', before).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
