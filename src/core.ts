@@ -18,6 +18,7 @@ import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
 import {createUserService} from './identity/user-service.js'
+import {createMfaService} from './identity/mfa/mfa-service.js'
 import {createJobService} from './jobs/job-service.js'
 import {createMailOutbox} from './mail/mail-outbox.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
@@ -85,6 +86,9 @@ export async function createCore(options: CoreOptions) {
   // Links in mails start with public_url; Message-IDs name its host.
   const publicUrl = (config.publicUrl ?? issuer).replace(/\/+$/, '')
   const mail = createMailOutbox({...deps, secretKey, messageIdDomain: hostNameOfUrl(publicUrl) ?? 'saas-ctl.localhost'})
+  // TOTP 2FA: also the SecondFactor the login flow checks codes with.
+  const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
+  purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
@@ -141,6 +145,8 @@ export async function createCore(options: CoreOptions) {
     publicUrl,
     /** Mail written in a transaction, delivered later (see src/mail/). */
     mail,
+    /** TOTP 2FA: enrolment, recovery codes, reset; the login's SecondFactor. */
+    mfa,
     close: () => database.close(),
   }
 }

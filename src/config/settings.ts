@@ -206,6 +206,12 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(30).max(3_600),
     defaultValue: 300,
   },
+  totpIssuer: {
+    key: 'totp_issuer',
+    description: 'The issuer name authenticator apps show beside the account (otpauth:// URI of 2FA setup)',
+    schema: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters').refine((value) => !value.includes(':'), 'must not contain a colon'),
+    defaultValue: 'saas-ctl',
+  },
   failedAttemptsPerMinute: {
     key: 'failed_attempts_per_minute',
     description: 'Failed logins per account and IP (and failed 2FA codes, wrong reset or verification tokens per IP) allowed in a minute; beyond: 429 auth.too_many_attempts',

@@ -1,0 +1,32 @@
+import {z} from 'zod'
+import {userRefValueSchema} from '../user-schemas.js'
+
+/** A TOTP code or a recovery code as typed: short text, normalized by the checks. */
+const codeSchema = z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters')
+
+/**
+ * Whose 2FA: absent for the caller themselves (a user with a token); a user id or email for a
+ * platform principal (operator at the CLI, platform key or platform admin).
+ */
+const targetSchema = {user: userRefValueSchema.optional()}
+
+export const mfaTargetSchema = z.object(targetSchema)
+export type MfaTargetInput = z.input<typeof mfaTargetSchema>
+
+/** POST /v1/auth/2fa/enable: the first code the authenticator app shows. */
+export const enableMfaSchema = z.object({...targetSchema, code: codeSchema.describe('A current 6-digit code of the authenticator app')})
+export type EnableMfaInput = z.input<typeof enableMfaSchema>
+
+/** POST /v1/auth/2fa/disable: the password and a second factor (a TOTP code or a recovery code). */
+export const disableMfaSchema = z
+  .object({
+    password: z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters'),
+    code: codeSchema.optional().describe('A current 6-digit code, or a recovery code'),
+    recoveryCode: codeSchema.optional().describe('A recovery code (instead of code)'),
+  })
+  .refine((input) => input.code !== undefined || input.recoveryCode !== undefined, {message: 'give code or recovery_code'})
+export type DisableMfaInput = z.input<typeof disableMfaSchema>
+
+/** `user 2fa reset`: whose credential goes (platform principals only). */
+export const resetMfaSchema = z.object({user: userRefValueSchema})
+export type ResetMfaInput = z.input<typeof resetMfaSchema>
