@@ -18,6 +18,7 @@ import {apiKeyRoutes} from './routes/api-keys.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
 import {memberRoutes} from './routes/members.js'
+import {mfaRoutes} from './routes/mfa.js'
 import {orgAuditRoutes} from './routes/org-audit.js'
 import {orgFlagRoutes} from './routes/org-flags.js'
 import {orgRoutes} from './routes/orgs.js'
@@ -61,6 +62,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...docsRoutes({registry}),
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
+    ...mfaRoutes({core}),
     ...tokenRoutes({core}),
     ...tenantRoutes({core}),
     ...adminUserRoutes({core}),

@@ -30,3 +30,6 @@ export type DisableMfaInput = z.input<typeof disableMfaSchema>
 /** `user 2fa reset`: whose credential goes (platform principals only). */
 export const resetMfaSchema = z.object({user: userRefValueSchema})
 export type ResetMfaInput = z.input<typeof resetMfaSchema>
+
+/** The bodies of the HTTP routes, where the caller always acts for themselves. */
+export const enableMfaBodySchema = enableMfaSchema.omit({user: true})
