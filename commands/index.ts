@@ -17,6 +17,9 @@ import JobsRun from './jobs/run.js'
 import KeysList from './keys/list.js'
 import KeysRevoke from './keys/revoke.js'
 import KeysRotate from './keys/rotate.js'
+import MailList from './mail/list.js'
+import MailRetry from './mail/retry.js'
+import MailTest from './mail/test.js'
 import MemberAdd from './member/add.js'
 import MemberList from './member/list.js'
 import MemberRemove from './member/remove.js'
@@ -39,12 +42,15 @@ import RoleUpdate from './role/update.js'
 import Serve from './serve.js'
 import SessionList from './session/list.js'
 import SessionRevoke from './session/revoke.js'
+import User2faEnroll from './user/2fa/enroll.js'
+import User2faReset from './user/2fa/reset.js'
 import UserCreate from './user/create.js'
 import UserDelete from './user/delete.js'
 import UserDisable from './user/disable.js'
 import UserEnable from './user/enable.js'
 import UserList from './user/list.js'
 import UserShow from './user/show.js'
+import UserUnlock from './user/unlock.js'
 import UserUpdate from './user/update.js'
 
 /** Every command, by its id (topics separated by ":"; typed with spaces). */
@@ -68,6 +74,9 @@ export const COMMANDS = {
   'keys:list': KeysList,
   'keys:revoke': KeysRevoke,
   'keys:rotate': KeysRotate,
+  'mail:list': MailList,
+  'mail:retry': MailRetry,
+  'mail:test': MailTest,
   'member:add': MemberAdd,
   'member:list': MemberList,
   'member:remove': MemberRemove,
@@ -90,11 +99,14 @@ export const COMMANDS = {
   serve: Serve,
   'session:list': SessionList,
   'session:revoke': SessionRevoke,
+  'user:2fa:enroll': User2faEnroll,
+  'user:2fa:reset': User2faReset,
   'user:create': UserCreate,
   'user:delete': UserDelete,
   'user:disable': UserDisable,
   'user:enable': UserEnable,
   'user:list': UserList,
   'user:show': UserShow,
+  'user:unlock': UserUnlock,
   'user:update': UserUpdate,
 }

@@ -9,6 +9,7 @@ import {startRevocationFollower} from '../src/identity/revocation-follower.js'
 import {secretKeyFileOf} from '../src/security/secret-key.js'
 import {scheduleCleanupJobs} from './cleanup-schedule.js'
 import {findFreePort} from './find-free-port.js'
+import {startMailWorker} from './mail-worker.js'
 import {createLogger, type Logger} from './logger.js'
 import type {AnyRoute} from './openapi/route.js'
 import {startServer, type RunningServer, type StopHook} from './server.js'
@@ -27,6 +28,11 @@ export interface StartDaemonOptions {
    * off: a wall-clock tick must not purge rows from under a test that moves its own clock.
    */
   cleanupJobs?: boolean
+  /**
+   * Deliver the mail outbox every config.mailPollMs (default true). In-process tests turn it off
+   * to read what a change enqueued, or drive core.mailDelivery.deliverDue() themselves.
+   */
+  mailDelivery?: boolean
   /** Stopped at shutdown after the daemon's own tasks (jobs, revocation follower). */
   backgroundTasks?: StopHook[]
   shutdownTimeoutMs?: number
@@ -98,6 +104,8 @@ export async function startDaemon(core: Core, config: Config, options: StartDaem
   try {
     checkDaemonConfig(config)
     ownTasks = await startBackgroundTasks(core, config, logger, options.cleanupJobs ?? true)
+    // First to stop: a send in flight finishes its bookkeeping before the database closes.
+    if (options.mailDelivery ?? true) ownTasks.unshift(startMailWorker({core, logger, pollMilliseconds: config.mailPollMs}))
   } catch (error) {
     await core.close()
     throw error

@@ -21,6 +21,7 @@ import {createUserService} from './identity/user-service.js'
 import {createMfaService} from './identity/mfa/mfa-service.js'
 import {createJobService} from './jobs/job-service.js'
 import {createMailOutbox} from './mail/mail-outbox.js'
+import {createMailServices} from './mail/mail-services.js'
 import {createAccessTokenIssuer} from './security/access-tokens.js'
 import {systemClock, type Clock} from './security/clock.js'
 import {createPasswordHasher, type PasswordHasher} from './security/password-hasher.js'
@@ -90,6 +91,7 @@ export async function createCore(options: CoreOptions) {
   const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
+  const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
   const apiKeys = createApiKeyService({...deps, audit})
@@ -145,9 +147,16 @@ export async function createCore(options: CoreOptions) {
     publicUrl,
     /** Mail written in a transaction, delivered later (see src/mail/). */
     mail,
+    /** Sends due outbox mail (the daemon's worker calls deliverDue). */
+    mailDelivery: mailServices.delivery,
+    /** The operator's `mail` commands: list, retry, test. */
+    mailAdmin: mailServices.admin,
     /** TOTP 2FA: enrolment, recovery codes, reset; the login's SecondFactor. */
     mfa,
-    close: () => database.close(),
+    close: () => {
+      mailServices.delivery.close()
+      return database.close()
+    },
   }
 }
 

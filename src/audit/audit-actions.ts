@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'apikey.created',
   'apikey.revoked',
+  'mail.retried',
+  'mail.test_queued',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -176,6 +176,18 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(1).max(100),
     defaultValue: 8,
   },
+  mailRetryBaseSeconds: {
+    key: 'mail_retry_base_seconds',
+    description: 'Wait before the first retry of a mail; doubled after each failed attempt, capped at 1 hour, ±20 % jitter',
+    schema: z.coerce.number().int().min(1).max(3_600),
+    defaultValue: 30,
+  },
+  mailPollMs: {
+    key: 'mail_poll_ms',
+    description: 'How often each daemon looks for mail due for delivery',
+    schema: z.coerce.number().int().min(50).max(600_000),
+    defaultValue: 1_000,
+  },
   registration: {
     key: 'registration',
     description: 'Self-registration: open, invite_only (refused until invitations exist) or closed',

@@ -84,6 +84,8 @@ export const ERROR_CODES = {
   'mfa.setup_required': 'conflict',
   'mail.not_found': 'not_found',
   'mail.not_failed': 'conflict',
+  // `mail test`: the transport refused or could not be reached (the mail stays queued for retry).
+  'mail.delivery_failed': 'unavailable',
   'internal.error': 'internal',
   // The daemon's HTTP layer; the status of those whose category does not say it is set in daemon/http-errors.ts.
   'http.bad_request': 'usage',

@@ -31,6 +31,8 @@ export interface TestDaemonOptions {
   routes?: AnyRoute[]
   backgroundTasks?: StopHook[]
   shutdownTimeoutMs?: number
+  /** Run the daemon's mail worker (default false: tests read the outbox, or call deliverDue). */
+  mailDelivery?: boolean
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startTestDaemon(dialect: DialectName, options: TestDaemonO
     version: '0.0.0-test',
     checkResponses: true,
     cleanupJobs: false,
+    mailDelivery: options.mailDelivery ?? false,
     backgroundTasks: options.backgroundTasks,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
   })
