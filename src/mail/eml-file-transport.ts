@@ -28,6 +28,8 @@ export function createEmlFileTransport(directory: string): MailTransport {
         renameSync(partial, file)
         return {via: 'file', path: file}
       } catch (error) {
+        // The folder may have been removed meanwhile: prepare it again on the next attempt.
+        isPrepared = false
         throw new MailSendError(`could not write the mail into ${directory}: ${(error as Error).message}`)
       }
     },

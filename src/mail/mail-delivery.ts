@@ -79,11 +79,10 @@ export function createMailDelivery(deps: MailDeliveryDeps) {
     const row = await db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     const attempts = row.attempts + 1
     const identity = {id, messageId: row.message_id, kind: row.kind, attempts}
+    let receipt: DeliveryReceipt
     try {
       const body = openBody(row)
-      const receipt = await transportOf().send({from: deps.mailFrom, to: row.to_address, subject: row.subject, messageId: row.message_id, ...body})
-      await markSent(db, id, attempts, nowIso(deps))
-      return {...identity, status: 'sent', receipt}
+      receipt = await transportOf().send({from: deps.mailFrom, to: row.to_address, subject: row.subject, messageId: row.message_id, ...body})
     } catch (error) {
       const message = error instanceof MailSendError ? error.message : `${(error as Error).message ?? String(error)}`.slice(0, 500)
       if (attempts >= deps.maxAttempts) {
@@ -94,6 +93,10 @@ export function createMailDelivery(deps: MailDeliveryDeps) {
       await markFailure(id, {status: 'pending', attempts, last_error: message, next_attempt_at: nextAttemptAt})
       return {...identity, status: 'retry', error: message, nextAttemptAt}
     }
+    // Outside the try: if this bookkeeping fails, the mail was still sent, and must not be
+    // recorded as a failed attempt; the claim expires and it goes out again (at least once).
+    await markSent(db, id, attempts, nowIso(deps))
+    return {...identity, status: 'sent', receipt}
   }
 
   function openBody(row: {id: string; body_sealed: string | null}): {text: string; html: string} {
