@@ -54,8 +54,11 @@ export function orgRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'patch',
       path: '/v1/orgs/:org',
-      summary: 'Rename an organization (platform principals: also tier and domain)',
-      description: requires('org.update', '`tier` and `domain` are set by platform principals only (platform.required); a domain is unique (org.domain_taken), null clears it.'),
+      summary: 'Rename an organization or require 2FA of its members (platform principals: also tier and domain)',
+      description: requires(
+        'org.update',
+        '`require_2fa`: a member without 2FA is then refused at login into the organization and at switch-org (auth.mfa_enrollment_required). `tier` and `domain` are set by platform principals only (platform.required); a domain is unique (org.domain_taken), null clears it.',
+      ),
       tags: ['orgs'],
       auth: 'principal',
       params: orgParams,

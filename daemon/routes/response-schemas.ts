@@ -23,6 +23,7 @@ export const orgResponse = z.object({
   name: z.string(),
   tier: z.string(),
   domain: z.string().nullable().describe('A custom domain that names the organization at login (set by operators)'),
+  require_2fa: z.boolean().describe('Members must have 2FA on to log in to it or switch into it'),
   created_at: timestamp,
   updated_at: timestamp,
   deleted_at: timestamp.nullable(),

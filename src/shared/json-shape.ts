@@ -66,5 +66,9 @@ export function toCamelCase(key: string): string {
 
 /** `orgName` → `org_name`: how a field of a service's schema is named on the wire. */
 export function toSnakeCase(key: string): string {
-  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)
+  return key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`).replace(DIGIT_WORD_IN_CAMEL_CASE, '_$1')
 }
+
+// Words that begin with a digit: toCamelCase joins them to the word before (`require_2fa` →
+// `require2fa`), and here they become their own word again, so the two stay each other's mirror.
+const DIGIT_WORD_IN_CAMEL_CASE = /(?<=[a-z])(2fa)(?=$|_)/g

@@ -13,6 +13,8 @@ export interface Organization {
   tier: string
   /** A custom domain that names the organization at login; set by operators only. */
   domain: string | null
+  /** Members must have 2FA on to log in to it or switch into it (`require_2fa` on the wire). */
+  require2fa: boolean
   createdAt: string
   updatedAt: string
   deletedAt: string | null
@@ -94,6 +96,7 @@ export function toOrganization(row: OrganizationRow): Organization {
     name: row.name,
     tier: row.tier,
     domain: row.domain,
+    require2fa: Number(row.require_2fa) === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,

@@ -41,7 +41,10 @@ export const createOrgSchema = z.object({
 })
 export type CreateOrgInput = z.input<typeof createOrgSchema>
 
-/** PATCH /v1/orgs/{org} and `org update`. `tier` and `domain` are for platform principals; domain null (or '') clears it. */
+/**
+ * PATCH /v1/orgs/{org} and `org update`. `tier` and `domain` are for platform principals; domain
+ * null (or '') clears it. `require2fa` (`require_2fa` on the wire) needs org.update only.
+ */
 export const updateOrgSchema = z
   .object({
     name: orgNameSchema.optional(),
@@ -51,8 +54,11 @@ export const updateOrgSchema = z
       .nullable()
       .optional()
       .describe('Custom domain naming the organization at login (platform principals only); null clears it'),
+    require2fa: z.boolean().optional().describe('Members must have 2FA on to log in to the organization or switch into it'),
   })
-  .refine((input) => input.name !== undefined || input.tier !== undefined || input.domain !== undefined, {message: 'give at least one of name, tier, domain'})
+  .refine((input) => input.name !== undefined || input.tier !== undefined || input.domain !== undefined || input.require2fa !== undefined, {
+    message: 'give at least one of name, tier, domain, require_2fa',
+  })
 export type UpdateOrgInput = z.input<typeof updateOrgSchema>
 
 /** GET /v1/orgs and `org list`. `includeDeleted` matters to platform principals only: users see their live orgs. */

@@ -185,7 +185,8 @@ export function createOrgService(deps: OrgServiceDeps) {
     },
 
     /**
-     * Renames an organization (org.update); tier and domain are for platform principals only
+     * Renames an organization or sets whether it requires 2FA of its members (org.update; audited
+     * as org.updated with the change); tier and domain are for platform principals only
      * (platform.required), so tenants cannot claim domains. A domain is unique
      * (org.domain_taken); null or '' clears it. Raises validation.failed, org.not_found, org.deleted.
      */
@@ -198,11 +199,18 @@ export function createOrgService(deps: OrgServiceDeps) {
           const access = await requireOrgPermission(tx, actor, orgRef, 'org.update')
           if ((parsed.tier !== undefined || parsed.domain !== undefined) && !access.grant.isPlatform) throw platformRequired('set the tier or the domain')
           const row = access.org
-          const next = {name: parsed.name ?? row.name, tier: parsed.tier ?? row.tier, domain: parsed.domain === undefined ? row.domain : parsed.domain}
+          const requires2fa = Number(row.require_2fa) === 1
+          const next = {
+            name: parsed.name ?? row.name,
+            tier: parsed.tier ?? row.tier,
+            domain: parsed.domain === undefined ? row.domain : parsed.domain,
+            require_2fa: (parsed.require2fa ?? requires2fa) ? 1 : 0,
+          }
           const changes: Record<string, {from: unknown; to: unknown}> = {}
           for (const field of ['name', 'tier', 'domain'] as const) {
             if (next[field] !== row[field]) changes[field] = {from: row[field], to: next[field]}
           }
+          if (parsed.require2fa !== undefined && parsed.require2fa !== requires2fa) changes.require_2fa = {from: requires2fa, to: parsed.require2fa}
           if (Object.keys(changes).length === 0) return toOrganization(row)
           if (changes.domain && next.domain) {
             const holder = await findOrgByDomain(tx, next.domain)

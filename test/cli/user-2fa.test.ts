@@ -46,7 +46,7 @@ function runInteractive(databaseUrl: string, cwd: string, args: string[]): Inter
   }
 }
 
-describeEachDialect('CLI user 2fa', (dialect) => {
+describeEachDialect('CLI user 2fa and org --require-2fa', (dialect) => {
   let database: TestDatabase
   let cli: CliRunner
   let core: Core
@@ -123,5 +123,22 @@ describeEachDialect('CLI user 2fa', (dialect) => {
     expect(await queuedMails(core, {to: email, kind: 'mfa_reset'})).toHaveLength(1)
     const nothing = await cli.run(['user', '2fa', 'reset', email, '--yes', '--json'])
     expect(nothing.json.error.code).toBe('mfa.not_enabled')
+  })
+  it('org update --require-2fa / --no-require-2fa: shown by org show and org list, audited', async () => {
+    const owner = await newUser()
+    await core.orgs.createOrg(OPERATOR, {name: 'Strict', slug: `strict-${dialect}`, owner})
+    const slug = `strict-${dialect}`
+    const set = await cli.run(['org', 'update', slug, '--require-2fa', '--json'])
+    expect(set.exitCode).toBe(0)
+    expect(set.json).toMatchObject({slug, require_2fa: true})
+    expect((await cli.run(['org', 'show', slug, '--json'])).json).toMatchObject({require_2fa: true})
+    expect((await cli.run(['org', 'show', slug])).stdout).toMatch(/require 2fa:\s+yes/)
+    const listed = (await cli.run(['org', 'list', '--json'])).json as Array<{slug: string; require_2fa: boolean}>
+    expect(listed.find((org) => org.slug === slug)?.require_2fa).toBe(true)
+    expect((await cli.run(['org', 'list'])).stdout).toMatch(new RegExp(`${slug}.*required`))
+    const cleared = await cli.run(['org', 'update', slug, '--no-require-2fa', '--json'])
+    expect(cleared.json).toMatchObject({slug, require_2fa: false})
+    const events = await core.audit.listEventsAfter({afterSeq: 0, action: 'org.updated'})
+    expect(events.filter((event) => event.target?.id === set.json.id).map((event) => event.metadata.changes)).toEqual([{require_2fa: {from: false, to: true}}, {require_2fa: {from: true, to: false}}])
   })
 })
