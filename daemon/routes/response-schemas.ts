@@ -66,6 +66,7 @@ export const meResponse = z.object({
   session: sessionResponse,
   active_org_id: z.string().nullable(),
   role: z.string().nullable(),
+  email_verified: z.boolean().describe('Whether the caller’s email address is verified now'),
 })
 
 export const introspectionResponse = z.object({
@@ -75,6 +76,7 @@ export const introspectionResponse = z.object({
   sid: z.string().optional(),
   org: z.string().optional(),
   role: z.string().optional(),
+  email_verified: z.boolean().optional().describe('Whether the user’s email address was verified when the token was issued'),
   jti: z.string().optional(),
   iss: z.string().optional(),
   aud: z.string().optional(),

@@ -46,6 +46,7 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
               sid: caller.sessionId,
               ...(caller.orgId ? {org: caller.orgId} : {}),
               ...(caller.role ? {role: caller.role} : {}),
+              ...(caller.emailVerified === undefined ? {} : {email_verified: caller.emailVerified}),
               jti: caller.jti,
               iss: core.issuer,
               aud: core.config.audience,

@@ -5,6 +5,7 @@ import type {Actor} from '../access/principal.js'
 import {prepareQuery} from '../db/prepared-query.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
+import {assertNewPassword} from '../security/password-policy.js'
 import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {changePasswordSchema, type ChangePasswordInput} from './auth-schemas.js'
@@ -102,26 +103,32 @@ export function createSessionAdminService(deps: SessionDeps & {issuance: Session
       })
     },
 
-    /** The caller, their memberships and their session. Raises auth.invalid_token when the session has ended. */
-    async me(auth: AuthContext): Promise<{user: User; memberships: UserMembership[]; session: Session; activeOrgId: string | null; role: string | null}> {
+    /**
+     * The caller, their memberships and their session, and whether their email is verified now
+     * (a token's email_verified claim tells how it was when the token was issued). Raises
+     * auth.invalid_token when the session has ended.
+     */
+    async me(auth: AuthContext): Promise<{user: User; memberships: UserMembership[]; session: Session; activeOrgId: string | null; role: string | null; emailVerified: boolean}> {
       // One read for the caller and their session: this is the daemon's hottest authenticated route.
       const [row] = await selectCallerWithSession(auth.sessionId, auth.userId)
       if (!row || row.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
       if (row.session_revoked_at || row.session_expires_at <= nowIso(deps)) throw new DomainError('auth.invalid_token', 'The session has ended', {reason: 'session_revoked'})
       const memberships = await selectLiveMemberships(row.id)
       const session: Session = {id: row.session_id, userId: row.id, orgId: row.session_org_id, userAgent: row.session_user_agent, ip: row.session_ip, createdAt: row.session_created_at, lastUsedAt: row.session_last_used_at, expiresAt: row.session_expires_at}
-      return {user: toUser(row), memberships, session, activeOrgId: auth.orgId, role: auth.role}
+      return {user: toUser(row), memberships, session, activeOrgId: auth.orgId, role: auth.role, emailVerified: row.email_verified_at !== null}
     },
 
     /**
      * Changes the caller's password after checking the current one; every session and every
      * access token issued before ends, and a new session is opened (bound to the caller's
-     * organization while they are still a member). Raises auth.invalid_credentials.
+     * organization while they are still a member). The new password must pass the policy for
+     * new passwords. Raises auth.invalid_credentials, password.too_weak.
      */
     async changePassword(auth: AuthContext, context: RequestContext, input: ChangePasswordInput): Promise<TokenSet> {
       const parsed = validateInput(changePasswordSchema, input)
       const current = await issuance.requireCaller(db, auth)
       if (!(await deps.passwords.verifyPassword(current.password_hash, parsed.currentPassword)).ok) throw new DomainError('auth.invalid_credentials', 'Invalid email or password')
+      assertNewPassword(parsed.newPassword, {email: current.email, field: 'new_password'})
       const passwordHash = await deps.passwords.hashPassword(parsed.newPassword)
       const {sessionId, refreshToken, role, orgId, issuedAt} = await inTransaction(db, async (tx) => {
         const user = await issuance.requireCaller(tx, auth)

@@ -53,6 +53,11 @@ export interface SessionBinding {
    * between that read and the signing (its revocation dated later) still voids it.
    */
   issuedAt: Date
+  /**
+   * Whether the user's email is verified (the email_verified claim). When not given, it is read
+   * from the user's row as the token is signed.
+   */
+  emailVerified?: boolean
 }
 
 export interface SessionDeps extends ServiceDeps {
@@ -95,8 +100,15 @@ export function createSessionIssuance(deps: SessionDeps) {
     return refreshToken
   }
 
+  /** The email_verified claim of a user's next token, read now. */
+  async function readEmailVerified(userId: string): Promise<boolean> {
+    const row = await db.selectFrom('user_account').select('email_verified_at').where('id', '=', userId).executeTakeFirst()
+    return Boolean(row?.email_verified_at)
+  }
+
   async function issueAccessToken(session: SessionBinding): Promise<AccessTokenSet> {
-    const access = await deps.tokens.issue({userId: session.userId, sessionId: session.id, orgId: session.orgId, role: session.role, issuedAt: session.issuedAt})
+    const emailVerified = session.emailVerified ?? (await readEmailVerified(session.userId))
+    const access = await deps.tokens.issue({userId: session.userId, sessionId: session.id, orgId: session.orgId, role: session.role, issuedAt: session.issuedAt, emailVerified})
     return {accessToken: access.token, tokenType: 'Bearer', expiresIn: policy.accessTokenTtlSeconds, sessionId: session.id}
   }
 

@@ -22,6 +22,8 @@ export interface AuthContext {
    * introspection reports it inactive, since apps trust the role claim it carries.
    */
   isOrgBindingRevoked: boolean
+  /** The token's email_verified claim: whether the address was verified when it was issued (absent on older tokens). */
+  emailVerified?: boolean
 }
 
 export type TokenAuthenticator = ReturnType<typeof createTokenAuthenticator>
@@ -68,7 +70,7 @@ export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revoc
       const revoked = deps.revocations.findRevocation(claims)
       const isOrgBindingRevoked = revoked === 'membership_revoked' || revoked === 'org_revoked'
       if (revoked && !isOrgBindingRevoked) throw new DomainError('auth.invalid_token', 'The access token has been revoked', {reason: revoked})
-      return {userId: claims.sub, sessionId: claims.sid, jti: claims.jti, orgId: claims.org ?? null, role: claims.role ?? null, issuedAt: claims.iat, expiresAt: claims.exp, isOrgBindingRevoked}
+      return {userId: claims.sub, sessionId: claims.sid, jti: claims.jti, orgId: claims.org ?? null, role: claims.role ?? null, issuedAt: claims.iat, expiresAt: claims.exp, isOrgBindingRevoked, ...(claims.email_verified === undefined ? {} : {emailVerified: claims.email_verified})}
     },
   }
 }

@@ -39,6 +39,8 @@ export interface IssueAccessTokenInput {
    * a revocation committed after that read but before signing still covers the token.
    */
   readonly issuedAt?: Date
+  /** Whether the user's email address is verified: the `email_verified` claim, when given. */
+  readonly emailVerified?: boolean
 }
 
 export interface IssuedAccessToken {
@@ -62,13 +64,15 @@ export interface AccessTokenClaims {
   readonly exp: number
   readonly org?: string
   readonly role?: string
+  /** Whether the user's email address was verified when the token was issued (OpenID's claim name). */
+  readonly email_verified?: boolean
 }
 
 export interface AccessTokenIssuer {
   /**
    * Signs a token with the provider's current key: header `{alg: 'ES256', kid, typ: 'JWT'}`,
    * claims iss, aud, sub, sid, jti (a UUIDv7), iat (issuedAt, else now) and exp (iat + lifetime),
-   * plus org and role when given. Throws TypeError for an empty id, a role without an org or an
+   * plus org, role and email_verified when given. Throws TypeError for an empty id, a role without an org or an
    * invalid issuedAt.
    */
   issue(input: IssueAccessTokenInput): Promise<IssuedAccessToken>
@@ -153,9 +157,10 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       const expiresAt = issuedAt + lifetimeSeconds
       const jti = uuidv7({msecs: now.getTime()})
 
-      const extraClaims: Record<string, string> = {sid: input.sessionId}
+      const extraClaims: Record<string, string | boolean> = {sid: input.sessionId}
       if (orgId !== null) extraClaims.org = orgId
       if (role !== null) extraClaims.role = role
+      if (input.emailVerified !== undefined) extraClaims.email_verified = input.emailVerified === true
 
       const token = await new SignJWT(extraClaims)
         .setProtectedHeader({alg: SIGNING_ALGORITHM, kid: signingKey.kid, typ: TOKEN_TYPE})
@@ -221,7 +226,7 @@ function importCached(
  * only those, so nothing unexpected in a signed payload travels further.
  */
 function readClaims(payload: Record<string, unknown>): AccessTokenClaims {
-  const {iss, aud, sub, sid, jti, iat, exp, org, role} = payload
+  const {iss, aud, sub, sid, jti, iat, exp, org, role, email_verified: emailVerified} = payload
   const isNonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
   if (!isNonEmpty(iss) || !isNonEmpty(aud) || !isNonEmpty(sub) || !isNonEmpty(sid) || !isNonEmpty(jti)) {
     throw new AccessTokenError('malformed', 'the token lacks a well-formed iss, aud, sub, sid or jti')
@@ -231,6 +236,9 @@ function readClaims(payload: Record<string, unknown>): AccessTokenClaims {
   }
   if ((org !== undefined && !isNonEmpty(org)) || (role !== undefined && !isNonEmpty(role))) {
     throw new AccessTokenError('malformed', 'the token has a malformed org or role')
+  }
+  if (emailVerified !== undefined && typeof emailVerified !== 'boolean') {
+    throw new AccessTokenError('malformed', 'the token has a malformed email_verified')
   }
   return {
     iss,
@@ -242,6 +250,7 @@ function readClaims(payload: Record<string, unknown>): AccessTokenClaims {
     exp: exp as number,
     ...(org === undefined ? {} : {org}),
     ...(role === undefined ? {} : {role}),
+    ...(emailVerified === undefined ? {} : {email_verified: emailVerified}),
   }
 }
 
