@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {ISSUED_AT_LEEWAY_SECONDS} from '../security/access-tokens.js'
 import {appendRevocations, type NewRevocation} from './revocation-log.js'
 
 export interface RevocationTiming {
@@ -9,8 +10,9 @@ export interface RevocationTiming {
   accessTokenTtlSeconds: number
 }
 
+/** Every access token accepted now expires by then: a lifetime, plus the leeway an iat may lie ahead of the clock. */
 function blockUntil(timing: RevocationTiming): string {
-  return new Date(Date.parse(timing.now) + timing.accessTokenTtlSeconds * 1000).toISOString()
+  return new Date(Date.parse(timing.now) + (timing.accessTokenTtlSeconds + ISSUED_AT_LEEWAY_SECONDS) * 1000).toISOString()
 }
 
 /**

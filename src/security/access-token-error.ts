@@ -9,6 +9,8 @@ export type AccessTokenFailureReason =
   | 'bad_algorithm'
   /** exp − iat exceeds the configured lifetime: a revocation entry, kept that long, might not outlive it. */
   | 'lifetime_exceeded'
+  /** iat lies further ahead of the clock than the leeway: such a token would outlive every revocation entry. */
+  | 'issued_in_future'
 
 /**
  * A refused access token. The message never contains the token or its claims; callers

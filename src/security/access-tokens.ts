@@ -80,13 +80,22 @@ export interface AccessTokenIssuer {
    * Returns the claims of a token this issuer would issue, checked against the clock's now.
    * Only ES256 is accepted whatever the header says; the key comes only from the provider by
    * `kid`, never from the token. A token whose exp − iat exceeds the lifetime is refused
-   * (lifetime_exceeded). Throws AccessTokenError for any token it refuses; other
+   * (lifetime_exceeded), and one whose iat is more than ISSUED_AT_LEEWAY_SECONDS ahead of the
+   * clock (issued_in_future). Throws AccessTokenError for any token it refuses; other
    * errors (a failing key provider) propagate as they are.
    */
   verify(token: string): Promise<AccessTokenClaims>
 }
 
 const DEFAULT_LIFETIME_SECONDS = 900
+
+/**
+ * How far a token's iat may lie ahead of this daemon's clock: daemons on several hosts differ
+ * by a little. Beyond it the token is refused (issued_in_future), so an accepted token never
+ * expires later than now + lifetime + this leeway, which is how long revocation entries are kept.
+ */
+export const ISSUED_AT_LEEWAY_SECONDS = 60
+
 const TOKEN_TYPE = 'JWT'
 
 export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): AccessTokenIssuer {
@@ -198,6 +207,11 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       // key used elsewhere) is refused.
       if (claims.exp - claims.iat > lifetimeSeconds) {
         throw new AccessTokenError('lifetime_exceeded', 'the token lives longer than the configured access-token lifetime')
+      }
+      // Else a token dated ahead (a forged or misconfigured signer) would outlive the entries
+      // that revoke it, though its exp − iat is within the lifetime.
+      if (claims.iat > clock.now().getTime() / 1000 + ISSUED_AT_LEEWAY_SECONDS) {
+        throw new AccessTokenError('issued_in_future', 'the token was issued further in the future than the clock leeway allows')
       }
       return claims
     },

@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createRevocationCache} from '../../../src/identity/revocation-cache.js'
 import {loadActiveRevocations} from '../../../src/identity/revocation-log.js'
+import {ISSUED_AT_LEEWAY_SECONDS} from '../../../src/security/access-tokens.js'
 import {OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {
@@ -19,6 +20,9 @@ import {
   type IdentityTestCore,
   type SecondProcess,
 } from './identity-fixture.js'
+
+// A revocation entry outlives every token accepted now: a lifetime, plus the leeway an iat may lie ahead.
+const REVOCATION_KEPT_MS = ACCESS_TOKEN_TTL_MS + ISSUED_AT_LEEWAY_SECONDS * SECOND
 
 // Two cores on one database stand for two daemons (or a daemon and the CLI): a revocation
 // written by one reaches the other only through the revocation log.
@@ -149,7 +153,7 @@ describeEachDialect('identity: revocation across processes', (dialect) => {
       const stale = await loginSeenElsewhere(user.email)
       const live = await loginSeenElsewhere(user.email)
       await t.core.sessions.logout(stale.auth, CONTEXT)
-      t.clock.advance(ACCESS_TOKEN_TTL_MS + SECOND)
+      t.clock.advance(REVOCATION_KEPT_MS + SECOND)
       const current = await loginAs(t.core, user.email)
       await t.core.sessions.logout(live.auth, CONTEXT)
       await t.core.sessions.logout(current.auth, CONTEXT)

@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {DialectName} from '../../../src/db/database-url.js'
 import {createRevocationCache} from '../../../src/identity/revocation-cache.js'
+import {ISSUED_AT_LEEWAY_SECONDS} from '../../../src/security/access-tokens.js'
 import {OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {
@@ -16,6 +17,9 @@ import {
   type IdentityTestCore,
   type SecondProcess,
 } from './identity-fixture.js'
+
+// A revocation entry outlives every token accepted now: a lifetime, plus the leeway an iat may lie ahead.
+const REVOCATION_KEPT_MS = ACCESS_TOKEN_TTL_MS + ISSUED_AT_LEEWAY_SECONDS * SECOND
 
 const JOB_NAMES = ['purge-revocations', 'purge-sessions', 'purge-signing-keys']
 
@@ -102,7 +106,7 @@ describeEachDialect('identity: background jobs', (dialect) => {
         const user = await createPasswordUser(t.core, OPERATOR, 'purge-rev')
         const early = [await loginAs(t.core, user.email), await loginAs(t.core, user.email)]
         for (const login of early) await t.core.sessions.logout(login.auth, CONTEXT)
-        t.clock.advance(ACCESS_TOKEN_TTL_MS + SECOND)
+        t.clock.advance(REVOCATION_KEPT_MS + SECOND)
         const late = await loginAs(t.core, user.email)
         await t.core.sessions.logout(late.auth, CONTEXT)
         expect(await seqs()).toEqual([1, 2, 3])
@@ -111,7 +115,7 @@ describeEachDialect('identity: background jobs', (dialect) => {
         expect(await seqs()).toEqual([3])
 
         // Past its expiry too, the newest survives, so the sequence never restarts.
-        t.clock.advance(ACCESS_TOKEN_TTL_MS + SECOND)
+        t.clock.advance(REVOCATION_KEPT_MS + SECOND)
         expect(await t.core.jobs.runNow('purge-revocations', 'cli')).toEqual({revocations_deleted: 0})
         expect(await seqs()).toEqual([3])
         const cache = createRevocationCache(t.clock)

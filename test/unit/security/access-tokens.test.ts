@@ -14,7 +14,7 @@ import {beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {createRevocationCache} from '../../../src/identity/revocation-cache.js'
 import {membershipSubject} from '../../../src/identity/session-revocation.js'
 import {AccessTokenError, type AccessTokenFailureReason} from '../../../src/security/access-token-error.js'
-import {createAccessTokenIssuer, type AccessTokenIssuer, type SigningKeyProvider} from '../../../src/security/access-tokens.js'
+import {createAccessTokenIssuer, ISSUED_AT_LEEWAY_SECONDS, type AccessTokenIssuer, type SigningKeyProvider} from '../../../src/security/access-tokens.js'
 import {createFixedClock, type FixedClock} from '../../../src/security/clock.js'
 import {createSigningKeyRing, type SigningKeyRing} from '../../../src/security/signing-key-ring.js'
 import {generateSigningKey, type StoredSigningKey} from '../../../src/security/signing-keys.js'
@@ -330,6 +330,19 @@ describe('verify refuses attacks', () => {
     const {token} = await longLived.issue({userId: 'user-1', sessionId: 'session-1'})
     expect((await longLived.verify(token)).sub).toBe('user-1')
     expect(await refusalOf(token)).toBe('lifetime_exceeded')
+  })
+
+  it('a token signed with our key whose iat lies beyond the 60 s leeway ahead of the clock, so it would outlive the entries that revoke it', async () => {
+    const ahead = (seconds: number) => ({...validClaims(), iat: START_SECONDS + seconds, exp: START_SECONDS + seconds + 900})
+    // A signer whose clock runs a little ahead is met.
+    expect((await issuer.verify(await signES256(ahead(ISSUED_AT_LEEWAY_SECONDS)))).sub).toBe('user-1')
+    expect(await refusalOf(await signES256(ahead(ISSUED_AT_LEEWAY_SECONDS + 1)))).toBe('issued_in_future')
+    expect(await refusalOf(await signES256(ahead(86_400 * 365)))).toBe('issued_in_future')
+    const {token} = await issuer.issue({userId: 'user-1', sessionId: 'session-1', issuedAt: new Date(START.getTime() + 3_600_000)})
+    expect(await refusalOf(token)).toBe('issued_in_future')
+    // Once the clock has caught up, the same token is good.
+    clock.set(new Date(START.getTime() + 3_600_000))
+    expect((await issuer.verify(token)).sub).toBe('user-1')
   })
 
   it.each([
