@@ -2,11 +2,13 @@ import type {ErrorRequestHandler} from 'express'
 import {describeErrorForLog, describeHttpFailure} from '../http-errors.js'
 import type {Logger} from '../logger.js'
 import type {Metrics} from '../metrics.js'
-import {requestIdOf, routePatternOf} from '../request-state.js'
+import {describeOAuthFailure} from '../oauth-errors.js'
+import {errorFormatOf, requestIdOf, routePatternOf} from '../request-state.js'
 
 /**
  * The one error handler: every thrown or forwarded error becomes the JSON error body with
- * its status. Server faults are logged with their cause; the response never carries a stack.
+ * its status (in RFC 6749's form on the routes that speak OAuth's dialect). Server faults are
+ * logged with their cause; the response never carries a stack.
  * A refused bearer (auth.invalid_token) is logged at info with its reason and counted.
  */
 export function errorHandler({logger, metrics}: {logger: Logger; metrics?: Metrics}): ErrorRequestHandler {
@@ -26,6 +28,7 @@ export function errorHandler({logger, metrics}: {logger: Logger; metrics?: Metri
       request.socket.destroy()
       return
     }
-    response.status(failure.status).set(failure.headers).json(failure.body)
+    const answer = errorFormatOf(request, response) === 'oauth' ? describeOAuthFailure(failure, request) : failure
+    response.status(answer.status).set(answer.headers).json(answer.body)
   }
 }

@@ -6,10 +6,11 @@ import type {Principal} from '../../src/access/principal.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import {toCamelShape, toJsonShape, toSnakeCase} from '../../src/shared/json-shape.js'
 import type {Logger} from '../logger.js'
+import {formBody} from '../middleware/form-body.js'
 import {jsonBody} from '../middleware/json-body.js'
-import {requireJsonBody} from '../middleware/require-json-body.js'
-import {requestIdOf, setRoutePattern} from '../request-state.js'
-import type {AnyRoute, HttpMethod, RouteResult} from './route.js'
+import {requireBodyType} from '../middleware/require-body-type.js'
+import {requestIdOf, setErrorFormat, setRoutePattern, type ErrorFormatChoice} from '../request-state.js'
+import {BODY_MEDIA_TYPES, type AnyRoute, type HttpMethod, type RouteResult} from './route.js'
 
 export interface MountOptions {
   logger: Logger
@@ -32,33 +33,40 @@ interface ValidationProblem {
 
 /**
  * Mounts routes on a router, grouped by path. Each route runs: content type check, caller
- * authentication, JSON body parsing, validation of path, query and body (all problems in one
+ * authentication, body parsing (JSON, and forms where the route takes them), validation of path, query and body (all problems in one
  * 422 validation.failed), the handler, and the response. Other methods on a known path get
  * 405 with Allow (OPTIONS: 204 with Allow).
  */
 export function mountRoutes(router: Router, routes: readonly AnyRoute[], options: MountOptions): void {
   const byPath = new Map<string, AnyRoute[]>()
   for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route])
-  const checkContentType = requireJsonBody()
+  const checkJsonContentType = requireBodyType()
   const parseBody = jsonBody({limitBytes: options.bodyLimitBytes})
+  const parseForm = formBody({limitBytes: options.bodyLimitBytes})
   for (const [path, pathRoutes] of byPath) {
     const expressRoute = router.route(path)
     for (const route of pathRoutes) {
       if (route.auth === 'access_token' && !options.authenticate) throw new Error(`${route.method.toUpperCase()} ${path} requires a token but no authenticator is configured`)
       if (route.auth === 'principal' && !options.authenticatePrincipal) throw new Error(`${route.method.toUpperCase()} ${path} requires a principal but no authenticator is configured`)
-      const chain: RequestHandler[] = [markRoute(path), checkContentType]
+      const formats = route.bodyFormats ?? ['json']
+      const takesForm = formats.includes('form')
+      const checkContentType = takesForm ? requireBodyType({mediaTypes: formats.map((format) => BODY_MEDIA_TYPES[format])}) : checkJsonContentType
+      const chain: RequestHandler[] = [markRoute(path, route.errorFormat), checkContentType]
       if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!))
       if (route.auth === 'principal') chain.push(authenticatePrincipal(options.authenticatePrincipal!))
-      chain.push(parseBody, handleRoute(route, options))
+      chain.push(parseBody, ...(takesForm ? [parseForm] : []), handleRoute(route, options))
       expressRoute[route.method](...chain)
     }
-    expressRoute.all(markRoute(path), refuseOtherMethods(pathRoutes.map((route) => route.method)))
+    // Another method on a path whose routes all answer in OAuth's form answers in it too.
+    const pathErrorFormat = pathRoutes.every((route) => route.errorFormat === 'oauth') ? 'oauth' : undefined
+    expressRoute.all(markRoute(path, pathErrorFormat), refuseOtherMethods(pathRoutes.map((route) => route.method)))
   }
 }
 
-function markRoute(pattern: string): RequestHandler {
+function markRoute(pattern: string, errorFormat: ErrorFormatChoice | undefined): RequestHandler {
   return (_request, response, next) => {
     setRoutePattern(response, pattern)
+    if (errorFormat !== undefined) setErrorFormat(response, errorFormat)
     next()
   }
 }
@@ -126,7 +134,7 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, location: Vali
 }
 
 function missingBody(problems: ValidationProblem[]): undefined {
-  problems.push({in: 'body', field: null, message: 'a JSON body is required'})
+  problems.push({in: 'body', field: null, message: 'a request body is required'})
   return undefined
 }
 

@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {toSnakeCase} from '../../src/shared/json-shape.js'
-import type {AnyRoute} from './route.js'
+import {BODY_MEDIA_TYPES, type AnyRoute} from './route.js'
 
 export interface OpenApiInfo {
   title: string
@@ -11,6 +11,17 @@ export interface OpenApiInfo {
 type JsonSchema = Record<string, unknown>
 
 const ERROR_SCHEMA_REF = {$ref: '#/components/schemas/Error'}
+const OAUTH_ERROR_SCHEMA_REF = {$ref: '#/components/schemas/OAuthError'}
+
+/** RFC 6749 §5.2: how the OAuth endpoints (/v1/oauth/*, and introspection spoken in OAuth's dialect) answer errors. */
+const OAUTH_ERROR_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {type: 'string', description: 'invalid_request, invalid_client, invalid_grant, unsupported_grant_type, unsupported_token_type, invalid_scope, server_error, temporarily_unavailable'},
+    error_description: {type: 'string'},
+  },
+}
 
 const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
@@ -46,7 +57,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[], info: OpenApiI
     info,
     paths,
     components: {
-      schemas: {Error: ERROR_SCHEMA},
+      schemas: {Error: ERROR_SCHEMA, OAuthError: OAUTH_ERROR_SCHEMA},
       securitySchemes: {
         access_token: {type: 'http', scheme: 'bearer', bearerFormat: 'JWT'},
         api_key: {type: 'http', scheme: 'bearer', bearerFormat: 'sk_…', description: 'An API key (`sk_…`) as a Bearer token'},
@@ -64,7 +75,10 @@ function describeOperation(route: AnyRoute): Record<string, unknown> {
   if (route.tags?.length) operation.tags = route.tags
   const parameters = [...describeParameters(route.params, 'path'), ...describeParameters(route.query, 'query')]
   if (parameters.length > 0) operation.parameters = parameters
-  if (route.body) operation.requestBody = {required: true, content: {'application/json': {schema: snakeCaseProperties(toSchema(route.body, 'input'))}}}
+  if (route.body) {
+    const schema = snakeCaseProperties(toSchema(route.body, 'input'))
+    operation.requestBody = {required: true, content: Object.fromEntries((route.bodyFormats ?? ['json']).map((format) => [BODY_MEDIA_TYPES[format], {schema}]))}
+  }
   if (route.auth === 'access_token') operation.security = [{access_token: []}]
   if (route.auth === 'principal') operation.security = [{access_token: []}, {api_key: []}]
   operation.responses = {...describeResponses(route), ...describeErrors(route)}
@@ -95,21 +109,36 @@ function describeResponses(route: AnyRoute): Record<string, unknown> {
   return responses
 }
 
+/** The error answers of a route that speaks OAuth's dialect only (RFC 6749 §5.2). */
+const OAUTH_ERRORS: Record<string, string> = {
+  400: 'invalid_request (also a malformed body, or a field that breaks its rule), invalid_grant, unsupported_grant_type, unsupported_token_type or invalid_scope',
+  401: 'invalid_client, with WWW-Authenticate',
+  413: 'Body too large (invalid_request)',
+  415: 'Body neither form-encoded nor JSON (invalid_request)',
+  default: 'Any other error (server_error, temporarily_unavailable)',
+}
+
 function describeErrors(route: AnyRoute): Record<string, unknown> {
+  if (route.errorFormat === 'oauth') return describeErrorsOf(route, OAUTH_ERRORS, OAUTH_ERROR_SCHEMA_REF)
   const errors: Record<string, string> = {}
   if (route.auth === 'access_token') errors['401'] = 'No valid access token (auth.invalid_token)'
   if (route.auth === 'principal') errors['401'] = 'No valid access token or API key (auth.invalid_token)'
   if (route.body) {
     errors['400'] = 'Malformed JSON (http.malformed_json)'
     errors['413'] = 'Body too large (http.payload_too_large)'
-    errors['415'] = 'Body not JSON (http.unsupported_media_type)'
+    errors['415'] = route.bodyFormats?.includes('form') ? 'Body neither JSON nor form-encoded (http.unsupported_media_type)' : 'Body not JSON (http.unsupported_media_type)'
   }
   if (route.body || route.query || route.params) errors['422'] = 'Invalid input (validation.failed)'
   errors.default = 'Any other error, with its stable code'
+  // A route that decides per request answers in either form.
+  return describeErrorsOf(route, errors, typeof route.errorFormat === 'function' ? {oneOf: [ERROR_SCHEMA_REF, OAUTH_ERROR_SCHEMA_REF]} : ERROR_SCHEMA_REF)
+}
+
+function describeErrorsOf(route: AnyRoute, errors: Record<string, string>, schema: JsonSchema): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(errors)
       .filter(([status]) => route.responses[Number(status)] === undefined)
-      .map(([status, description]) => [status, {description, content: {'application/json': {schema: ERROR_SCHEMA_REF}}}]),
+      .map(([status, description]) => [status, {description, content: {'application/json': {schema}}}]),
   )
 }
 

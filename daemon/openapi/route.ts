@@ -4,6 +4,7 @@ import type {Actor} from '../../src/access/principal.js'
 import type {RequestContext} from '../../src/identity/session-service.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import type {Logger} from '../logger.js'
+import type {ErrorFormatChoice} from '../request-state.js'
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
 
@@ -13,6 +14,14 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete'
  * (principal and origin), which it hands to the service that decides what it may do.
  */
 export type AuthMode = 'none' | 'access_token' | 'principal'
+
+/** How a body may come: JSON (every route) and, for the OAuth endpoints, form-encoded (RFC 6749 §3.2). */
+export type BodyFormat = 'json' | 'form'
+
+export const BODY_MEDIA_TYPES: Readonly<Record<BodyFormat, string>> = {
+  json: 'application/json',
+  form: 'application/x-www-form-urlencoded',
+}
 
 export interface ResponseSpec {
   description: string
@@ -67,6 +76,10 @@ export interface RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth extends A
   operationId?: string
   auth?: Auth
   body?: BodySchema
+  /** The body's accepted formats; default ['json']. A form body is validated by the same schema (its fields are strings). */
+  bodyFormats?: readonly BodyFormat[]
+  /** How errors are answered; default 'daemon'. A function decides per request (e.g. by the dialect the client speaks). */
+  errorFormat?: ErrorFormatChoice
   query?: QuerySchema
   params?: ParamsSchema
   /** Every status the route answers with on success; error statuses are documented for every route. */

@@ -49,6 +49,11 @@ export const ERROR_CODES = {
   'auth.invalid_refresh_token': 'unauthenticated',
   'auth.refresh_token_reused': 'unauthenticated',
   'auth.invalid_client': 'unauthenticated',
+  // The OAuth endpoints (/v1/oauth/*), answered in RFC 6749's form: a grant_type other than refresh_token,
+  // a token kind that cannot be revoked there (API keys), a scope (the daemon grants none).
+  'oauth.unsupported_grant_type': 'usage',
+  'oauth.unsupported_token_type': 'usage',
+  'oauth.invalid_scope': 'usage',
   'auth.not_a_member': 'forbidden',
   // A member whose token is bound to another organization.
   'auth.org_mismatch': 'forbidden',
