@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'session.revoked',
   'session.org_switched',
   'security.refresh_token_reuse',
+  'access_token.revoked',
   'key.created',
   'key.rotated',
   'key.revoked',

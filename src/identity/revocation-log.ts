@@ -56,6 +56,12 @@ export async function appendRevocations(trx: Kysely<Database>, entries: NewRevoc
     .execute()
 }
 
+/** Whether an entry of this kind names this subject and still blocks something at `nowIso`. */
+export async function hasActiveRevocation(db: Kysely<Database>, kind: RevocationKind, subject: string, nowIso: string): Promise<boolean> {
+  const row = await db.selectFrom('revocation').select('seq').where('kind', '=', kind).where('subject', '=', subject).where('expires_at', '>', nowIso).limit(1).executeTakeFirst()
+  return row !== undefined
+}
+
 /** Entries after `afterSeq`, in order: what a follower has not applied yet. */
 export async function readRevocationsAfter(db: Kysely<Database>, afterSeq: number, limit = 1000): Promise<Revocation[]> {
   const rows = await db.selectFrom('revocation').selectAll().where('seq', '>', afterSeq).orderBy('seq').limit(limit).execute()

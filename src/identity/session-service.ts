@@ -3,6 +3,7 @@ import type {TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
 import {createAuthenticationService} from './authentication-service.js'
 import {createSessionAdminService} from './session-admin-service.js'
 import {createSessionIssuance, type SessionDeps} from './session-issuance.js'
+import {createTokenRevocationService} from './token-revocation-service.js'
 import {createTokenRotationService} from './token-rotation-service.js'
 
 export type {AccessTokenSet, RequestContext, SessionPolicy, TokenSet} from './session-issuance.js'
@@ -20,6 +21,7 @@ export function createSessionService(deps: SessionDeps & {orgs: OrgService; tena
   return {
     ...createAuthenticationService({...deps, issuance}),
     ...createTokenRotationService({...deps, issuance}),
+    ...createTokenRevocationService({...deps, issuance}),
     ...createSessionAdminService({...deps, issuance}),
   }
 }
