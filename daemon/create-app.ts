@@ -18,6 +18,7 @@ import {apiKeyRoutes} from './routes/api-keys.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
 import {memberRoutes} from './routes/members.js'
+import {oauthRoutes} from './routes/oauth.js'
 import {mfaRoutes} from './routes/mfa.js'
 import {orgAuditRoutes} from './routes/org-audit.js'
 import {orgFlagRoutes} from './routes/org-flags.js'
@@ -64,6 +65,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...authRoutes({core, metrics}),
     ...mfaRoutes({core}),
     ...tokenRoutes({core}),
+    ...oauthRoutes({core}),
     ...tenantRoutes({core}),
     ...adminUserRoutes({core}),
     ...apiKeyRoutes({core}),

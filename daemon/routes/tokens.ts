@@ -1,10 +1,9 @@
 import {z} from 'zod'
 import type {Core} from '../../src/core.js'
-import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
+import {isDomainError} from '../../src/errors/domain-error.js'
 import {API_KEY_PREFIX} from '../../src/access/bearer-authenticator.js'
 import {introspectSchema} from '../../src/identity/auth-schemas.js'
-import {timingSafeEqualStrings} from '../../src/security/secure-token.js'
-import {readBearerToken} from '../bearer-token.js'
+import {authenticateClient, clientCredentialFields, isOAuthDialect} from '../oauth-client-auth.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
 import {introspectionResponse} from './response-schemas.js'
 
@@ -24,15 +23,16 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
       method: 'post',
       path: '/v1/tokens/introspect',
       summary: 'Is this access token or API key active now? (RFC 7662)',
-      description: 'Authenticated by the daemon’s introspection credential (setting introspection_secret) as a Bearer token. `active` is false for expired, revoked, malformed or foreign tokens. An API key (`sk_…`) answers `token_type: api_key`, its `org` (null and `platform: true` for a platform key) and its `permissions` as they are now.',
+      description:
+        'Authenticated by the daemon’s introspection credential (setting introspection_secret): as a Bearer token, as the password of HTTP Basic (client_secret_basic, any client_id) or as `client_secret` in the body (client_secret_post). The body is JSON or form-encoded (`token=…`). A request in OAuth’s dialect (a form body or Basic credentials) gets errors in RFC 6749 §5.2’s form (`{"error": "invalid_client", …}`), others the daemon’s. `active` is false for expired, revoked, malformed or foreign tokens. An API key (`sk_…`) answers `token_type: api_key`, its `org` (null and `platform: true` for a platform key) and its `permissions` as they are now.',
       tags: ['tokens'],
-      body: introspectSchema,
+      body: introspectSchema.extend(clientCredentialFields),
+      bodyFormats: ['json', 'form'],
+      errorFormat: (request) => (isOAuthDialect(request) ? 'oauth' : 'daemon'),
       responses: {200: {description: 'The token’s state', schema: tokenIntrospectionResponse}},
       async handle({body, request}) {
-        const secret = core.config.introspectionSecret
-        const presented = readClientCredential(request)
         // Compared in constant time; an unset secret refuses every caller.
-        if (!secret || !timingSafeEqualStrings(presented, secret)) throw new DomainError('auth.invalid_client', 'Invalid introspection credential')
+        authenticateClient(request, body, {secret: core.config.introspectionSecret, methods: ['bearer', 'client_secret_basic', 'client_secret_post']})
         if (body.token.startsWith(API_KEY_PREFIX)) return {body: await introspectApiKey(core, body.token)}
         try {
           const caller = await core.authenticator.authenticate(body.token)
@@ -61,14 +61,6 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
       },
     }),
   ]
-}
-
-function readClientCredential(request: Parameters<typeof readBearerToken>[0]): string {
-  try {
-    return readBearerToken(request)
-  } catch {
-    throw new DomainError('auth.invalid_client', 'Invalid introspection credential')
-  }
 }
 
 async function introspectApiKey(core: Core, secret: string): Promise<Record<string, unknown>> {
