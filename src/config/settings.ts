@@ -77,7 +77,7 @@ export const SETTINGS = {
   },
   introspectionSecret: {
     key: 'introspection_secret',
-    description: 'Bearer credential for POST /v1/tokens/introspect (unset: introspection refused)',
+    description: 'The client secret of introspection (Bearer, HTTP Basic or client_secret) and of confidential clients at /v1/oauth/token and /v1/oauth/revoke (unset: introspection refused)',
     schema: z.string().min(16, 'must be at least 16 characters').optional(),
     defaultValue: undefined,
     redact: (value) => (value === undefined ? undefined : '***'),
