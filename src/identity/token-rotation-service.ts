@@ -9,6 +9,7 @@ import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {refreshSchema, switchOrgSchema, type RefreshInput, type SwitchOrgInput} from './auth-schemas.js'
 import type {TenantHints} from './authentication-service.js'
+import {assertSecondFactorPolicy, type LoginDeps} from './login-completion.js'
 import {requireMemberBindingByRef, resolveRequestedBinding, type OrgBinding} from './org-binding.js'
 import {claimRefreshToken, findRefreshTokenByHash, type StoredRefreshToken} from './refresh-token-repo.js'
 import type {AccessTokenSet, RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
@@ -22,6 +23,8 @@ interface TokenRotationDeps extends SessionDeps {
   issuance: SessionIssuance
   /** How a request's host names an organization (base_domain, the daemon's own host). */
   tenancy: TenantResolutionOptions
+  /** Whether the user has 2FA on, for organizations that require it. */
+  login: Pick<LoginDeps, 'secondFactor'>
 }
 
 type Exchange = {kind: 'invalid'} | {kind: 'reused'} | {kind: 'rotated'; stored: StoredRefreshToken; now: string}
@@ -108,7 +111,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
      * organization) and both tokens are returned; without one, only an access token is
      * returned and the session keeps its binding: an access token alone never mints a refresh
      * token. The organizations named answer as at login (org.not_found for any the caller is
-     * not in, existing or not). Raises validation.failed (no organization named), tenant.ambiguous, org.not_found,
+     * not in, existing or not); an organization that requires 2FA, for a user without it, is
+     * auth.mfa_enrollment_required. Raises validation.failed (no organization named), tenant.ambiguous, org.not_found,
      * auth.invalid_token (session ended), auth.invalid_refresh_token (not this session's, or
      * expired), auth.refresh_token_reused.
      */
@@ -120,6 +124,7 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         const session = await issuance.requireLiveSession(tx, auth)
         const binding: OrgBinding | null = await resolveRequestedBinding(tx, auth.userId, {...tenant, bodyOrg: parsed.org}, deps.tenancy)
         if (!binding) throw new DomainError('validation.failed', 'Name the organization: org in the body, X-Tenant-Slug, X-Tenant-ID or the host', {problems: [{in: 'body', field: 'org', message: 'is required'}]})
+        await assertSecondFactorPolicy(tx, deps.login.secondFactor, binding, auth.userId)
         const issuedAt = issuance.issuedAtNow()
         const now = issuedAt.toISOString()
         let refreshToken: string | undefined
