@@ -15,6 +15,7 @@ import type {AnyRoute} from './openapi/route.js'
 import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.js'
 import {adminUserRoutes} from './routes/admin-users.js'
 import {apiKeyRoutes} from './routes/api-keys.js'
+import {accountRoutes} from './routes/account.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
 import {memberRoutes} from './routes/members.js'
@@ -63,6 +64,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...docsRoutes({registry}),
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
+    ...accountRoutes({core}),
     ...mfaRoutes({core}),
     ...tokenRoutes({core}),
     ...oauthRoutes({core}),

@@ -18,8 +18,7 @@ import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
 import {createUserService} from './identity/user-service.js'
-import {createLoginGuard} from './identity/login-guard.js'
-import {loginPurgeHook} from './identity/login-purge-hook.js'
+import {createAccountService} from './identity/account-service.js'
 import {createMfaService} from './identity/mfa/mfa-service.js'
 import {createJobService} from './jobs/job-service.js'
 import {createMailOutbox} from './mail/mail-outbox.js'
@@ -79,7 +78,6 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(flagOverridesPurgeHook)
   purgeHooks.register(sessionsPurgeHook)
   const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
-  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const secretKey = secretKeySourceOf(config, database)
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds, secretKey})
@@ -89,15 +87,25 @@ export async function createCore(options: CoreOptions) {
   // Links in mails start with public_url; Message-IDs name its host.
   const publicUrl = (config.publicUrl ?? issuer).replace(/\/+$/, '')
   const mail = createMailOutbox({...deps, secretKey, messageIdDomain: hostNameOfUrl(publicUrl) ?? 'saas-ctl.localhost'})
+  // Email verification, password reset by mailed link, email changes.
+  const account = createAccountService({
+    ...deps,
+    audit,
+    mail,
+    passwords,
+    revocationSignal,
+    publicUrl,
+    accessTokenTtlSeconds,
+    emailVerificationTtlSeconds: config.emailVerificationTtlSeconds,
+    passwordResetTtlSeconds: config.passwordResetTtlSeconds,
+    failedAttemptsPerMinute: config.failedAttemptsPerMinute,
+  })
+  purgeHooks.register(account.purgeHook)
+  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks, emailChanges: account.emailChanges})
   // TOTP 2FA: also the SecondFactor the login flow checks codes with.
   const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
-  // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
-  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}})
-  jobs.register(loginGuard.purgeJob)
-  purgeHooks.register(loginPurgeHook)
-  const login = {guard: loginGuard, secondFactor: mfa, mail, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
   const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
@@ -148,14 +156,14 @@ export async function createCore(options: CoreOptions) {
     revocationSignal,
     /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
     tenants: createTenantResolver({db: deps.db, ...tenancy}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, login}),
-    /** Lockouts and failure budgets of logins (`user unlock`). */
-    loginGuard,
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, registration: config.registration, emailVerification: account.emailVerification}),
     jobs,
     /** Where users reach the service (links in mails). */
     publicUrl,
     /** Mail written in a transaction, delivered later (see src/mail/). */
     mail,
+    /** Email verification, password reset, email changes (src/identity/account-service.ts). */
+    account,
     /** Sends due outbox mail (the daemon's worker calls deliverDue). */
     mailDelivery: mailServices.delivery,
     /** The operator's `mail` commands: list, retry, test. */

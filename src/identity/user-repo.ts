@@ -93,3 +93,14 @@ export async function replacePasswordHash(db: Kysely<Database>, userId: string, 
 export async function deleteUserRow(db: Kysely<Database>, userId: string): Promise<void> {
   await db.deleteFrom('user_account').where('id', '=', userId).execute()
 }
+
+/** Marks the user's email verified at `now`, unless the address changed meanwhile; true when it did. */
+export async function setEmailVerifiedAt(db: Kysely<Database>, userId: string, email: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('user_account').set({email_verified_at: now, updated_at: now}).where('id', '=', userId).where('email', '=', email).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Gives the user a new email address, not yet verified. */
+export async function changeUserEmail(db: Kysely<Database>, userId: string, email: string, now: string): Promise<void> {
+  await db.updateTable('user_account').set({email, email_verified_at: null, updated_at: now}).where('id', '=', userId).execute()
+}

@@ -1,6 +1,6 @@
 import {z} from 'zod'
 import {CONTROL_CHARACTERS_MESSAGE, hasNoControlCharacters} from '../shared/display-text.js'
-import {checkPasswordStrength} from '../security/password-policy.js'
+import {PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH} from '../security/password-policy.js'
 
 export const emailSchema = z
   .string()
@@ -10,11 +10,12 @@ export const emailSchema = z
 
 export const userNameSchema = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine(hasNoControlCharacters, CONTROL_CHARACTERS_MESSAGE)
 
-// The policy (length in code points after NFKC) lives in one place; the schema only applies it.
-export const passwordSchema = z.string().superRefine((password, context) => {
-  const problem = checkPasswordStrength(password)
-  if (problem) context.addIssue({code: 'custom', message: problem})
-})
+// A new password. The policy (length in code points after NFKC, not the email, not a common
+// password) lives in one place, src/security/password-policy.ts: services apply it with
+// assertNewPassword, which knows the account's email and answers password.too_weak.
+export const passwordSchema = z
+  .string()
+  .describe(`A new password: ${PASSWORD_MIN_LENGTH}–${PASSWORD_MAX_LENGTH} characters (Unicode code points after NFKC), not the account's email, not a common or breached password (password.too_weak otherwise)`)
 
 export const createUserSchema = z.object({
   email: emailSchema,

@@ -9,11 +9,13 @@ import {lockOrganization, lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
+import {assertNewPassword} from '../security/password-policy.js'
 import type {PurgeHooks} from '../shared/purge-hooks.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import type {RevocationSignal} from './revocation-signal.js'
 import {revokeEverythingOfUser} from './session-revocation.js'
+import type {EmailChanges} from './email-change.js'
 import {insertNewUser, withUniqueEmail} from './user-creation.js'
 import {deleteUserRow, listUserRows, requireUser, setUserDisabledAt, toUser, updateUserProfile, type User} from './user-repo.js'
 import {createUserSchema, updateUserSchema, userRefSchema, type CreateUserInput, type UpdateUserInput, type UserRefInput} from './user-schemas.js'
@@ -31,6 +33,8 @@ interface UserServiceDeps extends ServiceDeps {
   revocationSignal: RevocationSignal
   /** What each feature deletes with a user (sessions, memberships, …). */
   purgeHooks: Pick<PurgeHooks, 'purgeUser'>
+  /** A new email address: unverified, a verification link to it, a notice to the old one. */
+  emailChanges: Pick<EmailChanges, 'applyEmailChange'>
 }
 
 /**
@@ -69,10 +73,12 @@ export function createUserService(deps: UserServiceDeps) {
     /**
      * Creates a user (the password, when given, is stored only as an argon2id hash). With
      * `ifNotExists`, a user with the same email (and name, when given) is returned instead.
-     * Raises platform.required, validation.failed, user.email_taken.
+     * A password must pass the policy for new passwords. Raises platform.required,
+     * validation.failed, password.too_weak, user.email_taken.
      */
     async createUser(actor: Actor, input: CreateUserInput, trx?: Kysely<Database>, precomputedPasswordHash?: string): Promise<{user: User; created: boolean}> {
       const parsed = validateInput(createUserSchema, input)
+      if (parsed.password !== undefined && precomputedPasswordHash === undefined) assertNewPassword(parsed.password, {email: parsed.email})
       // Hash outside the transaction: argon2 is slow on purpose and must not hold the write lock.
       const passwordHash = precomputedPasswordHash ?? (parsed.password ? await deps.passwords.hashPassword(parsed.password) : null)
       return withUniqueEmail(parsed.email, () =>
@@ -97,7 +103,11 @@ export function createUserService(deps: UserServiceDeps) {
       return {...toUser(row), memberships: await listMembershipsOfUser(db, row.id, {includeDeletedOrgs: true})}
     },
 
-    /** Changes a user's name or email. Raises platform.required, validation.failed, user.not_found, user.email_taken. */
+    /**
+     * Changes a user's name or email (audited user.updated). A new email is not verified: it
+     * gets a verification link and the old address a notice (audited user.email_changed too).
+     * Raises platform.required, validation.failed, user.not_found, user.email_taken.
+     */
     async updateUser(actor: Actor, input: UpdateUserInput): Promise<User> {
       const parsed = validateInput(updateUserSchema, input)
       return withUniqueEmail(parsed.email, () =>
@@ -108,7 +118,9 @@ export function createUserService(deps: UserServiceDeps) {
           if (parsed.name !== undefined && parsed.name !== row.name) changes.name = {from: row.name, to: parsed.name}
           if (parsed.email !== undefined && parsed.email !== row.email) changes.email = {from: row.email, to: parsed.email}
           if (Object.keys(changes).length === 0) return toUser(row)
-          const updated = {...row, name: parsed.name ?? row.name, email: parsed.email ?? row.email, updated_at: nowIso(deps)}
+          await lockUser(tx, row.id)
+          const changed = changes.email && parsed.email ? await deps.emailChanges.applyEmailChange(tx, actor, row, parsed.email) : row
+          const updated = {...changed, name: parsed.name ?? row.name, updated_at: nowIso(deps)}
           await updateUserProfile(tx, row.id, {name: updated.name, email: updated.email, updatedAt: updated.updated_at})
           await audit.append(tx, actor, {action: 'user.updated', target: {type: 'user', id: row.id}, metadata: {changes}})
           return toUser(updated)

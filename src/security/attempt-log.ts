@@ -85,3 +85,33 @@ export async function purgeOldAttempts(db: Kysely<Database>, deps: Pick<ServiceD
   const result = await db.deleteFrom('auth_attempt').where('created_at', '<', before).executeTakeFirst()
   return Number(result.numDeletedRows)
 }
+
+export interface AttemptWindow {
+  kind: AttemptKind
+  /** Only attempts from this IP, when given. */
+  ip?: string | null
+  /** Only attempts against this identifier, when given. */
+  identifierHash?: string | null
+  outcomes: AttemptOutcome[]
+  windowSeconds: number
+}
+
+/**
+ * How many attempts of a kind with these outcomes fall within the window, and how many seconds
+ * until the oldest of them leaves it. For budgets that count something other than failures
+ * (mails sent: resent verifications, reset requests).
+ */
+export async function countRecentAttempts(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, window: AttemptWindow): Promise<{count: number; retryAfterSeconds: number}> {
+  const now = deps.clock.now().getTime()
+  let query = db
+    .selectFrom('auth_attempt')
+    .select((eb) => [eb.fn.countAll<number>().as('attempts'), eb.fn.min('created_at').as('oldest')])
+    .where('kind', '=', window.kind)
+    .where('outcome', 'in', window.outcomes)
+    .where('created_at', '>', new Date(now - window.windowSeconds * 1000).toISOString())
+  if (window.ip !== undefined) query = window.ip === null ? query.where('ip', 'is', null) : query.where('ip', '=', window.ip)
+  if (window.identifierHash !== undefined) query = window.identifierHash === null ? query.where('identifier_hash', 'is', null) : query.where('identifier_hash', '=', window.identifierHash)
+  const row = await query.executeTakeFirstOrThrow()
+  const oldest = row.oldest ? Date.parse(String(row.oldest)) : now
+  return {count: Number(row.attempts), retryAfterSeconds: Math.max(1, Math.ceil((oldest + window.windowSeconds * 1000 - now) / 1000))}
+}

@@ -1,4 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {insertOneTimeToken} from '../../src/identity/one-time-token-repo.js'
+import {latestMail, tokenFromMail} from '../helpers/outbox-mail.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {request, STACK_FRAME, startTestDaemon, type TestDaemon} from './http-harness.js'
 
@@ -18,6 +20,10 @@ interface Account {
   accessToken: string
   refreshToken: string
   sessionId: string
+  /** From the verification mail registration sent. */
+  verifyToken: string
+  /** A password reset link's token, made for the scenario. */
+  resetToken: string
 }
 
 type Expected = {status: number; code: string} | 'no-server-error'
@@ -43,6 +49,8 @@ interface PostRoute {
   strings: Record<string, number>
   /** Also takes form bodies, answering them in OAuth's dialect (see oauth-client.test.ts). */
   takesForm?: boolean
+  /** New passwords: the policy, not the schema, judges their length (password.too_weak). */
+  newPasswords?: string[]
 }
 
 const POST_ROUTES: PostRoute[] = [
@@ -51,7 +59,8 @@ const POST_ROUTES: PostRoute[] = [
     validBody: (_account, unique) => ({email: `new-${unique}@example.com`, password: PASSWORD, name: 'New User', org_name: 'New Org'}),
     successStatus: 201,
     required: ['email', 'password'],
-    strings: {email: 300, password: 1025, name: 201, org_name: 201},
+    strings: {email: 300, password: 257, name: 201, org_name: 201},
+    newPasswords: ['password'],
   },
   {
     path: '/v1/auth/login',
@@ -81,7 +90,38 @@ const POST_ROUTES: PostRoute[] = [
     validBody: () => ({current_password: PASSWORD, new_password: 'a different long password'}),
     successStatus: 200,
     required: ['current_password', 'new_password'],
-    strings: {current_password: 4097, new_password: 1025},
+    strings: {current_password: 4097, new_password: 257},
+    newPasswords: ['new_password'],
+  },
+  {
+    path: '/v1/auth/verify-email',
+    validBody: (account) => ({token: account.verifyToken}),
+    successStatus: 200,
+    required: ['token'],
+    strings: {token: 513},
+  },
+  {
+    path: '/v1/auth/password/forgot',
+    validBody: (account) => ({email: account.email}),
+    successStatus: 202,
+    required: ['email'],
+    strings: {email: 300},
+  },
+  {
+    path: '/v1/auth/password/reset',
+    validBody: (account) => ({token: account.resetToken, password: 'a different long password'}),
+    successStatus: 204,
+    required: ['token', 'password'],
+    strings: {token: 513, password: 257},
+    newPasswords: ['password'],
+  },
+  {
+    path: '/v1/auth/email',
+    auth: 'token',
+    validBody: (_account, unique) => ({email: `changed-${unique}@example.com`, password: PASSWORD}),
+    successStatus: 200,
+    required: ['email', 'password'],
+    strings: {email: 300, password: 4097},
   },
   {
     path: '/v1/tokens/introspect',
@@ -95,6 +135,7 @@ const POST_ROUTES: PostRoute[] = [
 ]
 
 const invalid = {status: 422, code: 'validation.failed'}
+const tooWeak = {status: 422, code: 'password.too_weak'}
 const malformed = {status: 400, code: 'http.malformed_json'}
 const unsupported = {status: 415, code: 'http.unsupported_media_type'}
 
@@ -136,16 +177,17 @@ function scenariosOf(route: PostRoute): Scenario[] {
     {...base, name: 'a __proto__ key carrying the fields', headers: JSON_TYPE, body: (account) => `{"__proto__": ${valid(account)}}`, expected: invalid},
     {...base, name: 'bytes that are not UTF-8', headers: JSON_TYPE, body: new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), expected: 'no-server-error'},
   ]
+  const isNewPassword = (field: string) => route.newPasswords?.includes(field) === true
   for (const field of route.required) {
     scenarios.push({...base, name: `missing ${field}`, headers: JSON_TYPE, body: without(field), expected: invalid})
-    scenarios.push({...base, name: `${field}: an empty string`, headers: JSON_TYPE, body: withField(field, ''), expected: field === 'token' ? 'no-server-error' : invalid})
+    scenarios.push({...base, name: `${field}: an empty string`, headers: JSON_TYPE, body: withField(field, ''), expected: field === 'token' ? 'no-server-error' : isNewPassword(field) ? tooWeak : invalid})
   }
   for (const [field, tooLong] of Object.entries(route.strings)) {
     for (const [label, value] of [['a number', 123], ['a boolean', true], ['null', null], ['an object', {$ne: ''}], ['an array', ['a', 'b']]] as const) {
       scenarios.push({...base, name: `${field}: ${label}`, headers: JSON_TYPE, body: withField(field, value), expected: invalid})
     }
-    scenarios.push({...base, name: `${field}: ${tooLong} characters`, headers: JSON_TYPE, body: withField(field, 'a'.repeat(tooLong)), expected: invalid})
-    scenarios.push({...base, name: `${field}: 90 000 characters`, headers: JSON_TYPE, body: withField(field, 'a'.repeat(90_000)), expected: invalid})
+    scenarios.push({...base, name: `${field}: ${tooLong} characters`, headers: JSON_TYPE, body: withField(field, 'a'.repeat(tooLong)), expected: isNewPassword(field) ? tooWeak : invalid})
+    scenarios.push({...base, name: `${field}: 90 000 characters`, headers: JSON_TYPE, body: withField(field, 'a'.repeat(90_000)), expected: isNewPassword(field) ? tooWeak : invalid})
     // No text may hold NUL (Postgres refuses it): refused up front, the same on both dialects.
     scenarios.push({...base, name: `${field}: a NUL character inside`, headers: JSON_TYPE, body: (account) => {
       const body = route.validBody(account, unique())
@@ -156,7 +198,7 @@ function scenariosOf(route: PostRoute): Scenario[] {
   return scenarios
 }
 
-const BODYLESS_POSTS: Scenario[] = ['/v1/auth/logout', '/v1/auth/logout-all'].flatMap((path): Scenario[] => [
+const BODYLESS_POSTS: Scenario[] = ['/v1/auth/logout', '/v1/auth/logout-all', '/v1/auth/verify-email/resend'].flatMap((path): Scenario[] => [
   {name: 'malformed JSON', method: 'POST', path, auth: 'token', headers: JSON_TYPE, body: '{"all": tru', expected: malformed},
   {name: 'a text/plain body', method: 'POST', path, auth: 'token', headers: {'content-type': 'text/plain'}, body: 'bye', expected: unsupported},
   {name: 'a body over the limit', method: 'POST', path, auth: 'token', headers: JSON_TYPE, body: JSON.stringify({padding: 'x'.repeat(BODY_LIMIT_BYTES + 1)}), expected: {status: 413, code: 'http.payload_too_large'}},
@@ -195,6 +237,11 @@ const WRONG_METHODS: Scenario[] = [
   ['GET', '/v1/auth/logout'],
   ['DELETE', '/v1/auth/logout-all'],
   ['GET', '/v1/tokens/introspect'],
+  ['GET', '/v1/auth/verify-email'],
+  ['GET', '/v1/auth/verify-email/resend'],
+  ['GET', '/v1/auth/password/forgot'],
+  ['PUT', '/v1/auth/password/reset'],
+  ['GET', '/v1/auth/email'],
   ['POST', '/.well-known/jwks.json'],
   ['DELETE', '/.well-known/openid-configuration'],
 ].map(([method, path]) => ({name: `${method} ${path}`, method: method!, path: path!, expected: notAllowed}))
@@ -244,7 +291,10 @@ describeEachDialect('auth bad input', (dialect) => {
     const email = `bad-input-${++accountCounter}-${dialect}@example.com`
     const response = await request(`${daemon.url}/v1/auth/register`, {method: 'POST', headers: JSON_TYPE, body: JSON.stringify({email, password: PASSWORD})})
     expect(response.status).toBe(201)
-    return {email, orgSlug: response.json.org.slug, accessToken: response.json.access_token, refreshToken: response.json.refresh_token, sessionId: response.json.session_id}
+    const {core, clock} = daemon.testCore
+    const verifyToken = tokenFromMail(await latestMail(core, email, 'verify_email'))
+    const reset = await insertOneTimeToken(core.database.db, {clock, newId: () => crypto.randomUUID()}, {purpose: 'password_reset', userId: response.json.user.id, email, ttlSeconds: 3600})
+    return {email, orgSlug: response.json.org.slug, accessToken: response.json.access_token, refreshToken: response.json.refresh_token, sessionId: response.json.session_id, verifyToken, resetToken: reset.token}
   }
 
   async function send(scenario: Scenario, account: Account) {

@@ -66,7 +66,7 @@ describeEachDialect('user service', (dialect) => {
     })
 
     it('rejects a password shorter than 8 characters', async () => {
-      await expect(t.core.users.createUser(OPERATOR, {email: 'short-pw@example.com', password: 'short'})).rejects.toMatchObject({code: 'validation.failed'})
+      await expect(t.core.users.createUser(OPERATOR, {email: 'short-pw@example.com', password: 'short'})).rejects.toMatchObject({code: 'password.too_weak', details: {rule: 'too_short'}})
       expect(await readUserRow('short-pw@example.com')).toBeUndefined()
     })
 

@@ -93,7 +93,7 @@ describeEachDialect('identity: register and login', (dialect) => {
 
     it('refuses invalid input with validation.failed', async () => {
       await expect(t.core.sessions.register(CONTEXT, {email: 'not-an-email', password: PASSWORD})).rejects.toMatchObject({code: 'validation.failed'})
-      await expect(t.core.sessions.register(CONTEXT, {email: uniqueEmail('short'), password: 'short'})).rejects.toMatchObject({code: 'validation.failed'})
+      await expect(t.core.sessions.register(CONTEXT, {email: uniqueEmail('short'), password: 'short'})).rejects.toMatchObject({code: 'password.too_weak', details: {rule: 'too_short'}})
     })
   })
 
@@ -111,9 +111,7 @@ describeEachDialect('identity: register and login', (dialect) => {
       const before = await counts()
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: 'not the password'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
       await expect(t.core.sessions.login(CONTEXT, {email: uniqueEmail('nobody'), password: PASSWORD})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
-      // Nothing changes but the audit trail of the failures (issue 7: failed logins are audited).
-      expect({...(await counts()), audit: 0}).toEqual({...before, audit: 0})
-      expect(await auditActionsAfter(t.core, before.audit)).toEqual(['security.login_failed', 'security.login_failed'])
+      expect(await counts()).toEqual(before)
     })
 
     it('refuses a user without a password with auth.invalid_credentials', async () => {
@@ -127,8 +125,7 @@ describeEachDialect('identity: register and login', (dialect) => {
       const before = await counts()
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).rejects.toMatchObject({code: 'user.disabled'})
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: 'not the password'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
-      expect({...(await counts()), audit: 0}).toEqual({...before, audit: 0})
-      expect(await auditActionsAfter(t.core, before.audit)).toEqual(['security.login_failed'])
+      expect(await counts()).toEqual(before)
       await t.core.users.enableUser(OPERATOR, {user: user.id})
       await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).resolves.toMatchObject({tokenType: 'Bearer'})
     })
