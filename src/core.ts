@@ -19,6 +19,8 @@ import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
 import {createUserService} from './identity/user-service.js'
 import {createAccountService} from './identity/account-service.js'
+import {createLoginGuard} from './identity/login-guard.js'
+import {loginPurgeHook} from './identity/login-purge-hook.js'
 import {createMfaService} from './identity/mfa/mfa-service.js'
 import {createJobService} from './jobs/job-service.js'
 import {createMailOutbox} from './mail/mail-outbox.js'
@@ -106,6 +108,11 @@ export async function createCore(options: CoreOptions) {
   const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
+  // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
+  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}})
+  jobs.register(loginGuard.purgeJob)
+  purgeHooks.register(loginPurgeHook)
+  const login = {guard: loginGuard, secondFactor: mfa, mail, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
   const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
@@ -156,7 +163,9 @@ export async function createCore(options: CoreOptions) {
     revocationSignal,
     /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
     tenants: createTenantResolver({db: deps.db, ...tenancy}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, registration: config.registration, emailVerification: account.emailVerification}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, login, registration: config.registration, emailVerification: account.emailVerification}),
+    /** Lockouts and failure budgets of logins (`user unlock`). */
+    loginGuard,
     jobs,
     /** Where users reach the service (links in mails). */
     publicUrl,

@@ -81,6 +81,8 @@ export const ERROR_CODES = {
   'auth.mfa_enrollment_required': 'forbidden',
   'auth.invalid_mfa_token': 'unauthenticated',
   'auth.invalid_mfa_code': 'unauthenticated',
+  // core.sessions.login (scripts, tests) for an account with 2FA on; over HTTP the login answers mfa_required instead.
+  'auth.mfa_required': 'unauthenticated',
   'auth.invalid_link_token': 'invalid',
   'registration.closed': 'forbidden',
   'password.too_weak': 'invalid',
