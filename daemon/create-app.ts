@@ -1,5 +1,6 @@
 import express, {type Express} from 'express'
 import type {Config} from '../src/config/settings.js'
+import {parseTrustProxy} from '../src/config/trust-proxy.js'
 import type {Core} from '../src/core.js'
 import {readBearerToken} from './bearer-token.js'
 import type {Logger} from './logger.js'
@@ -81,6 +82,9 @@ export function createApp(options: CreateAppOptions): DaemonApp {
 
   const app = express()
   app.disable('x-powered-by')
+  // trust_proxy: express takes the client IP (request.ip: attempts, sessions, audit) from
+  // X-Forwarded-For only through the proxies trusted here; unset, it is the socket's address.
+  app.set('trust proxy', parseTrustProxy(config.trustProxy))
   // ETags hash every JSON body; API responses here are per-caller and not revalidated.
   app.set('etag', false)
   app.use(requestId())

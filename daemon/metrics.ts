@@ -1,6 +1,18 @@
 import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from 'prom-client'
 
-export type LoginOutcome = 'success' | 'invalid_credentials' | 'org_not_found' | 'disabled' | 'invalid_input' | 'error'
+export type LoginOutcome =
+  | 'success'
+  | 'mfa_required'
+  | 'invalid_credentials'
+  | 'invalid_mfa_code'
+  | 'invalid_mfa_token'
+  | 'throttled'
+  | 'email_not_verified'
+  | 'mfa_enrollment_required'
+  | 'org_not_found'
+  | 'disabled'
+  | 'invalid_input'
+  | 'error'
 
 const TOKEN_REJECTION_REASON = /^[a-z][a-z_]{0,39}$/
 

@@ -3,6 +3,7 @@ import {userActor} from '../../src/access/principal.js'
 import {isDomainError} from '../../src/errors/domain-error.js'
 import type {Core} from '../../src/core.js'
 import {changePasswordSchema, loginSchema, refreshSchema, registerSchema, switchOrgSchema} from '../../src/identity/auth-schemas.js'
+import {mfaLoginSchema} from '../../src/identity/mfa-login.js'
 import type {Metrics, LoginOutcome} from '../metrics.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
 import {tenantHintsOf} from '../tenant-hints.js'
@@ -10,6 +11,16 @@ import {accessTokenResponse, meResponse, orgResponse, sessionResponse, tokenFiel
 
 const TENANT_CONTEXT =
   'The organization is named by the body’s `org` (slug or id), else the `X-Tenant-Slug` or `X-Tenant-ID` header, else the host (a subdomain of the configured base_domain, or an organization’s custom domain). Sources that name different organizations: 422 tenant.ambiguous. An organization that does not exist and one the caller is not a member of are the same 404 org.not_found.'
+
+const LOGIN_DEFENCE =
+  'Failed logins are counted per account and IP: beyond failed_attempts_per_minute in a minute, and while the account is locked (lockout_threshold consecutive failures lock it for lockout_seconds), every attempt is 429 auth.too_many_attempts with Retry-After, even with the right password. An unknown email is answered, counted and locked exactly like a known one.'
+
+/** The password step's answer for an account with 2FA on. */
+const mfaRequiredResponse = z.object({
+  mfa_required: z.literal(true),
+  mfa_token: z.string().describe('Single use; send it with a code to POST /v1/auth/login/2fa'),
+  expires_in: z.number().int().describe('Seconds until the mfa_token expires'),
+})
 
 /** On every answer that carries a token or secret (RFC 6749 §5.1): no cache may keep it. */
 export const NO_STORE_HEADERS: Readonly<Record<string, string>> = {'Cache-Control': 'no-store', Pragma: 'no-cache'}
@@ -33,13 +44,34 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       method: 'post',
       path: '/v1/auth/login',
       summary: 'Log in with email and password; with an organization named, the tokens are bound to it',
-      description: TENANT_CONTEXT,
+      description: `${TENANT_CONTEXT} ${LOGIN_DEFENCE} For an account with 2FA on, a right password answers \`{mfa_required: true, mfa_token}\` and no tokens: send the mfa_token with a code to POST /v1/auth/login/2fa.`,
       tags: ['auth'],
       body: loginSchema,
-      responses: {200: {description: 'Tokens', schema: tokenResponse}},
+      responses: {200: {description: 'Tokens, or (2FA on) the mfa_token of the second step', schema: z.union([tokenResponse, mfaRequiredResponse])}},
       async handle({body, client, request}) {
         try {
-          const tokens = await core.sessions.login(client, body, tenantHintsOf(request))
+          const step = await core.sessions.beginLogin(client, body, tenantHintsOf(request))
+          metrics.recordLogin(step.mfaRequired ? 'mfa_required' : 'success')
+          if (step.mfaRequired) return {body: {mfaRequired: true, mfaToken: step.mfaToken, expiresIn: step.expiresIn}, headers: NO_STORE_HEADERS}
+          return {body: step.tokens, headers: NO_STORE_HEADERS}
+        } catch (error) {
+          metrics.recordLogin(loginOutcomeOf(error))
+          throw error
+        }
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/auth/login/2fa',
+      summary: 'Complete a 2FA login: the mfa_token of the password step and a TOTP code or a recovery code',
+      description:
+        'A wrong, replayed or used code is 401 auth.invalid_mfa_code and counts toward the account lock; the mfa_token stays usable for retries until it expires (mfa_token_ttl_seconds), the minute’s budget of failed codes is spent (429 auth.too_many_attempts with Retry-After) or the account is locked. A right code uses the mfa_token up. An unknown, used or expired mfa_token is 401 auth.invalid_mfa_token. The session is bound to the organization the password step named.',
+      tags: ['auth'],
+      body: mfaLoginSchema,
+      responses: {200: {description: 'Tokens', schema: tokenResponse}},
+      async handle({body, client}) {
+        try {
+          const tokens = await core.sessions.loginWithSecondFactor(client, body)
           metrics.recordLogin('success')
           return {body: tokens, headers: NO_STORE_HEADERS}
         } catch (error) {
@@ -141,5 +173,10 @@ function loginOutcomeOf(error: unknown): LoginOutcome {
   // Not a member and no such organization are one answer (org.not_found), and one count.
   if (error.code === 'org.not_found') return 'org_not_found'
   if (error.code === 'validation.failed' || error.code === 'tenant.ambiguous') return 'invalid_input'
+  if (error.code === 'auth.too_many_attempts') return 'throttled'
+  if (error.code === 'auth.email_not_verified') return 'email_not_verified'
+  if (error.code === 'auth.mfa_enrollment_required') return 'mfa_enrollment_required'
+  if (error.code === 'auth.invalid_mfa_code') return 'invalid_mfa_code'
+  if (error.code === 'auth.invalid_mfa_token') return 'invalid_mfa_token'
   return 'error'
 }

@@ -1,5 +1,6 @@
 import {z} from 'zod'
 import {decodeSecretKey} from '../security/secret-key.js'
+import {isTrustProxyEntry, trustProxyEntries} from './trust-proxy.js'
 
 /**
  * Every setting saas-ctl knows. Each one is read, in rising precedence, from its default,
@@ -250,8 +251,17 @@ export const SETTINGS = {
   },
   trustProxy: {
     key: 'trust_proxy',
-    description: 'Take the client IP from X-Forwarded-For: a number of proxy hops, or comma-separated proxy addresses/CIDRs (unset: the socket address)',
-    schema: z.union([z.coerce.number().int().min(0).max(10), z.string().trim().min(1)]).optional(),
+    description: 'Take the client IP from X-Forwarded-For: a number of proxy hops, or comma-separated proxy addresses/CIDRs (loopback, linklocal, uniquelocal name those ranges) (unset: the socket address)',
+    schema: z
+      .union([
+        z.coerce.number().int().min(0).max(10),
+        z
+          .string()
+          .trim()
+          .min(1)
+          .refine((value) => trustProxyEntries(value).length > 0 && trustProxyEntries(value).every(isTrustProxyEntry), 'must be a number of hops, or comma-separated IP addresses, CIDRs or loopback/linklocal/uniquelocal'),
+      ])
+      .optional(),
     defaultValue: undefined,
   },
   logLevel: {

@@ -76,7 +76,8 @@ describeEachDialect('tenant context over HTTP', (dialect) => {
   }
 
   beforeAll(async () => {
-    daemon = await startTestDaemon(dialect, {settings: {baseDomain: BASE_DOMAIN, introspectionSecret: INTROSPECTION_SECRET, issuer: ISSUER}})
+    // Wrong passwords are tried many times from one IP here: a failure budget of its own.
+    daemon = await startTestDaemon(dialect, {settings: {baseDomain: BASE_DOMAIN, introspectionSecret: INTROSPECTION_SECRET, issuer: ISSUER, failedAttemptsPerMinute: 100}})
     port = Number(new URL(daemon.url).port)
   })
   afterAll(async () => {
