@@ -435,6 +435,7 @@ describeEachDialect('auth attacks', (dialect) => {
         sid: sessionId,
         org: orgId,
         role: 'owner',
+        email_verified: false,
         jti: claims.jti,
         iss: claims.iss,
         aud: claims.aud,
