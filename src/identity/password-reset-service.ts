@@ -2,11 +2,13 @@ import {z} from 'zod'
 import {userActor, type RequestOrigin} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import {lockUser} from '../db/dialect-helpers.js'
+import {runAndDiscard} from '../db/discarded-work.js'
 import {inTransaction} from '../db/transaction.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {countRecentAttempts, hashIdentifier, recordAttempt, type AttemptOutcome} from '../security/attempt-log.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
 import {assertNewPassword} from '../security/password-policy.js'
+import {generateOpaqueToken} from '../security/secure-token.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {passwordResetDoneMail, passwordResetMail} from './account-mails.js'
@@ -55,7 +57,8 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
      * "Forgot password": for an active account with this email, mails a reset link (earlier
      * links stop working) and audits user.password_reset_requested. Whether the account exists
      * is never told: every well-formed request returns the same (nothing) after the same reads
-     * and one write transaction, and each is recorded in the attempt log (kind password_forgot).
+     * and writes (those of a request that sends nothing are rolled back), and each is recorded in
+     * the attempt log (kind password_forgot).
      * Beyond PASSWORD_RESET_MAIL_LIMITS nothing is sent, with the same answer. Raises only
      * validation.failed (a malformed address).
      */
@@ -73,20 +76,23 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         await lockUser(tx, found?.id ?? '')
         const user = await findUserById(tx, found?.id ?? '')
         await voidOneTimeTokens(tx, user?.id ?? '', 'password_reset', now)
-        let outcome: AttemptOutcome = 'failure'
-        if (user && !user.disabled_at) {
-          if (isOverBudget) {
-            outcome = 'throttled'
-          } else {
-            const {token} = await insertOneTimeToken(tx, deps, {purpose: 'password_reset', userId: user.id, email: user.email, ttlSeconds})
-            await deps.mail.enqueue(tx, passwordResetMail(deps.publicUrl, user, token, ttlSeconds))
-            await audit.append(tx, userActor({userId: user.id, sessionId: '', orgId: null, email: user.email}, origin), {
-              action: 'user.password_reset_requested',
-              target: {type: 'user', id: user.id},
-              metadata: {email: user.email},
-            })
-            outcome = 'success'
-          }
+        const outcome: AttemptOutcome = !user || user.disabled_at ? 'failure' : isOverBudget ? 'throttled' : 'success'
+        const recipient = user ?? {id: deps.newId(), email}
+        const writeResetMail = async (token: string) => {
+          await deps.mail.enqueue(tx, passwordResetMail(deps.publicUrl, recipient, token, ttlSeconds))
+          await audit.append(tx, userActor({userId: recipient.id, sessionId: '', orgId: null, email: recipient.email}, origin), {
+            action: 'user.password_reset_requested',
+            target: {type: 'user', id: recipient.id},
+            metadata: {email: recipient.email},
+          })
+        }
+        if (outcome === 'success') {
+          const {token} = await insertOneTimeToken(tx, deps, {purpose: 'password_reset', userId: recipient.id, email: recipient.email, ttlSeconds})
+          await writeResetMail(token)
+        } else {
+          // Nothing to send: the mail and the audit event are written and rolled back, so this
+          // answer takes about as long as one that sends (an unknown address looks like a known one).
+          await runAndDiscard(tx, 'password_forgot_decoy', () => writeResetMail(generateOpaqueToken(32)))
         }
         await recordAttempt(tx, deps, {kind: 'password_forgot', identifierHash, userId: user?.id ?? null, origin, outcome})
       })
