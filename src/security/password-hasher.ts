@@ -33,13 +33,15 @@ export interface PasswordHasher {
   readonly parameters: PasswordHashingParameters
   /**
    * Returns a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with a fresh random salt.
-   * Throws RangeError for a password longer than STORED_PASSWORD_MAX_LENGTH (1024); new passwords go through the policy first (at most 256).
+   * Throws RangeError for a password longer than STORED_PASSWORD_MAX_LENGTH (1024); new
+   * passwords go through the policy first (at most 256).
    */
   hashPassword(plain: string): Promise<string>
   /**
    * Checks `plain` against a stored hash. An account without a password (null), a stored
    * value that is not an argon2 hash at all (empty, a "no password" marker) and a candidate
-   * longer than STORED_PASSWORD_MAX_LENGTH give `ok: false` after the same work as a wrong password.
+   * longer than STORED_PASSWORD_MAX_LENGTH give `ok: false` after the same work as a wrong
+   * password.
    * A value that looks like argon2 but cannot be parsed is corruption, and rejects.
    */
   verifyPassword(hash: string | null, plain: string): Promise<PasswordVerification>

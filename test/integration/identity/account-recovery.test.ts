@@ -273,6 +273,13 @@ describeEachDialect('identity: verification, reset, email change', (dialect) => 
     })
   })
 
+  it('a password longer than 256 set under the former limit still logs in; it cannot be chosen anew', async () => {
+    const long = 'x7-'.repeat(200)
+    const {user} = await t.core.users.createUser(OPERATOR, {email: uniqueEmail('legacy')}, undefined, await t.core.passwords.hashPassword(long))
+    await expect(t.core.sessions.login(CONTEXT, {email: user.email, password: long})).resolves.toMatchObject({accessToken: expect.any(String)})
+    await expect(t.core.users.createUser(OPERATOR, {email: uniqueEmail('legacy-new'), password: long})).rejects.toMatchObject({code: 'password.too_weak', details: {rule: 'too_long'}})
+  })
+
   it('deleting a user deletes their links', async () => {
     const user = await createPasswordUser(t.core, OPERATOR, 'delete-links')
     await t.core.account.requestPasswordReset(freshClient(), {email: user.email})
