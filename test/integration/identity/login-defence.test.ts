@@ -245,6 +245,16 @@ describeEachDialect('login: new devices', (dialect: DialectName) => {
     expect(await queuedMails(t.core, {kind: 'new_device'})).toHaveLength(2)
   })
 
+  it('deleting a user deletes their known devices and pending 2FA logins', async () => {
+    const user = await createPasswordUser(t.core, OPERATOR, 'device-delete')
+    await t.core.sessions.login(from(CHROME_WINDOWS, '192.0.2.1'), {email: user.email, password: PASSWORD})
+    const at = t.clock.now().toISOString()
+    await t.core.database.db.insertInto('one_time_token').values({id: 'pending', purpose: 'mfa_login', user_id: user.id, token_hash: 'pending-hash', email: null, data: null, created_at: at, expires_at: at, used_at: null}).execute()
+    await t.core.users.deleteUser(OPERATOR, {user: user.id})
+    expect(await t.core.database.db.selectFrom('known_device').selectAll().execute()).toHaveLength(0)
+    expect(await t.core.database.db.selectFrom('one_time_token').selectAll().where('user_id', '=', user.id).execute()).toHaveLength(0)
+  })
+
   it('a failed login records no device', async () => {
     const user = await createPasswordUser(t.core, OPERATOR, 'device-fail')
     await expect(t.core.sessions.login(from(CHROME_WINDOWS, '192.0.2.1'), {email: user.email, password: 'nope'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
