@@ -6,7 +6,8 @@ import {isDomainError} from '../../../src/errors/domain-error.js'
 import type {RequestContext} from '../../../src/identity/session-service.js'
 import {hashIdentifier} from '../../../src/security/attempt-log.js'
 import {queuedMails} from '../../helpers/outbox-mail.js'
-import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
+import {createCore} from '../../../src/core.js'
+import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {auditActionsAfter, CONTEXT, createPasswordUser, PASSWORD, uniqueEmail} from './identity-fixture.js'
 
@@ -169,10 +170,35 @@ describeEachDialect('login: failure budget and lockout', (dialect: DialectName) 
       await fail(user.email)
       if (failure % 5 === 0) t.clock.advance(MINUTE + 1)
     }
-    const {createCore} = await import('../../../src/core.js')
-    const {testConfig, FAST_PASSWORD_HASHER} = await import('../../helpers/test-core.js')
     const other = await createCore({config: testConfig(t.database.url), cwd: process.cwd(), clock: t.clock, passwords: FAST_PASSWORD_HASHER})
     try {
+      await expect(other.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).rejects.toMatchObject({code: 'auth.too_many_attempts'})
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describeEachDialect('login: failures racing on two cores', (dialect: DialectName) => {
+  let t: TestCore
+  beforeEach(async () => {
+    t = await createLoginTestCore(dialect, {lockoutThreshold: 4, failedAttemptsPerMinute: 100})
+  })
+  afterEach(async () => t?.close())
+
+  it('counts every failure once and locks exactly once (one audit event, one mail)', async () => {
+    const user = await createPasswordUser(t.core, OPERATOR, 'racing')
+    const other = await createCore({config: testConfig(t.database.url, {lockoutThreshold: 4, failedAttemptsPerMinute: 100}), cwd: process.cwd(), clock: t.clock, passwords: FAST_PASSWORD_HASHER})
+    try {
+      const tries = Array.from({length: 8}, (_, index) => (index % 2 === 0 ? t.core : other).sessions.login({...CONTEXT, ip: `192.0.2.${index}`}, {email: user.email, password: 'wrong'}).catch((error: {code: string}) => error.code))
+      const codes = await Promise.all(tries)
+      // Those that passed the lock check before the lock committed are plain failures; the rest 429.
+      expect(codes.every((code) => code === 'auth.invalid_credentials' || code === 'auth.too_many_attempts')).toBe(true)
+      expect(codes.filter((code) => code === 'auth.invalid_credentials').length).toBeGreaterThanOrEqual(4)
+      expect(await t.core.audit.listEventsAfter({afterSeq: 0, action: 'security.account_locked'})).toHaveLength(1)
+      expect(await queuedMails(t.core, {kind: 'account_locked'})).toHaveLength(1)
+      const failures = await t.core.database.db.selectFrom('auth_attempt').select('id').where('outcome', '=', 'failure').execute()
+      expect(failures).toHaveLength(codes.filter((code) => code === 'auth.invalid_credentials').length)
       await expect(other.sessions.login(CONTEXT, {email: user.email, password: PASSWORD})).rejects.toMatchObject({code: 'auth.too_many_attempts'})
     } finally {
       await other.close()
