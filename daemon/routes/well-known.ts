@@ -56,6 +56,6 @@ function providerMetadata(issuer: string, clientSecret: string | undefined): Rec
     response_types_supported: [],
     subject_types_supported: ['public'],
     // The claims of the access tokens (a JWT signed with this algorithm, verified with the JWKS).
-    claims_supported: ['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp', 'org', 'role'],
+    claims_supported: ['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp', 'org', 'role', 'email_verified'],
   }
 }

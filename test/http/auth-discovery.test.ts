@@ -122,7 +122,7 @@ describeEachDialect('auth discovery and JWKS', (dialect) => {
     expect(configuration.json).not.toHaveProperty('id_token_signing_alg_values_supported')
     expect(configuration.json.introspection_endpoint).toBe(`${issuer}/v1/tokens/introspect`)
     expect(configuration.json.token_endpoint).toBe(`${issuer}/v1/oauth/token`)
-    expect(configuration.json.claims_supported).toEqual(expect.arrayContaining(['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp', 'org', 'role']))
+    expect(configuration.json.claims_supported).toEqual(expect.arrayContaining(['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp', 'org', 'role', 'email_verified']))
 
     const registered = await register(daemon.url)
     const {payload} = splitJwt(registered.access_token)
