@@ -14,6 +14,7 @@ import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
 import {createRevocationSignal} from './identity/revocation-signal.js'
 import {sessionsPurgeHook} from './identity/session-purge-hook.js'
+import {createPasswordConfirmation} from './identity/password-confirmation.js'
 import {createSessionService} from './identity/session-service.js'
 import {createSigningKeyStore} from './identity/signing-key-store.js'
 import {createTokenAuthenticator} from './identity/token-authenticator.js'
@@ -89,6 +90,10 @@ export async function createCore(options: CoreOptions) {
   // Links in mails start with public_url; Message-IDs name its host.
   const publicUrl = (config.publicUrl ?? issuer).replace(/\/+$/, '')
   const mail = createMailOutbox({...deps, secretKey, messageIdDomain: hostNameOfUrl(publicUrl) ?? 'saas-ctl.localhost'})
+  // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
+  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}})
+  // A password typed again to confirm a change is guarded like a login (budget and lock).
+  const passwordConfirmation = createPasswordConfirmation({guard: loginGuard, passwords})
   // Email verification, password reset by mailed link, email changes.
   const account = createAccountService({
     ...deps,
@@ -101,6 +106,7 @@ export async function createCore(options: CoreOptions) {
     emailVerificationTtlSeconds: config.emailVerificationTtlSeconds,
     passwordResetTtlSeconds: config.passwordResetTtlSeconds,
     failedAttemptsPerMinute: config.failedAttemptsPerMinute,
+    passwordConfirmation,
   })
   purgeHooks.register(account.purgeHook)
   const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks, emailChanges: account.emailChanges})
@@ -108,8 +114,6 @@ export async function createCore(options: CoreOptions) {
   const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
-  // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
-  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}})
   jobs.register(loginGuard.purgeJob)
   purgeHooks.register(loginPurgeHook)
   const login = {guard: loginGuard, secondFactor: mfa, mail, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
@@ -163,7 +167,7 @@ export async function createCore(options: CoreOptions) {
     revocationSignal,
     /** Which organization a host belongs to (custom domain or subdomain of base_domain). */
     tenants: createTenantResolver({db: deps.db, ...tenancy}),
-    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, login, registration: config.registration, emailVerification: account.emailVerification}),
+    sessions: createSessionService({...deps, audit, passwords, tokens, orgs, policy, revocationSignal, tenancy, login, passwordConfirmation, registration: config.registration, emailVerification: account.emailVerification}),
     /** Lockouts and failure budgets of logins (`user unlock`). */
     loginGuard,
     jobs,

@@ -3,6 +3,7 @@ import type {MailOutbox} from '../mail/mail-outbox.js'
 import type {PasswordHasher} from '../security/password-hasher.js'
 import type {ServiceDeps} from '../shared/service-deps.js'
 import {createEmailChanges} from './email-change.js'
+import type {PasswordConfirmation} from './password-confirmation.js'
 import {createEmailVerificationService} from './email-verification-service.js'
 import {createPasswordResetService} from './password-reset-service.js'
 import type {RevocationSignal} from './revocation-signal.js'
@@ -11,6 +12,8 @@ export interface AccountServiceDeps extends ServiceDeps {
   audit: AuditLog
   mail: Pick<MailOutbox, 'enqueue'>
   passwords: Pick<PasswordHasher, 'hashPassword' | 'verifyPassword'>
+  /** The password typed again for an email change: guarded like a login. */
+  passwordConfirmation: PasswordConfirmation
   revocationSignal: RevocationSignal
   /** Links in mails start with it. */
   publicUrl: string

@@ -7,11 +7,11 @@ import {lockUser} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
-import type {PasswordHasher} from '../security/password-hasher.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {emailChangedNoticeMail} from './account-mails.js'
 import type {EmailVerificationService} from './email-verification-service.js'
+import type {PasswordConfirmation} from './password-confirmation.js'
 import {voidOneTimeTokens} from './one-time-token-repo.js'
 import {emailTaken, withUniqueEmail} from './user-creation.js'
 import {changeUserEmail, findUserByEmail, findUserById, toUser, type User} from './user-repo.js'
@@ -35,7 +35,7 @@ export type EmailChanges = ReturnType<typeof createEmailChanges>
  * Changing an account's email address, by an operator (`user update --email`) or by the user
  * (POST /v1/auth/email): the new address is not verified until its link is followed.
  */
-export function createEmailChanges(deps: EmailChangeDeps & {passwords: Pick<PasswordHasher, 'verifyPassword'>}) {
+export function createEmailChanges(deps: EmailChangeDeps & {passwordConfirmation: PasswordConfirmation}) {
   const {db} = deps
 
   /**
@@ -70,7 +70,7 @@ export function createEmailChanges(deps: EmailChangeDeps & {passwords: Pick<Pass
       const parsed = validateInput(changeEmailSchema, input)
       const user = await findUserById(db, caller.userId)
       if (!user || user.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
-      if (!(await deps.passwords.verifyPassword(user.password_hash, parsed.password)).ok) throw new DomainError('auth.invalid_credentials', 'Invalid email or password')
+      await deps.passwordConfirmation.confirmPassword(user, parsed.password, origin)
       if (parsed.email === user.email) return toUser(user)
       return withUniqueEmail(parsed.email, () =>
         inTransaction(db, async (tx) => {

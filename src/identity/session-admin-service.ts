@@ -10,6 +10,7 @@ import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {changePasswordSchema, type ChangePasswordInput} from './auth-schemas.js'
 import {requireMemberBindingByRef} from './org-binding.js'
+import type {PasswordConfirmation} from './password-confirmation.js'
 import type {RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
 import {callerWithSessionQuery, countLiveSessions, findSession, listLiveSessions, toSession, unrevokedSessionIds, type Session} from './session-repo.js'
 import {revokeEverythingOfUser, revokeSessions} from './session-revocation.js'
@@ -28,7 +29,7 @@ export type SessionRefInput = z.input<typeof sessionRefSchema>
  * Sessions as their owner and operators see them: listing, revoking, logout, the caller's
  * profile (me) and the password change that ends every session.
  */
-export function createSessionAdminService(deps: SessionDeps & {issuance: SessionIssuance}) {
+export function createSessionAdminService(deps: SessionDeps & {issuance: SessionIssuance; passwordConfirmation: PasswordConfirmation}) {
   const {db, audit, issuance} = deps
   const selectCallerWithSession = prepareQuery(db, 2, (sessionId: string, userId: string) => callerWithSessionQuery(db, sessionId, userId))
   const selectLiveMemberships = prepareQuery(db, 1, (userId: string) => membershipsOfUserQuery(db, userId))
@@ -127,7 +128,7 @@ export function createSessionAdminService(deps: SessionDeps & {issuance: Session
     async changePassword(auth: AuthContext, context: RequestContext, input: ChangePasswordInput): Promise<TokenSet> {
       const parsed = validateInput(changePasswordSchema, input)
       const current = await issuance.requireCaller(db, auth)
-      if (!(await deps.passwords.verifyPassword(current.password_hash, parsed.currentPassword)).ok) throw new DomainError('auth.invalid_credentials', 'Invalid email or password')
+      await deps.passwordConfirmation.confirmPassword(current, parsed.currentPassword, context)
       assertNewPassword(parsed.newPassword, {email: current.email, field: 'new_password'})
       const passwordHash = await deps.passwords.hashPassword(parsed.newPassword)
       const {sessionId, refreshToken, role, orgId, issuedAt} = await inTransaction(db, async (tx) => {

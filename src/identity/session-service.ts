@@ -4,6 +4,7 @@ import {createAuthenticationService, type RegistrationDeps} from './authenticati
 import {createLoginCompletion, type LoginDeps} from './login-completion.js'
 import {createMfaLoginService} from './mfa-login.js'
 import {createPasswordLogin} from './password-login.js'
+import type {PasswordConfirmation} from './password-confirmation.js'
 import {createSessionAdminService} from './session-admin-service.js'
 import {createSessionIssuance, type SessionDeps} from './session-issuance.js'
 import {createTokenRevocationService} from './token-revocation-service.js'
@@ -21,7 +22,7 @@ export type SessionService = ReturnType<typeof createSessionService>
  * switch-org), token revocation (RFC 7009) and session administration (sessions, logout,
  * me, password change). Each lives in its own module; they share session-issuance.ts.
  */
-export function createSessionService(deps: SessionDeps & {orgs: OrgService; tenancy: TenantResolutionOptions; login: LoginDeps} & RegistrationDeps) {
+export function createSessionService(deps: SessionDeps & {orgs: OrgService; tenancy: TenantResolutionOptions; login: LoginDeps; passwordConfirmation: PasswordConfirmation} & RegistrationDeps) {
   const issuance = createSessionIssuance(deps)
   const completion = createLoginCompletion({...deps, issuance})
   return {
