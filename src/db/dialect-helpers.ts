@@ -18,6 +18,18 @@ export async function lockForTransaction(trx: Kysely<any>, lock: keyof typeof TR
   if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${TRANSACTION_LOCK_KEYS[lock]})`.execute(trx)
 }
 
+/** Postgres advisory lock classes for locks keyed by a subject (the two-int4 key space: class, hashtext(subject)). */
+const SUBJECT_LOCK_CLASSES = {passwordForgotIp: 7_301_101} as const
+
+/**
+ * Serializes one kind of write per subject (e.g. per client IP) across processes until the
+ * transaction ends: a Postgres advisory lock on (class, hash of the subject), which never meets
+ * the single-key locks above. SQLite needs nothing: its write transactions are exclusive.
+ */
+export async function lockSubjectForTransaction(trx: Kysely<any>, lock: keyof typeof SUBJECT_LOCK_CLASSES, subject: string): Promise<void> {
+  if (dialectOf(trx) === 'postgres') await sql`select pg_advisory_xact_lock(${SUBJECT_LOCK_CLASSES[lock]}::int4, hashtext(${subject}))`.execute(trx)
+}
+
 /** Serializes appends to the audit hash chain until the transaction ends. */
 export const lockAuditChain = (trx: Kysely<any>) => lockForTransaction(trx, 'auditChain')
 

@@ -1,8 +1,10 @@
-import type {Kysely} from 'kysely'
+import {sql, type Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {dialectOf} from '../db/dialect-helpers.js'
 
 // The account_lockout table: consecutive failures and the lock, per hashed login identifier
-// (the normalized email, known or not). Only the login guard writes it.
+// (the normalized email, known or not). The login guard writes it; a password reset by mailed
+// link clears it (clearLockouts), as an operator's unlock does.
 
 export interface LockoutState {
   consecutiveFailures: number
@@ -12,6 +14,33 @@ export interface LockoutState {
 export async function findLockout(db: Kysely<Database>, identifierHash: string): Promise<LockoutState | null> {
   const row = await db.selectFrom('account_lockout').select(['consecutive_failures', 'locked_until']).where('identifier_hash', '=', identifierHash).executeTakeFirst()
   return row ? {consecutiveFailures: Number(row.consecutive_failures), lockedUntil: row.locked_until} : null
+}
+
+/**
+ * Makes sure the identifier has a row and locks it until the transaction ends (SELECT … FOR
+ * UPDATE on Postgres; SQLite write transactions are exclusive), then reads it: every guarded
+ * attempt on one identifier (on any daemon) checks and reserves one after another.
+ */
+export async function lockLockoutRow(tx: Kysely<Database>, identifierHash: string, userId: string | null, now: string): Promise<LockoutState> {
+  await tx
+    .insertInto('account_lockout')
+    .values({identifier_hash: identifierHash, user_id: userId, consecutive_failures: 0, locked_until: null, updated_at: now})
+    .onConflict((oc) => oc.column('identifier_hash').doNothing())
+    .execute()
+  if (dialectOf(tx) === 'postgres') await sql`select identifier_hash from account_lockout where identifier_hash = ${identifierHash} for update`.execute(tx)
+  const state = await findLockout(tx, identifierHash)
+  if (!state) throw new Error('account_lockout row vanished inside its transaction')
+  return state
+}
+
+/** Takes back one reserved failure (floor 0): the attempt it counted was not a wrong guess. */
+export async function undoConsecutiveFailure(tx: Kysely<Database>, identifierHash: string, now: string): Promise<void> {
+  await tx
+    .updateTable('account_lockout')
+    .set((eb) => ({consecutive_failures: eb('consecutive_failures', '-', 1), updated_at: now}))
+    .where('identifier_hash', '=', identifierHash)
+    .where('consecutive_failures', '>', 0)
+    .execute()
 }
 
 /**

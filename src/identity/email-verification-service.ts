@@ -94,33 +94,39 @@ export function createEmailVerificationService(deps: EmailVerificationDeps) {
     },
 
     /**
-     * Mails the signed-in user a new verification link (earlier ones stop working). At most
-     * one a minute and five an hour per user: auth.too_many_attempts (Retry-After) beyond.
-     * Raises email.already_verified when there is nothing to verify, auth.invalid_token when
-     * the account is gone or disabled.
+     * Mails the signed-in user a new verification link (earlier ones stop working); audited
+     * user.email_verification_sent. At most one a minute and five an hour per user:
+     * auth.too_many_attempts (Retry-After) beyond. The limits are counted and the mail recorded
+     * in one transaction under the user's row lock, so concurrent requests cannot all pass the
+     * count. Raises email.already_verified when there is nothing to verify, auth.invalid_token
+     * when the account is gone or disabled.
      */
-    async resendVerification(caller: {userId: string}, origin: RequestOrigin): Promise<{email: string}> {
-      const user = await findUserById(db, caller.userId)
-      if (!user || user.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
-      if (user.email_verified_at) throw new DomainError('email.already_verified', `${user.email} is already verified`)
-      const identifierHash = hashIdentifier(user.id)
-      for (const window of VERIFICATION_RESEND_LIMITS) {
-        const sent = await countRecentAttempts(db, deps, {kind: 'verify_resend', identifierHash, outcomes: ['success'], windowSeconds: window.windowSeconds})
-        if (sent.count >= window.limit) {
-          await recordAttempt(db, deps, {kind: 'verify_resend', identifierHash, userId: user.id, origin, outcome: 'throttled'})
-          throw tooManyAttempts(sent.retryAfterSeconds)
+    async resendVerification(caller: {userId: string; sessionId?: string; orgId?: string | null}, origin: RequestOrigin): Promise<{email: string}> {
+      const identifierHash = hashIdentifier(caller.userId)
+      const outcome = await inTransaction(db, async (tx) => {
+        await lockUser(tx, caller.userId)
+        const user = await findUserById(tx, caller.userId)
+        if (!user || user.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
+        if (user.email_verified_at) throw new DomainError('email.already_verified', `${user.email} is already verified`)
+        for (const window of VERIFICATION_RESEND_LIMITS) {
+          const sent = await countRecentAttempts(tx, deps, {kind: 'verify_resend', identifierHash, outcomes: ['success'], windowSeconds: window.windowSeconds})
+          if (sent.count >= window.limit) {
+            await recordAttempt(tx, deps, {kind: 'verify_resend', identifierHash, userId: user.id, origin, outcome: 'throttled'})
+            return {kind: 'throttled' as const, retryAfterSeconds: sent.retryAfterSeconds}
+          }
         }
-      }
-      const email = await inTransaction(db, async (tx) => {
-        await lockUser(tx, user.id)
-        const current = await findUserById(tx, user.id)
-        if (!current || current.disabled_at) throw new DomainError('auth.invalid_token', 'The account is not active', {reason: 'user_revoked'})
-        if (current.email_verified_at) throw new DomainError('email.already_verified', `${current.email} is already verified`)
-        await sendVerification(tx, current)
-        return current.email
+        await sendVerification(tx, user)
+        await audit.append(tx, userActor({userId: user.id, sessionId: caller.sessionId ?? '', orgId: caller.orgId ?? null, email: user.email}, origin), {
+          action: 'user.email_verification_sent',
+          target: {type: 'user', id: user.id},
+          metadata: {email: user.email},
+        })
+        await recordAttempt(tx, deps, {kind: 'verify_resend', identifierHash, userId: user.id, origin, outcome: 'success'})
+        return {kind: 'sent' as const, email: user.email}
       })
-      await recordAttempt(db, deps, {kind: 'verify_resend', identifierHash, userId: user.id, origin, outcome: 'success'})
-      return {email}
+      // Refused after the commit: the throttled attempt stays recorded.
+      if (outcome.kind === 'throttled') throw tooManyAttempts(outcome.retryAfterSeconds)
+      return {email: outcome.email}
     },
 
     /** Purge hook: a deleted user's verification and reset links (they point at the user row). */

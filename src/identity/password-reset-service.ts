@@ -1,7 +1,7 @@
 import {z} from 'zod'
-import {userActor, type RequestOrigin} from '../access/principal.js'
+import {userActor, type Actor, type RequestOrigin} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
-import {lockUser} from '../db/dialect-helpers.js'
+import {lockSubjectForTransaction, lockUser} from '../db/dialect-helpers.js'
 import {runAndDiscard} from '../db/discarded-work.js'
 import {inTransaction} from '../db/transaction.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
@@ -12,7 +12,9 @@ import {generateOpaqueToken} from '../security/secure-token.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {passwordResetDoneMail, passwordResetMail} from './account-mails.js'
+import {clearLockouts} from './account-lockout-repo.js'
 import {createLinkTokenGuard, linkTokenSchema} from './link-token-guard.js'
+import {loginIdentifierHash} from './login-guard.js'
 import {claimOneTimeToken, findLiveOneTimeToken, insertOneTimeToken, voidOneTimeTokens} from './one-time-token-repo.js'
 import type {RevocationSignal} from './revocation-signal.js'
 import {revokeEverythingOfUser} from './session-revocation.js'
@@ -46,6 +48,9 @@ export interface PasswordResetDeps extends ServiceDeps {
 
 export type PasswordResetService = ReturnType<typeof createPasswordResetService>
 
+/** Who asks for a reset: anyone who knows the address, so nobody in particular (as failed logins). */
+const anonymousRequester = (origin: RequestOrigin): Actor => ({principal: {kind: 'system', name: 'anonymous'}, origin})
+
 /** Self-service password reset by a link mailed to the account's address. */
 export function createPasswordResetService(deps: PasswordResetDeps) {
   const {db, audit} = deps
@@ -55,44 +60,56 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
   return {
     /**
      * "Forgot password": for an active account with this email, mails a reset link (earlier
-     * links stop working) and audits user.password_reset_requested. Whether the account exists
-     * is never told: every well-formed request returns the same (nothing) after the same reads
-     * and writes (those of a request that sends nothing are rolled back), and each is recorded in
-     * the attempt log (kind password_forgot).
-     * Beyond PASSWORD_RESET_MAIL_LIMITS nothing is sent, with the same answer. Raises only
+     * links stop working, and only then: a request that sends nothing leaves the live link alone)
+     * and audits user.password_reset_requested by an anonymous actor with the request's origin
+     * (whoever knows the address can ask). Whether the account exists is never told: every
+     * well-formed request returns the same (nothing) after the same reads and writes (those of a
+     * request that sends nothing are rolled back), and each is recorded in the attempt log (kind
+     * password_forgot).
+     * Beyond PASSWORD_RESET_MAIL_LIMITS nothing is sent, with the same answer. The limits are
+     * counted and the request recorded in one transaction, under the account's row lock and a
+     * lock on the client IP, so concurrent requests cannot all pass the count. Raises only
      * validation.failed (a malformed address).
      */
     async requestPasswordReset(origin: RequestOrigin, input: ForgotPasswordInput): Promise<void> {
       const {email} = validateInput(forgotPasswordSchema, input)
       const identifierHash = hashIdentifier(email)
       const hour = 3600
-      const sentToAccount = await countRecentAttempts(db, deps, {kind: 'password_forgot', identifierHash, outcomes: ['success'], windowSeconds: hour})
-      const sentFromIp = await countRecentAttempts(db, deps, {kind: 'password_forgot', ip: origin.ip ?? null, outcomes: ['success'], windowSeconds: hour})
-      const isOverBudget = sentToAccount.count >= PASSWORD_RESET_MAIL_LIMITS.perAccountPerHour || sentFromIp.count >= PASSWORD_RESET_MAIL_LIMITS.perIpPerHour
       const found = await findUserByEmail(db, email)
       await inTransaction(db, async (tx) => {
-        const now = nowIso(deps)
-        // The same statements whatever the outcome (on no row when there is no account).
+        // The same statements whatever the outcome (on no row when there is no account). The IP
+        // lock first, then the user row (the lock order everywhere: nothing takes them reversed).
+        await lockSubjectForTransaction(tx, 'passwordForgotIp', origin.ip ?? '')
         await lockUser(tx, found?.id ?? '')
+        const now = nowIso(deps)
+        const sentToAccount = await countRecentAttempts(tx, deps, {kind: 'password_forgot', identifierHash, outcomes: ['success'], windowSeconds: hour})
+        const sentFromIp = await countRecentAttempts(tx, deps, {kind: 'password_forgot', ip: origin.ip ?? null, outcomes: ['success'], windowSeconds: hour})
+        const isOverBudget = sentToAccount.count >= PASSWORD_RESET_MAIL_LIMITS.perAccountPerHour || sentFromIp.count >= PASSWORD_RESET_MAIL_LIMITS.perIpPerHour
         const user = await findUserById(tx, found?.id ?? '')
-        await voidOneTimeTokens(tx, user?.id ?? '', 'password_reset', now)
         const outcome: AttemptOutcome = !user || user.disabled_at ? 'failure' : isOverBudget ? 'throttled' : 'success'
         const recipient = user ?? {id: deps.newId(), email}
+        // A new link replaces the older ones: they are voided only when one is issued.
+        const voidEarlierLinks = () => voidOneTimeTokens(tx, user?.id ?? '', 'password_reset', now)
         const writeResetMail = async (token: string) => {
           await deps.mail.enqueue(tx, passwordResetMail(deps.publicUrl, recipient, token, ttlSeconds))
-          await audit.append(tx, userActor({userId: recipient.id, sessionId: '', orgId: null, email: recipient.email}, origin), {
+          await audit.append(tx, anonymousRequester(origin), {
             action: 'user.password_reset_requested',
             target: {type: 'user', id: recipient.id},
             metadata: {email: recipient.email},
           })
         }
         if (outcome === 'success') {
+          await voidEarlierLinks()
           const {token} = await insertOneTimeToken(tx, deps, {purpose: 'password_reset', userId: recipient.id, email: recipient.email, ttlSeconds})
           await writeResetMail(token)
         } else {
-          // Nothing to send: the mail and the audit event are written and rolled back, so this
-          // answer takes about as long as one that sends (an unknown address looks like a known one).
-          await runAndDiscard(tx, 'password_forgot_decoy', () => writeResetMail(generateOpaqueToken(32)))
+          // Nothing to send: the voiding, the mail and the audit event are written and rolled
+          // back, so this answer takes about as long as one that sends (an unknown address looks
+          // like a known one) and the account's live link keeps working.
+          await runAndDiscard(tx, 'password_forgot_decoy', async () => {
+            await voidEarlierLinks()
+            await writeResetMail(generateOpaqueToken(32))
+          })
         }
         await recordAttempt(tx, deps, {kind: 'password_forgot', identifierHash, userId: user?.id ?? null, origin, outcome})
       })
@@ -102,7 +119,9 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
      * Follows a reset link: sets the new password (the policy for new passwords applies:
      * password.too_weak, and the link stays usable), uses the link up, voids the account's
      * other reset links, ends every session and voids every access token issued before, and
-     * mails the user that it happened; audited user.password_reset. A wrong, expired or used
+     * mails the user that it happened; audited user.password_reset. Following the link proves the
+     * mailbox, so a lock on the account's logins ends too (security.account_unlocked, by
+     * password_reset): the new password works at once. A wrong, expired or used
      * token is auth.invalid_link_token and counts toward the IP's failure budget
      * (auth.too_many_attempts beyond it). Raises validation.failed too.
      */
@@ -123,12 +142,18 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         if (!user || user.disabled_at) return null
         await setPasswordHash(tx, user.id, passwordHash, now)
         await voidOneTimeTokens(tx, user.id, 'password_reset', now)
+        // Following the link proved the mailbox: a lock (someone guessing the password) ends.
+        const {wasLocked} = await clearLockouts(tx, [loginIdentifierHash(user.email)], user.id, now)
         const revoked = await revokeEverythingOfUser(tx, user.id, 'password_reset', {now, accessTokenTtlSeconds: deps.accessTokenTtlSeconds})
-        await audit.append(tx, userActor({userId: user.id, sessionId: '', orgId: null, email: user.email}, origin), {
+        const actor = userActor({userId: user.id, sessionId: '', orgId: null, email: user.email}, origin)
+        await audit.append(tx, actor, {
           action: 'user.password_reset',
           target: {type: 'user', id: user.id},
           metadata: {sessions_revoked: revoked.length},
         })
+        if (wasLocked) {
+          await audit.append(tx, actor, {action: 'security.account_unlocked', target: {type: 'user', id: user.id}, metadata: {email: user.email, was_locked: true, by: 'password_reset'}})
+        }
         await deps.mail.enqueue(tx, passwordResetDoneMail(user))
         return {userId: user.id, sessionsRevoked: revoked.length}
       })

@@ -23,8 +23,8 @@ export interface IdentityTestCore extends TestCore {
   follower: RevocationFollower
 }
 
-export async function createIdentityTestCore(dialect: DialectName): Promise<IdentityTestCore> {
-  const t = await createTestCore(dialect)
+export async function createIdentityTestCore(dialect: DialectName, settings: Parameters<typeof createTestCore>[1] = {}): Promise<IdentityTestCore> {
+  const t = await createTestCore(dialect, settings)
   try {
     await t.core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
     const follower = await followRevocations(t.core, t.core.revocations, t.clock)
