@@ -14,6 +14,8 @@ export interface StoredRefreshToken {
   userId: string
   email: string
   disabledAt: string | null
+  /** When the user's current address was verified (null: it is not). */
+  emailVerifiedAt: string | null
 }
 
 export async function insertRefreshToken(db: Kysely<Database>, row: RefreshTokenRow): Promise<void> {
@@ -38,6 +40,7 @@ export async function findRefreshTokenByHash(db: Kysely<Database>, tokenHash: st
       'user_account.id as userId',
       'user_account.email as email',
       'user_account.disabled_at as disabledAt',
+      'user_account.email_verified_at as emailVerifiedAt',
     ])
     .where('refresh_token.token_hash', '=', tokenHash)
     .executeTakeFirst()

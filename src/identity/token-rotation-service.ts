@@ -23,13 +23,17 @@ interface TokenRotationDeps extends SessionDeps {
   issuance: SessionIssuance
   /** How a request's host names an organization (base_domain, the daemon's own host). */
   tenancy: TenantResolutionOptions
-  /** Whether the user has 2FA on, for organizations that require it. */
-  login: Pick<LoginDeps, 'secondFactor'>
+  /**
+   * Whether the user has 2FA on, for organizations that require it; whether an unverified
+   * address may keep a session (require_verified_email).
+   */
+  login: Pick<LoginDeps, 'secondFactor' | 'requireVerifiedEmail'>
 }
 
 type Exchange = {kind: 'invalid'} | {kind: 'reused'} | {kind: 'rotated'; stored: StoredRefreshToken; now: string}
 
 const invalidRefreshToken = () => new DomainError('auth.invalid_refresh_token', 'The refresh token is invalid or expired')
+const emailNotVerified = () => new DomainError('auth.email_not_verified', 'Verify your email address to keep using this session')
 const refreshTokenReused = () => new DomainError('auth.refresh_token_reused', 'The refresh token was already used; the session has been revoked')
 
 /**
@@ -86,7 +90,12 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
      * security.refresh_token_reuse and raises auth.refresh_token_reused. Raises
      * auth.invalid_refresh_token for unknown, expired or revoked ones (also when the session is
      * older than session_absolute_ttl_seconds: its sliding expiry never goes past that), and org.not_found when
-     * the caller is no longer a member of the organization the session is bound to.
+     * the caller is no longer a member of the organization the session is bound to. The policy
+     * a login meets holds for the session's life too: auth.mfa_enrollment_required (403) when the
+     * organization the session is bound to requires 2FA and the user has it off, and
+     * auth.email_not_verified (403) with require_verified_email while the user's address is
+     * unverified (also after a change to a new one). A refused refresh changes nothing: the
+     * refresh token stays usable once the user meets the policy.
      */
     async refresh(context: RequestContext, input: RefreshInput): Promise<TokenSet> {
       const parsed = validateInput(refreshSchema, input)
@@ -95,6 +104,8 @@ export function createTokenRotationService(deps: TokenRotationDeps) {
         if (exchange.kind !== 'rotated') return exchange
         const {stored, now} = exchange
         const binding = stored.orgId ? await requireMemberBindingByRef(tx, stored.userId, stored.orgId) : null
+        if (deps.login.requireVerifiedEmail && !stored.emailVerifiedAt) throw emailNotVerified()
+        await assertSecondFactorPolicy(tx, deps.login.secondFactor, binding, stored.userId)
         const issuedAt = issuance.issuedAtNow()
         await touchSession(tx, stored.sessionId, {now, expiresAt: issuance.refreshExpiry(now, stored.sessionCreatedAt)})
         const refreshToken = await issuance.issueRefreshToken(tx, stored.sessionId, now, stored.sessionCreatedAt)
