@@ -91,7 +91,7 @@ export async function createCore(options: CoreOptions) {
   const publicUrl = (config.publicUrl ?? issuer).replace(/\/+$/, '')
   const mail = createMailOutbox({...deps, secretKey, messageIdDomain: hostNameOfUrl(publicUrl) ?? 'saas-ctl.localhost'})
   // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
-  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}})
+  const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}, publicUrl})
   // A password typed again to confirm a change is guarded like a login (budget and lock).
   const passwordConfirmation = createPasswordConfirmation({guard: loginGuard, passwords})
   // Email verification, password reset by mailed link, email changes.
@@ -116,7 +116,7 @@ export async function createCore(options: CoreOptions) {
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
   jobs.register(loginGuard.purgeJob)
   purgeHooks.register(loginPurgeHook)
-  const login = {guard: loginGuard, secondFactor: mfa, mail, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
+  const login = {guard: loginGuard, secondFactor: mfa, mail, publicUrl, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
   const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})

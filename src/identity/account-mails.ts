@@ -2,8 +2,9 @@ import {composeMail, linkTo, type MailMessage} from '../mail/mail-message.js'
 
 /**
  * The mails of email verification, password reset and email changes. Links point at the
- * product's pages under public_url (`/verify-email?token=…`, `/reset-password?token=…`); those
- * pages post the token to the daemon's API.
+ * product's pages under public_url (`/verify-email?token=…`, `/reset-password?token=…`,
+ * `/forgot-password`): the daemon serves minimal ones itself (daemon/routes/account-pages.ts);
+ * an app whose public_url is its own frontend serves its own, which post the token to the API.
  */
 
 interface Recipient {
@@ -15,6 +16,8 @@ interface Recipient {
 export const VERIFY_EMAIL_PATH = '/verify-email'
 /** Where a reset link leads (public_url + this path, ?token=…). */
 export const RESET_PASSWORD_PATH = '/reset-password'
+/** Where a user asks for a reset link (public_url + this path): the lockout and new-device mails point here. */
+export const FORGOT_PASSWORD_PATH = '/forgot-password'
 
 export function verifyEmailMail(publicUrl: string, user: Recipient, token: string, ttlSeconds: number): MailMessage {
   return composeMail({

@@ -2,13 +2,16 @@ import {userActor} from '../access/principal.js'
 import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import {inTransaction} from '../db/transaction.js'
 import {assertNewPassword} from '../security/password-policy.js'
+import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {findAvailableSlug} from '../tenancy/available-slug.js'
 import type {Organization} from '../tenancy/org-repo.js'
 import type {OrgService} from '../tenancy/org-service.js'
 import type {TenantRequest, TenantResolutionOptions} from '../tenancy/tenant-resolution.js'
 import {registerSchema, type RegisterInput} from './auth-schemas.js'
+import {recognizeDevice} from './device-recognition.js'
 import type {EmailVerificationService} from './email-verification-service.js'
+import type {LoginDeps} from './login-completion.js'
 import {assertSelfRegistrationAllowed, type RegistrationPolicy} from './registration-policy.js'
 import type {RequestContext, SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
 import {insertNewUser, withUniqueEmail} from './user-creation.js'
@@ -33,6 +36,8 @@ interface AuthenticationDeps extends SessionDeps, RegistrationDeps {
   issuance: SessionIssuance
   /** How a request's host names an organization (base_domain, the daemon's own host). */
   tenancy: TenantResolutionOptions
+  /** The outbox and public_url the device recognition mails with (as logins do). */
+  login: Pick<LoginDeps, 'mail' | 'publicUrl'>
 }
 
 /** Registration: an account and its first session (logins begin in password-login.ts). */
@@ -42,7 +47,8 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
   return {
     /**
      * Creates a user with a password and a personal organization they own, mails them a link
-     * to verify their address, and logs them in, in one transaction. Anyone may register (no
+     * to verify their address, records the device as their first known one (silently), and
+     * logs them in, in one transaction. Anyone may register (no
      * principal is needed) while the setting `registration` is open; invite_only and closed
      * refuse with registration.closed. The password must pass the policy for new passwords.
      * Raises registration.closed, validation.failed, password.too_weak, user.email_taken.
@@ -63,6 +69,9 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
           const slug = await findAvailableSlug(tx, orgName)
           // The new user acts for themselves: the organization is theirs, they become its owner.
           const {org} = await deps.orgs.createOrg(issuance.actorOf(user, context), {name: orgName, slug}, tx, {personal: true})
+          // The registration's device is the account's first known one (stored silently): a
+          // later login from another device or network is reported as new (security.new_device).
+          await recognizeDevice(tx, {audit: deps.audit, mail: deps.login.mail, publicUrl: deps.login.publicUrl}, {user, actor: issuance.actorOf(user, context), origin: context, now: nowIso(deps)})
           const opened = await issuance.openSession(tx, user, org.id, context)
           return {user, org, ...opened, issuedAt: issuance.issuedAtNow()}
         }),

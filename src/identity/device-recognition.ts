@@ -4,8 +4,9 @@ import type {Kysely} from 'kysely'
 import type {Actor, RequestOrigin} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database} from '../db/database.js'
-import {composeMail} from '../mail/mail-message.js'
+import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
+import {FORGOT_PASSWORD_PATH} from './account-mails.js'
 
 /**
  * A device as a login sees it, coarsely: the browser (or client) and operating system named by
@@ -89,13 +90,16 @@ export function deviceFingerprint(family: DeviceFamily): string {
 export interface DeviceRecognitionDeps {
   audit: AuditLog
   mail: MailOutbox
+  /** Links in mails start with it (the new-device mail links to the forgot-password page). */
+  publicUrl: string
 }
 
 /**
  * Inside the transaction of a completed login, under the user's row lock: a device family seen
  * before for the user has its last_seen_at moved; a new one is stored, audited
  * (security.new_device) and mailed to the user. The very first device of an account (none
- * known yet: its first login) is stored silently — there is nothing it could be new next to.
+ * known yet: the registration's, or the first login of an account made otherwise) is stored
+ * silently — there is nothing it could be new next to.
  * Returns whether the device was new to a user who had others.
  */
 export async function recognizeDevice(tx: Kysely<Database>, deps: DeviceRecognitionDeps, input: {user: {id: string; email: string}; actor: Actor; origin: RequestOrigin; now: string}): Promise<{isNewDevice: boolean}> {
@@ -116,8 +120,9 @@ export async function recognizeDevice(tx: Kysely<Database>, deps: DeviceRecognit
       subject: 'New sign-in to your account',
       paragraphs: [
         `Your account ${input.user.email} was signed in to from a device or network not seen before: ${family.client}, from ${input.origin.ip ?? 'an unknown address'} (network ${family.network}), at ${input.now} (UTC).`,
-        'If this was you, there is nothing to do. If not, change your password now and end your other sessions.',
+        'If this was you, there is nothing to do. If not, reset your password now with the link below: a reset also signs out every session.',
       ],
+      action: {label: 'Reset your password', url: linkTo(deps.publicUrl, FORGOT_PASSWORD_PATH)},
     }),
   )
   return {isNewDevice: true}

@@ -16,6 +16,8 @@ export interface LoginDeps {
   guard: LoginGuard
   secondFactor: SecondFactor
   mail: MailOutbox
+  /** Links in mails start with it (the new-device mail's). */
+  publicUrl: string
   /** Refuse a correct password while the email is not verified (auth.email_not_verified). */
   requireVerifiedEmail: boolean
   mfaTokenTtlSeconds: number
@@ -98,7 +100,7 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
      */
     async openLoginSession(tx: Kysely<Database>, user: UserAccountRow, binding: OrgBinding | null, attempt: LoginAttempt): Promise<OpenedLogin> {
       const actor = issuance.actorOf(user, attempt.origin)
-      await recognizeDevice(tx, {audit: deps.audit, mail: login.mail}, {user, actor, origin: attempt.origin, now: nowIso(deps)})
+      await recognizeDevice(tx, {audit: deps.audit, mail: login.mail, publicUrl: login.publicUrl}, {user, actor, origin: attempt.origin, now: nowIso(deps)})
       await login.guard.recordSuccess(tx, attempt, {isLoginComplete: true})
       const issuedAt = issuance.issuedAtNow()
       const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, attempt.origin)

@@ -5,11 +5,12 @@ import type {AuditLog} from '../audit/audit-log.js'
 import type {Database} from '../db/database.js'
 import {inTransaction} from '../db/transaction.js'
 import type {JobDefinition} from '../jobs/job-service.js'
-import {composeMail} from '../mail/mail-message.js'
+import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {assertFailureBudget, hashIdentifier, purgeOldAttempts, recordAttempt, tooManyAttempts} from '../security/attempt-log.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
+import {FORGOT_PASSWORD_PATH} from './account-mails.js'
 import {addConsecutiveFailure, clearLockouts, findLockout, lockWhenThresholdReached, purgeStaleLockouts, resetConsecutiveFailures} from './account-lockout-repo.js'
 import {requireUser, toUser, type User} from './user-repo.js'
 import {userRefSchema, type UserRefInput} from './user-schemas.js'
@@ -64,7 +65,7 @@ export const loginIdentifierHash = (email: string): string => hashIdentifier(ema
  * owner of a known account is mailed when it is locked or unlocked. Everything lives in the
  * database, so it holds across restarts and across daemons.
  */
-export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: MailOutbox; policy: LoginGuardPolicy}) {
+export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: MailOutbox; policy: LoginGuardPolicy; publicUrl: string}) {
   const {db, audit, mail, policy} = deps
 
   const record = (target: Kysely<Database>, attempt: LoginAttempt, outcome: 'success' | 'failure' | 'throttled' | 'locked') =>
@@ -127,7 +128,7 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
         const locked = consecutiveFailures >= policy.lockoutThreshold && (await lockWhenThresholdReached(tx, attempt.lockoutHash, {threshold: policy.lockoutThreshold, lockedUntil, now}))
         if (!locked) return {locked: false}
         await audit.append(tx, actor, {action: 'security.account_locked', target, metadata: {identifier_hash: attempt.lockoutHash, locked_until: lockedUntil, consecutive_failures: consecutiveFailures}})
-        if (attempt.user) await mail.enqueue(tx, lockedMail(attempt.user, consecutiveFailures, lockedUntil))
+        if (attempt.user) await mail.enqueue(tx, lockedMail(deps.publicUrl, attempt.user, consecutiveFailures, lockedUntil))
         return {locked: true}
       })
     },
@@ -181,7 +182,7 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
   }
 }
 
-function lockedMail(user: {id: string; email: string}, failures: number, lockedUntil: string) {
+function lockedMail(publicUrl: string, user: {id: string; email: string}, failures: number, lockedUntil: string) {
   return composeMail({
     kind: 'account_locked',
     to: user.email,
@@ -189,8 +190,9 @@ function lockedMail(user: {id: string; email: string}, failures: number, lockedU
     subject: 'Your account was locked after failed sign-in attempts',
     paragraphs: [
       `After ${failures} failed sign-in attempts in a row, signing in to ${user.email} is blocked until ${lockedUntil} (UTC).`,
-      'If these attempts were not yours, someone may be guessing your password: when the lock ends, sign in and change it, or reset it. An administrator can lift the lock earlier.',
+      'If these attempts were not yours, someone may be guessing your password: reset it with the link below, which also lifts the lock, or sign in when the lock ends and change it. An administrator can lift the lock earlier.',
     ],
+    action: {label: 'Reset your password', url: linkTo(publicUrl, FORGOT_PASSWORD_PATH)},
   })
 }
 
