@@ -17,6 +17,7 @@ import {createRouteRegistry, type RouteRegistry} from './openapi/route-registry.
 import {adminUserRoutes} from './routes/admin-users.js'
 import {apiKeyRoutes} from './routes/api-keys.js'
 import {accountRoutes} from './routes/account.js'
+import {accountPageRoutes} from './routes/account-pages.js'
 import {authRoutes} from './routes/auth.js'
 import {docsRoutes} from './routes/docs.js'
 import {memberRoutes} from './routes/members.js'
@@ -66,6 +67,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     ...wellKnownRoutes({core}),
     ...authRoutes({core, metrics}),
     ...accountRoutes({core}),
+    ...accountPageRoutes({core}),
     ...mfaRoutes({core}),
     ...tokenRoutes({core}),
     ...oauthRoutes({core}),
