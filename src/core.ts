@@ -93,7 +93,7 @@ export async function createCore(options: CoreOptions) {
   // Brute-force defence of logins: failure budgets, lockouts, the attempt log and its purge.
   const loginGuard = createLoginGuard({...deps, audit, mail, policy: {failedAttemptsPerMinute: config.failedAttemptsPerMinute, lockoutThreshold: config.lockoutThreshold, lockoutSeconds: config.lockoutSeconds, attemptRetentionDays: config.attemptRetentionDays}, publicUrl})
   // A password typed again to confirm a change is guarded like a login (budget and lock).
-  const passwordConfirmation = createPasswordConfirmation({guard: loginGuard, passwords})
+  const passwordConfirmation = createPasswordConfirmation({db: deps.db, guard: loginGuard, passwords})
   // Email verification, password reset by mailed link, email changes.
   const account = createAccountService({
     ...deps,
@@ -111,7 +111,7 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(account.purgeHook)
   const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks, emailChanges: account.emailChanges})
   // TOTP 2FA: also the SecondFactor the login flow checks codes with.
-  const mfa = createMfaService({...deps, audit, passwords, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
+  const mfa = createMfaService({...deps, audit, guard: loginGuard, passwordConfirmation, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer})
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
   jobs.register(loginGuard.purgeJob)

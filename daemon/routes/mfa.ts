@@ -1,13 +1,13 @@
 import {z} from 'zod'
 import {userActor} from '../../src/access/principal.js'
 import type {Core} from '../../src/core.js'
-import {disableMfaSchema, enableMfaBodySchema} from '../../src/identity/mfa/mfa-schemas.js'
+import {disableMfaSchema, enableMfaBodySchema, regenerateRecoveryCodesBodySchema} from '../../src/identity/mfa/mfa-schemas.js'
 import {defineRoute, type AnyRoute} from '../openapi/route.js'
 import {NO_STORE_HEADERS} from './auth.js'
 
 const recoveryCodesResponse = z.object({recovery_codes: z.array(z.string()).describe('Ten single-use recovery codes, shown only now')})
 const CODE_FAILURES =
-  'Wrong codes (and, to disable, a wrong password) count toward failed_attempts_per_minute per user and IP: beyond it, 429 auth.too_many_attempts with Retry-After.'
+  'The password is guarded like a login (failed_attempts_per_minute per account and IP, and the lock); wrong codes count toward failed_attempts_per_minute per user and IP and toward the lock: beyond, 429 auth.too_many_attempts with Retry-After.'
 
 /** TOTP two-factor authentication of the caller: thin wrappers over core.mfa. */
 export function mfaRoutes({core}: {core: Core}): AnyRoute[] {
@@ -40,8 +40,8 @@ export function mfaRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/auth/2fa/enable',
-      summary: 'Confirm the setup with a current code: 2FA is on; returns 10 recovery codes',
-      description: `A code of the current 30-second step or the one before or after. Without a setup: 409 mfa.setup_required; a wrong code: 401 auth.invalid_mfa_code. ${CODE_FAILURES}`,
+      summary: 'Confirm the setup with your password and a current code: 2FA is on; returns 10 recovery codes',
+      description: `A code of the current 30-second step or the one before or after, and the caller's password (an access token alone cannot enrol an authenticator). A wrong password: 401 auth.invalid_credentials; without a setup: 409 mfa.setup_required; a wrong code: 401 auth.invalid_mfa_code. ${CODE_FAILURES}`,
       tags: ['2fa'],
       auth: 'access_token',
       body: enableMfaBodySchema,
@@ -51,17 +51,19 @@ export function mfaRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/auth/2fa/recovery-codes',
-      summary: 'Replace the recovery codes with 10 new ones (the old ones stop working)',
+      summary: 'Replace the recovery codes with 10 new ones (the old ones stop working), confirmed with your password',
+      description: `An access token alone cannot take the recovery codes: a wrong password is 401 auth.invalid_credentials. 409 mfa.not_enabled when 2FA is off. ${CODE_FAILURES}`,
       tags: ['2fa'],
       auth: 'access_token',
+      body: regenerateRecoveryCodesBodySchema,
       responses: {200: {description: 'The new recovery codes', schema: recoveryCodesResponse}},
-      handle: async ({caller, client}) => ({body: await core.mfa.regenerateRecoveryCodes(userActor(caller, client)), headers: NO_STORE_HEADERS}),
+      handle: async ({body, caller, client}) => ({body: await core.mfa.regenerateRecoveryCodes(userActor(caller, client), body), headers: NO_STORE_HEADERS}),
     }),
     defineRoute({
       method: 'post',
       path: '/v1/auth/2fa/disable',
       summary: 'Turn 2FA off, with the password and a current code or a recovery code',
-      description: `\`code\` takes a 6-digit code or a recovery code; \`recovery_code\` a recovery code. A wrong password: 401 auth.invalid_credentials; a wrong code: 401 auth.invalid_mfa_code. ${CODE_FAILURES}`,
+      description: `\`code\` takes a 6-digit code or a recovery code; \`recovery_code\` a recovery code. A wrong password and a wrong code get the same answer, 401 auth.invalid_credentials (so it tells nothing about the password). ${CODE_FAILURES}`,
       tags: ['2fa'],
       auth: 'access_token',
       body: disableMfaSchema,

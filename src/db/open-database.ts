@@ -36,7 +36,7 @@ function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): Opene
   } catch (error) {
     throw new DomainError('db.unreachable', `Cannot open ${describeDatabaseTarget(target)}: ${(error as Error).message}`)
   }
-  const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: withStatementCache(connection)})})
+  const db = new Kysely<Database>({dialect: new ImmediateSqliteDialect({database: withStatementCache(connection)}, target.file)})
   return {db, dialect: 'sqlite', target, close: () => db.destroy()}
 }
 
@@ -111,14 +111,16 @@ const portableTypeParsers = {
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig
+  readonly #file: string
 
-  constructor(config: SqliteDialectConfig) {
+  constructor(config: SqliteDialectConfig, file: string) {
     super(config)
     this.#config = config
+    this.#file = file
   }
 
   override createDriver() {
-    return new ImmediateTransactionSqliteDriver(this.#config)
+    return new ImmediateTransactionSqliteDriver(this.#config, this.#file)
   }
 
   override createAdapter() {
@@ -137,8 +139,68 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/**
+ * Write transactions of every connection this process has open on one file, one after another.
+ * better-sqlite3 waits for the busy timeout synchronously: a second connection in the same
+ * process (another core: a CLI command beside a daemon, two daemons in one test) that began
+ * while the first one's transaction awaited something would block the very event loop that
+ * transaction needs to commit. Queued here instead, it waits without blocking. Other processes
+ * still queue on the busy timeout.
+ */
+const fileWriteQueues = new Map<string, Promise<void>>()
+
+async function takeFileWriteTurn(file: string): Promise<() => void> {
+  const previous = fileWriteQueues.get(file) ?? Promise.resolve()
+  let release!: () => void
+  const done = new Promise<void>((resolve) => (release = resolve))
+  const tail = previous.then(() => done)
+  fileWriteQueues.set(file, tail)
+  await previous
+  return () => {
+    release()
+    if (fileWriteQueues.get(file) === tail) fileWriteQueues.delete(file)
+  }
+}
+
 class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  readonly #file: string
+  readonly #turns = new Map<DatabaseConnection, () => void>()
+
+  constructor(config: SqliteDialectConfig, file: string) {
+    super(config)
+    this.#file = file
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    // An in-memory database belongs to its one connection: nothing to queue with.
+    const release = this.#file === ':memory:' ? () => {} : await takeFileWriteTurn(this.#file)
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    } catch (error) {
+      release()
+      throw error
+    }
+    this.#turns.set(connection, release)
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection)
+    } finally {
+      this.#endTurn(connection)
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection)
+    } finally {
+      this.#endTurn(connection)
+    }
+  }
+
+  #endTurn(connection: DatabaseConnection): void {
+    this.#turns.get(connection)?.()
+    this.#turns.delete(connection)
   }
 }

@@ -1,11 +1,11 @@
 import type {Kysely} from 'kysely'
 import type {Database, UserAccountRow} from '../db/database.js'
 import {lockUser} from '../db/dialect-helpers.js'
-import {DomainError, isDomainError} from '../errors/domain-error.js'
+import {DomainError} from '../errors/domain-error.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {nowIso} from '../shared/service-deps.js'
 import {recognizeDevice} from './device-recognition.js'
-import type {LoginAttempt, LoginGuard} from './login-guard.js'
+import type {AttemptReservation, LoginGuard} from './login-guard.js'
 import type {OrgBinding} from './org-binding.js'
 import type {SecondFactor} from './second-factor.js'
 import type {SessionDeps, SessionIssuance, TokenSet} from './session-issuance.js'
@@ -43,10 +43,6 @@ export const accountDisabled = () => new DomainError('user.disabled', 'This acco
 export const mfaEnrollmentRequired = () =>
   new DomainError('auth.mfa_enrollment_required', 'This organization requires two-factor authentication: turn it on for your account first')
 
-// Refusals that come only after the password was right: not guesses, so not counted toward the
-// lock, but recorded (and spent from the minute's budget) like any failed login.
-const REFUSALS_AFTER_PASSWORD = new Set(['user.disabled', 'auth.email_not_verified', 'auth.mfa_enrollment_required'])
-
 /** Whether the organization requires 2FA of its members (organization.require_2fa). */
 export async function orgRequiresSecondFactor(tx: Kysely<Database>, orgId: string): Promise<boolean> {
   const row = await tx.selectFrom('organization').select('require_2fa').where('id', '=', orgId).executeTakeFirst()
@@ -75,10 +71,11 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
     /**
      * Locks the user's row (first in the lock order: user, organization, membership) and reads
      * the account again: the password checked before the transaction was against a hash read
-     * then. A password change (`passwordChanged`), a disable (user.disabled) or a lockout (429
-     * auth.too_many_attempts) that committed since refuses the login, and one that starts now
-     * waits and then ends the session this opens. With require_verified_email, an unverified
-     * address is auth.email_not_verified.
+     * then. A password change (`passwordChanged`), a disable (user.disabled) or a lockout that
+     * committed since refuses the login (the lock answered like a wrong guess by
+     * LoginGuard.guarded, never a late 429), and one that starts now waits and then ends the
+     * session this opens. With require_verified_email, an unverified address is
+     * auth.email_not_verified.
      */
     async recheckAccount(
       tx: Kysely<Database>,
@@ -88,7 +85,7 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
       const current = await findUserById(tx, input.userId)
       if (!current || !input.isPasswordUnchanged(current.password_hash)) throw input.passwordChanged()
       if (current.disabled_at) throw accountDisabled()
-      await login.guard.assertNotLocked(tx, input.lockoutHash)
+      await login.guard.assertNotLockedMeanwhile(tx, input.lockoutHash)
       if (login.requireVerifiedEmail && !current.email_verified_at) throw new DomainError('auth.email_not_verified', 'Verify your email address before logging in')
       return current
     },
@@ -98,10 +95,11 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
      * the device is recognized (a new one audited and mailed), the attempt recorded as a
      * success (the failure count starts again), the session opened and audited.
      */
-    async openLoginSession(tx: Kysely<Database>, user: UserAccountRow, binding: OrgBinding | null, attempt: LoginAttempt): Promise<OpenedLogin> {
+    async openLoginSession(tx: Kysely<Database>, user: UserAccountRow, binding: OrgBinding | null, reservation: AttemptReservation): Promise<OpenedLogin> {
+      const {attempt} = reservation
       const actor = issuance.actorOf(user, attempt.origin)
       await recognizeDevice(tx, {audit: deps.audit, mail: login.mail, publicUrl: login.publicUrl}, {user, actor, origin: attempt.origin, now: nowIso(deps)})
-      await login.guard.recordSuccess(tx, attempt, {isLoginComplete: true})
+      await login.guard.confirmSuccess(tx, reservation, {isLoginComplete: true})
       const issuedAt = issuance.issuedAtNow()
       const opened = await issuance.openSession(tx, user, binding?.org.id ?? null, attempt.origin)
       return {...opened, userId: user.id, binding, issuedAt}
@@ -111,20 +109,6 @@ export function createLoginCompletion(deps: LoginCompletionDeps) {
     async issueLoginTokens(opened: OpenedLogin): Promise<TokenSet> {
       if (opened.revokedSessions > 0) await deps.revocationSignal.notify()
       return issuance.issueTokenSet({id: opened.sessionId, userId: opened.userId, orgId: opened.binding?.org.id ?? null, role: opened.binding?.role ?? null, issuedAt: opened.issuedAt}, opened.refreshToken)
-    },
-
-    /**
-     * Runs the part of a login that comes after the password or code was right; a refusal it
-     * raises is recorded (a lock that committed meanwhile as `locked`, the others as failures
-     * that do not count toward the lock) and raised again.
-     */
-    async recordingRefusals<Result>(attempt: LoginAttempt, work: () => Promise<Result>): Promise<Result> {
-      try {
-        return await work()
-      } catch (error) {
-        if (isDomainError(error) && (error.code === 'auth.too_many_attempts' || REFUSALS_AFTER_PASSWORD.has(error.code))) await login.guard.recordRefusal(attempt, error.code === 'auth.too_many_attempts' ? 'locked' : 'failure')
-        throw error
-      }
     },
   }
 }

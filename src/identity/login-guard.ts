@@ -7,11 +7,13 @@ import {inTransaction} from '../db/transaction.js'
 import type {JobDefinition} from '../jobs/job-service.js'
 import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
-import {assertFailureBudget, hashIdentifier, purgeOldAttempts, recordAttempt, tooManyAttempts} from '../security/attempt-log.js'
+import {runAndDiscard} from '../db/discarded-work.js'
+import {isDomainError, type DomainError} from '../errors/domain-error.js'
+import {assertFailureBudget, deleteAttempt, hashIdentifier, purgeOldAttempts, recordAttempt, setAttemptOutcome, tooManyAttempts} from '../security/attempt-log.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {FORGOT_PASSWORD_PATH} from './account-mails.js'
-import {addConsecutiveFailure, clearLockouts, findLockout, lockWhenThresholdReached, purgeStaleLockouts, resetConsecutiveFailures} from './account-lockout-repo.js'
+import {addConsecutiveFailure, clearLockouts, lockLockoutRow, lockWhenThresholdReached, purgeStaleLockouts, resetConsecutiveFailures, undoConsecutiveFailure} from './account-lockout-repo.js'
 import {requireUser, toUser, type User} from './user-repo.js'
 import {userRefSchema, type UserRefInput} from './user-schemas.js'
 
@@ -44,6 +46,29 @@ export interface LoginAttempt {
 
 export type LoginGuard = ReturnType<typeof createLoginGuard>
 
+/** An attempt recorded (as a failure) and counted before its check; settled after it. */
+export interface AttemptReservation {
+  attempt: LoginAttempt
+  attemptId: string
+}
+
+/** What a guarded check returns for a wrong password or code. */
+export const WRONG_GUESS = Symbol('wrong guess')
+
+/** A lock committed between the reservation and the transaction acting on a right secret. */
+class LockedMeanwhile extends Error {
+  constructor() {
+    super('the identifier was locked meanwhile')
+  }
+}
+
+// Refusals that come only after the secret was right: not guesses, so not counted toward the
+// lock, but they stay recorded as failures (spent from the minute's budget).
+const REFUSALS_AFTER_SECRET = new Set(['user.disabled', 'auth.email_not_verified', 'auth.mfa_enrollment_required'])
+
+// The lock mail of an unknown identifier is written and rolled back (no one to send it to).
+const UNKNOWN_RECIPIENT = {id: '', email: 'unknown-account@invalid'}
+
 const FAILURE_WINDOW_SECONDS = 60
 const DAY_MS = 86_400_000
 
@@ -71,82 +96,142 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
   const record = (target: Kysely<Database>, attempt: LoginAttempt, outcome: 'success' | 'failure' | 'throttled' | 'locked') =>
     recordAttempt(target, deps, {kind: attempt.step, identifierHash: attempt.identifierHash, userId: attempt.user?.id ?? null, origin: attempt.origin, outcome})
 
-  /** Raises 429 auth.too_many_attempts while the identifier is locked (Retry-After: until it ends). */
-  async function assertNotLocked(target: Kysely<Database>, identifierHash: string): Promise<void> {
-    const lockout = await findLockout(target, identifierHash)
-    const now = deps.clock.now().getTime()
-    const lockedUntil = lockout?.lockedUntil ? Date.parse(lockout.lockedUntil) : 0
-    if (lockedUntil > now) throw tooManyAttempts(Math.max(1, Math.ceil((lockedUntil - now) / 1000)))
+  const lockedUntilOf = (now: string) => new Date(Date.parse(now) + policy.lockoutSeconds * 1000).toISOString()
+  const secondsUntil = (instant: number, now: number) => Math.max(1, Math.ceil((instant - now) / 1000))
+
+  /**
+   * In one short transaction holding the identifier's account_lockout row: refuses a locked
+   * identifier, one whose consecutive failures (in-flight reservations included) reached the
+   * threshold, and one whose failures of this kind on this IP (in-flight included) used up the
+   * minute's budget — recording the refusal; otherwise records the attempt as a failure and
+   * counts it, before anything is checked. So a burst of concurrent guesses checks at most the
+   * budget, and never more than the threshold before the lock.
+   */
+  async function reserveAttempt(attempt: LoginAttempt): Promise<AttemptReservation> {
+    const decision = await inTransaction(db, async (tx) => {
+      const now = nowIso(deps)
+      const nowMs = Date.parse(now)
+      const lockout = await lockLockoutRow(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
+      const lockedUntil = lockout.lockedUntil ? Date.parse(lockout.lockedUntil) : 0
+      if (lockedUntil > nowMs) {
+        await record(tx, attempt, 'locked')
+        return {refusal: tooManyAttempts(secondsUntil(lockedUntil, nowMs))}
+      }
+      // Reserved failures in flight reach the threshold: the lock is about to be taken.
+      if (lockout.consecutiveFailures >= policy.lockoutThreshold) {
+        await record(tx, attempt, 'locked')
+        return {refusal: tooManyAttempts(policy.lockoutSeconds)}
+      }
+      try {
+        await assertFailureBudget(tx, deps, {kind: attempt.step, ip: attempt.origin.ip ?? null, identifierHash: attempt.identifierHash, limit: policy.failedAttemptsPerMinute, windowSeconds: FAILURE_WINDOW_SECONDS})
+      } catch (error) {
+        await record(tx, attempt, 'throttled')
+        return {refusal: error}
+      }
+      const attemptId = await record(tx, attempt, 'failure')
+      await addConsecutiveFailure(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
+      return {reservation: {attempt, attemptId}}
+    })
+    if ('refusal' in decision) throw decision.refusal
+    return decision.reservation
+  }
+
+  /**
+   * A reserved attempt was a wrong guess: audited (security.login_failed); when the consecutive
+   * failures reached the threshold and the identifier is not locked yet, it is locked
+   * (security.account_locked, the owner of a known account mailed) — exactly once of racing
+   * failures. For an unknown identifier the mail is written and rolled back, so the failure that
+   * locks costs about the same whether or not the account exists. Its own transaction.
+   */
+  async function confirmFailure(reservation: AttemptReservation): Promise<{locked: boolean}> {
+    const {attempt} = reservation
+    return inTransaction(db, async (tx) => {
+      const now = nowIso(deps)
+      const {consecutiveFailures} = await lockLockoutRow(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
+      const target = attempt.user ? {type: 'user', id: attempt.user.id} : null
+      const actor = anonymousActor(attempt.origin)
+      await audit.append(tx, actor, {
+        action: 'security.login_failed',
+        target,
+        metadata: {identifier_hash: attempt.lockoutHash, step: attempt.step === 'mfa' ? 'second_factor' : 'password', consecutive_failures: consecutiveFailures},
+      })
+      const lockedUntil = lockedUntilOf(now)
+      const locked = consecutiveFailures >= policy.lockoutThreshold && (await lockWhenThresholdReached(tx, attempt.lockoutHash, {threshold: policy.lockoutThreshold, lockedUntil, now}))
+      if (!locked) return {locked: false}
+      await audit.append(tx, actor, {action: 'security.account_locked', target, metadata: {identifier_hash: attempt.lockoutHash, locked_until: lockedUntil, consecutive_failures: consecutiveFailures}})
+      const message = lockedMail(deps.publicUrl, attempt.user ?? UNKNOWN_RECIPIENT, consecutiveFailures, lockedUntil)
+      if (attempt.user) await mail.enqueue(tx, message)
+      else await runAndDiscard(tx, 'lock_mail_decoy', async () => void (await mail.enqueue(tx, {...message, userId: null})))
+      return {locked: true}
+    })
+  }
+
+  /**
+   * A reserved attempt that was no wrong guess: `outcome` recorded ('failure' still spends the
+   * minute's budget; null withdraws the attempt — nothing was checked), its count taken back.
+   */
+  async function settleWithoutGuess(reservation: AttemptReservation, outcome: 'failure' | 'locked' | null): Promise<void> {
+    await inTransaction(db, async (tx) => {
+      await lockLockoutRow(tx, reservation.attempt.lockoutHash, null, nowIso(deps))
+      if (outcome === null) await deleteAttempt(tx, reservation.attemptId)
+      else await setAttemptOutcome(tx, reservation.attemptId, outcome)
+      await undoConsecutiveFailure(tx, reservation.attempt.lockoutHash, nowIso(deps))
+    })
   }
 
   return {
+    reserveAttempt,
+    confirmFailure,
+
     /**
-     * Checked before the password or code is: a locked identifier, or one whose failures on
-     * this IP used up the minute's budget, is refused with 429 auth.too_many_attempts (recorded
-     * as locked / throttled), whatever the password — so a guesser over the limit learns nothing.
+     * Runs one guarded check: reserves the attempt (429 auth.too_many_attempts when locked,
+     * about to lock, or over the minute's budget — whatever was typed), then `work`, which
+     * checks the secret. `work` returns WRONG_GUESS for a wrong one (the failure is confirmed,
+     * `wrong()` raised); a right one settles the reservation inside its own transaction
+     * (confirmSuccess). A lock committed meanwhile (assertNotLockedMeanwhile) is answered
+     * exactly like a wrong guess (`wrong()`), never a late 429. A refusal after a right secret
+     * (user.disabled, auth.email_not_verified, auth.mfa_enrollment_required) keeps spending the
+     * minute's budget but not the lock; any other error withdraws the attempt.
      */
-    async assertMayAttempt(attempt: LoginAttempt): Promise<void> {
+    async guarded<Result>(attempt: LoginAttempt, work: (reservation: AttemptReservation) => Promise<Result | typeof WRONG_GUESS>, wrong: () => DomainError): Promise<Result> {
+      const reservation = await reserveAttempt(attempt)
+      let result: Result | typeof WRONG_GUESS
       try {
-        await assertNotLocked(db, attempt.lockoutHash)
+        result = await work(reservation)
       } catch (error) {
-        await record(db, attempt, 'locked')
+        if (error instanceof LockedMeanwhile) {
+          await settleWithoutGuess(reservation, 'locked')
+          throw wrong()
+        }
+        await settleWithoutGuess(reservation, isDomainError(error) && REFUSALS_AFTER_SECRET.has(error.code) ? 'failure' : null)
         throw error
       }
-      try {
-        await assertFailureBudget(db, deps, {kind: attempt.step, ip: attempt.origin.ip ?? null, identifierHash: attempt.identifierHash, limit: policy.failedAttemptsPerMinute, windowSeconds: FAILURE_WINDOW_SECONDS})
-      } catch (error) {
-        await record(db, attempt, 'throttled')
-        throw error
-      }
+      if (result !== WRONG_GUESS) return result
+      await confirmFailure(reservation)
+      throw wrong()
     },
 
     /**
-     * Under the user row lock in the transaction that opens the session: a lock that committed
-     * since assertMayAttempt refuses the login too (429 auth.too_many_attempts).
+     * Inside the transaction that acts on a right secret, after the user row lock: holds the
+     * identifier's row and raises LockedMeanwhile (answered like a wrong guess by `guarded`)
+     * when a lock committed since the reservation.
      */
-    assertNotLocked,
-
-    /**
-     * A wrong password (or unknown email) or a wrong 2FA code: recorded, audited
-     * (security.login_failed), counted toward the lock. The failure that reaches the threshold
-     * locks the identifier, audits security.account_locked and mails the owner of a known
-     * account — exactly one of racing failures does. Its own transaction.
-     */
-    async recordFailure(attempt: LoginAttempt): Promise<{locked: boolean}> {
-      return inTransaction(db, async (tx) => {
-        const now = nowIso(deps)
-        await record(tx, attempt, 'failure')
-        const consecutiveFailures = await addConsecutiveFailure(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
-        const target = attempt.user ? {type: 'user', id: attempt.user.id} : null
-        const actor = anonymousActor(attempt.origin)
-        await audit.append(tx, actor, {
-          action: 'security.login_failed',
-          target,
-          metadata: {identifier_hash: attempt.lockoutHash, step: attempt.step === 'mfa' ? 'second_factor' : 'password', consecutive_failures: consecutiveFailures},
-        })
-        const lockedUntil = new Date(Date.parse(now) + policy.lockoutSeconds * 1000).toISOString()
-        const locked = consecutiveFailures >= policy.lockoutThreshold && (await lockWhenThresholdReached(tx, attempt.lockoutHash, {threshold: policy.lockoutThreshold, lockedUntil, now}))
-        if (!locked) return {locked: false}
-        await audit.append(tx, actor, {action: 'security.account_locked', target, metadata: {identifier_hash: attempt.lockoutHash, locked_until: lockedUntil, consecutive_failures: consecutiveFailures}})
-        if (attempt.user) await mail.enqueue(tx, lockedMail(deps.publicUrl, attempt.user, consecutiveFailures, lockedUntil))
-        return {locked: true}
-      })
+    async assertNotLockedMeanwhile(tx: Kysely<Database>, lockoutHash: string): Promise<void> {
+      const lockout = await lockLockoutRow(tx, lockoutHash, null, nowIso(deps))
+      if (lockout.lockedUntil && Date.parse(lockout.lockedUntil) > deps.clock.now().getTime()) throw new LockedMeanwhile()
     },
 
     /**
-     * The password was right but the login is refused for another reason: a lock that committed
-     * meanwhile ('locked'), or the account or organization policy (disabled, email not verified,
-     * 2FA required: 'failure', spent from the minute's budget but not counted toward the lock —
-     * it is not a guess).
+     * A reserved attempt was right; inside `tx` (the one that acts on it): recorded as a
+     * success. A completed login starts the failure count again; a step that is not the whole
+     * proof (a 2FA user's password, a password typed to confirm a change) takes back only its
+     * own reservation, so it never resets the count.
      */
-    async recordRefusal(attempt: LoginAttempt, outcome: 'failure' | 'locked'): Promise<void> {
-      await record(db, attempt, outcome)
-    },
-
-    /** A step passed: recorded inside `tx`; a completed login also starts the failure count again. */
-    async recordSuccess(tx: Kysely<Database>, attempt: LoginAttempt, options: {isLoginComplete: boolean}): Promise<void> {
-      await record(tx, attempt, 'success')
-      if (options.isLoginComplete) await resetConsecutiveFailures(tx, attempt.lockoutHash, nowIso(deps))
+    async confirmSuccess(tx: Kysely<Database>, reservation: AttemptReservation, options: {isLoginComplete: boolean}): Promise<void> {
+      const now = nowIso(deps)
+      await setAttemptOutcome(tx, reservation.attemptId, 'success')
+      if (options.isLoginComplete) await resetConsecutiveFailures(tx, reservation.attempt.lockoutHash, now)
+      else await undoConsecutiveFailure(tx, reservation.attempt.lockoutHash, now)
     },
 
     /**

@@ -1,12 +1,15 @@
+import type {Kysely} from 'kysely'
 import {z} from 'zod'
+import type {Database, UserAccountRow} from '../db/database.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {hashIdentifier} from '../security/attempt-log.js'
 import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import type {LoginCompletion, LoginCompletionDeps} from './login-completion.js'
-import type {LoginAttempt} from './login-guard.js'
+import {WRONG_GUESS, type LoginAttempt} from './login-guard.js'
 import {findPendingMfaLogin, passwordDigestOf, useMfaLoginToken} from './mfa-login-token.js'
+import {recoveryCodeUsedMail} from './mfa/mfa-mail.js'
 import {requireMemberBindingByRef} from './org-binding.js'
 import type {RequestContext, TokenSet} from './session-issuance.js'
 import {findUserById} from './user-repo.js'
@@ -27,6 +30,20 @@ export const invalidMfaToken = () => new DomainError('auth.invalid_mfa_token', '
 const invalidMfaCode = () => new DomainError('auth.invalid_mfa_code', 'The code is wrong, expired or already used')
 
 export type MfaLoginService = ReturnType<typeof createMfaLoginService>
+
+/**
+ * A login with a recovery code (inside its transaction): audited user.mfa_recovery_code_used
+ * with the codes left, and the user mailed — a code used by someone else does not go unseen.
+ */
+async function reportRecoveryCodeUse(tx: Kysely<Database>, deps: LoginCompletionDeps, user: UserAccountRow, origin: RequestContext): Promise<void> {
+  const remaining = await deps.login.secondFactor.countUnusedRecoveryCodes(tx, user.id)
+  await deps.audit.append(tx, deps.issuance.actorOf(user, origin), {
+    action: 'user.mfa_recovery_code_used',
+    target: {type: 'user', id: user.id},
+    metadata: {email: user.email, recovery_codes_remaining: remaining},
+  })
+  await deps.login.mail.enqueue(tx, recoveryCodeUsedMail(user, remaining, deps.login.publicUrl))
+}
 
 /** The second step of a 2FA login: the code after the password. */
 export function createMfaLoginService(deps: LoginCompletionDeps & {completion: LoginCompletion}) {
@@ -50,31 +67,30 @@ export function createMfaLoginService(deps: LoginCompletionDeps & {completion: L
       const user = pending ? await findUserById(db, pending.userId) : null
       if (!pending || !user) throw invalidMfaToken()
       const attempt: LoginAttempt = {step: 'mfa', identifierHash: hashIdentifier(user.id), lockoutHash: pending.lockoutHash, user, origin: context}
-      await login.guard.assertMayAttempt(attempt)
-      const outcome = await completion.recordingRefusals(attempt, () =>
-        inTransaction(db, async (tx) => {
-          const current = await completion.recheckAccount(tx, {
-            userId: user.id,
-            lockoutHash: pending.lockoutHash,
-            isPasswordUnchanged: (passwordHash) => passwordDigestOf(passwordHash) === pending.passwordDigest,
-            passwordChanged: invalidMfaToken,
-          })
-          // Read again under the user's row lock: of two requests with one token, one uses it.
-          const stillPending = await findPendingMfaLogin(tx, parsed.mfaToken, nowIso(deps))
-          if (!stillPending) throw invalidMfaToken()
-          const proof = await login.secondFactor.verify(tx, user.id, {code: parsed.code, recoveryCode: parsed.recoveryCode})
-          // Nothing was written for a wrong code: this transaction commits nothing, the failure is recorded on its own.
-          if (!proof) return {kind: 'wrong_code' as const}
-          if (!(await useMfaLoginToken(tx, pending.id, nowIso(deps)))) throw invalidMfaToken()
-          const binding = pending.orgId ? await requireMemberBindingByRef(tx, user.id, pending.orgId) : null
-          return {kind: 'opened' as const, opened: await completion.openLoginSession(tx, current, binding, attempt)}
-        }),
+      const opened = await login.guard.guarded(
+        attempt,
+        (reservation) =>
+          inTransaction(db, async (tx) => {
+            const current = await completion.recheckAccount(tx, {
+              userId: user.id,
+              lockoutHash: pending.lockoutHash,
+              isPasswordUnchanged: (passwordHash) => passwordDigestOf(passwordHash) === pending.passwordDigest,
+              passwordChanged: invalidMfaToken,
+            })
+            // Read again under the user's row lock: of two requests with one token, one uses it.
+            const stillPending = await findPendingMfaLogin(tx, parsed.mfaToken, nowIso(deps))
+            if (!stillPending) throw invalidMfaToken()
+            const proof = await login.secondFactor.verify(tx, user.id, {code: parsed.code, recoveryCode: parsed.recoveryCode})
+            // Nothing was written for a wrong code: this transaction commits nothing, the guard confirms the failure.
+            if (!proof) return WRONG_GUESS
+            if (!(await useMfaLoginToken(tx, pending.id, nowIso(deps)))) throw invalidMfaToken()
+            const binding = pending.orgId ? await requireMemberBindingByRef(tx, user.id, pending.orgId) : null
+            if (proof === 'recovery') await reportRecoveryCodeUse(tx, deps, current, context)
+            return completion.openLoginSession(tx, current, binding, reservation)
+          }),
+        invalidMfaCode,
       )
-      if (outcome.kind === 'wrong_code') {
-        await login.guard.recordFailure(attempt)
-        throw invalidMfaCode()
-      }
-      return completion.issueLoginTokens(outcome.opened)
+      return completion.issueLoginTokens(opened)
     },
   }
 }

@@ -16,4 +16,6 @@ export interface SecondFactor {
    * null for a wrong, replayed or used code (the caller counts the failure).
    */
   verify(tx: Kysely<Database>, userId: string, proof: {code?: string; recoveryCode?: string}): Promise<'totp' | 'recovery' | null>
+  /** How many of the user's recovery codes are unused (a login with one reports what is left). */
+  countUnusedRecoveryCodes(db: Kysely<Database>, userId: string): Promise<number>
 }

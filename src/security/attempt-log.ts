@@ -27,11 +27,13 @@ export function hashIdentifier(value: string): string {
   return createHash('sha256').update(value.trim().toLowerCase(), 'utf8').digest('hex')
 }
 
-export async function recordAttempt(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock' | 'newId'>, record: AttemptRecord): Promise<void> {
+/** Inserts the attempt and returns its id (a reservation settles it later: setAttemptOutcome). */
+export async function recordAttempt(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock' | 'newId'>, record: AttemptRecord): Promise<string> {
+  const id = deps.newId()
   await db
     .insertInto('auth_attempt')
     .values({
-      id: deps.newId(),
+      id,
       kind: record.kind,
       identifier_hash: record.identifierHash,
       user_id: record.userId,
@@ -41,6 +43,17 @@ export async function recordAttempt(db: Kysely<Database>, deps: Pick<ServiceDeps
       created_at: deps.clock.now().toISOString(),
     })
     .execute()
+  return id
+}
+
+/** Settles an attempt recorded ahead of its check (a reservation): its outcome as it turned out. */
+export async function setAttemptOutcome(db: Kysely<Database>, attemptId: string, outcome: AttemptOutcome): Promise<void> {
+  await db.updateTable('auth_attempt').set({outcome}).where('id', '=', attemptId).execute()
+}
+
+/** Withdraws an attempt recorded ahead of a check that never happened. */
+export async function deleteAttempt(db: Kysely<Database>, attemptId: string): Promise<void> {
+  await db.deleteFrom('auth_attempt').where('id', '=', attemptId).execute()
 }
 
 export interface FailureBudget {

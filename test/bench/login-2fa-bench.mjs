@@ -27,7 +27,7 @@ try {
     const email = `mfa-${index}@bench.example.com`
     const {access_token: token} = await requestJson(base, '/v1/auth/register', {method: 'POST', body: {email, password, name: `MFA ${index}`}})
     const {secret} = await requestJson(base, '/v1/auth/2fa/setup', {method: 'POST', token})
-    await requestJson(base, '/v1/auth/2fa/enable', {method: 'POST', token, body: {code: await codeAt(secret, 0)}})
+    await requestJson(base, '/v1/auth/2fa/enable', {method: 'POST', token, body: {password, code: await codeAt(secret, 0)}})
     return {email, secret}
   })
 

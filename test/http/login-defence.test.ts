@@ -118,7 +118,7 @@ describeEachDialect('login defence over HTTP', (dialect: DialectName) => {
     const user = await createUser(d, 'http-2fa')
     const actor = userActor({userId: user.id, sessionId: 'setup', orgId: null}, {})
     const {secret} = await core.mfa.setup(actor)
-    const {recoveryCodes} = await core.mfa.enable(actor, {code: totpCode(secret, clock.now())})
+    const {recoveryCodes} = await core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, clock.now())})
     clock.advance(30_000)
 
     const step = await login(d.url, user.email, PASSWORD)

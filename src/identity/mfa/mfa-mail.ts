@@ -26,3 +26,18 @@ export function mfaChangedMail(user: {id: string; email: string}, change: MfaCha
     paragraphs: [EXPLANATIONS[change], `If this was not you, change your password at ${publicUrl} and tell your administrator.`],
   })
 }
+
+/** A login used a recovery code: the user learns of it, and how many codes are left. */
+export function recoveryCodeUsedMail(user: {id: string; email: string}, remaining: number, publicUrl: string): MailMessage {
+  return composeMail({
+    kind: 'mfa_recovery_code_used',
+    to: user.email,
+    userId: user.id,
+    subject: 'A recovery code was used to sign in',
+    paragraphs: [
+      `Someone signed in to ${user.email} with one of your recovery codes instead of a code from your authenticator app. ${remaining} unused recovery code${remaining === 1 ? '' : 's'} remain${remaining === 1 ? 's' : ''}.`,
+      remaining <= 2 ? 'You are running out of recovery codes: make new ones in your account settings.' : 'Each code works once.',
+      `If this was not you, change your password at ${publicUrl} and tell your administrator.`,
+    ],
+  })
+}

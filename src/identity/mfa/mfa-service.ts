@@ -8,17 +8,29 @@ import {lockUser} from '../../db/dialect-helpers.js'
 import {inTransaction} from '../../db/transaction.js'
 import {DomainError} from '../../errors/domain-error.js'
 import type {MailOutbox} from '../../mail/mail-outbox.js'
-import {assertFailureBudget, hashIdentifier, recordAttempt} from '../../security/attempt-log.js'
+import {hashIdentifier} from '../../security/attempt-log.js'
 import {openSealedText, sealText} from '../../security/encryption.js'
-import type {PasswordHasher} from '../../security/password-hasher.js'
 import type {SecretKeySource} from '../../security/secret-key.js'
 import type {PurgeHook} from '../../shared/purge-hooks.js'
 import {nowIso, type ServiceDeps} from '../../shared/service-deps.js'
 import {validateInput} from '../../shared/validate.js'
+import {loginIdentifierHash, WRONG_GUESS, type AttemptReservation, type LoginGuard} from '../login-guard.js'
+import type {PasswordConfirmation} from '../password-confirmation.js'
 import type {SecondFactor} from '../second-factor.js'
 import {findUserById, requireUser} from '../user-repo.js'
 import {mfaChangedMail, type MfaChange} from './mfa-mail.js'
-import {disableMfaSchema, enableMfaSchema, mfaTargetSchema, resetMfaSchema, type DisableMfaInput, type EnableMfaInput, type MfaTargetInput, type ResetMfaInput} from './mfa-schemas.js'
+import {
+  disableMfaSchema,
+  enableMfaSchema,
+  mfaTargetSchema,
+  regenerateRecoveryCodesSchema,
+  resetMfaSchema,
+  type DisableMfaInput,
+  type EnableMfaInput,
+  type MfaTargetInput,
+  type RegenerateRecoveryCodesInput,
+  type ResetMfaInput,
+} from './mfa-schemas.js'
 import {consumeRecoveryCode, countUnusedRecoveryCodes, deleteRecoveryCodes, replaceRecoveryCodes} from './recovery-codes.js'
 import {matchTotpCode, newTotpSecret, normalizeTotpCode, totpUri} from './totp.js'
 import {claimTimeStep, confirmCredential, deleteTotpCredential, findTotpCredential, replacePendingCredential} from './totp-credential-repo.js'
@@ -27,15 +39,16 @@ export type MfaService = ReturnType<typeof createMfaService>
 
 export interface MfaDeps extends ServiceDeps {
   audit: AuditLog
-  passwords: Pick<PasswordHasher, 'verifyPassword'>
+  /** The login's guard: every code checked here is reserved and settled through it, as at login. */
+  guard: Pick<LoginGuard, 'guarded' | 'confirmSuccess'>
+  /** The password a user types to turn 2FA on or off or to get new recovery codes. */
+  passwordConfirmation: PasswordConfirmation
   secretKey: SecretKeySource
   mail: MailOutbox
   /** Links in mails start with it. */
   publicUrl: string
   /** The issuer authenticator apps show beside the account (totp_issuer). */
   totpIssuer: string
-  /** Failed codes per user and IP allowed in a minute (failed_attempts_per_minute). */
-  failedAttemptsPerMinute: number
 }
 
 /** What setup hands the user once: the secret three ways (text, URI, QR code). */
@@ -95,24 +108,25 @@ export function createMfaService(deps: MfaDeps) {
   }
 
   /**
-   * Runs a step that checks a code under the failure budget (kind 'mfa', per user and IP):
-   * 429 auth.too_many_attempts beyond it; a wrong code (the step returns 'wrong_code' and
-   * writes nothing) is recorded and raises `failure()`, a right one is recorded as a success.
+   * Checks a code through the login's guard (kind 'mfa': per user and IP, and toward the
+   * account's lock, as at login): reserved before it is checked (429 auth.too_many_attempts
+   * when locked or over the minute's budget); `step` returns WRONG_GUESS for a wrong code (the
+   * failure is confirmed, `wrong()` raised) and settles a right one inside its transaction.
    */
-  async function withCodeBudget<Result>(actor: Actor, userId: string, step: () => Promise<Result | 'wrong_code'>, failure: () => DomainError): Promise<Result> {
-    const identifierHash = hashIdentifier(userId)
-    const attempt = {kind: 'mfa' as const, identifierHash, userId, origin: actor.origin}
-    await assertFailureBudget(db, deps, {kind: 'mfa', ip: actor.origin.ip ?? null, identifierHash, limit: deps.failedAttemptsPerMinute, windowSeconds: 60})
-    const result = await step()
-    await recordAttempt(db, deps, {...attempt, outcome: result === 'wrong_code' ? 'failure' : 'success'})
-    if (result === 'wrong_code') throw failure()
-    return result
+  function checkCode<Result>(actor: Actor, user: UserAccountRow, step: (reservation: AttemptReservation) => Promise<Result | typeof WRONG_GUESS>, wrong: () => DomainError): Promise<Result> {
+    const attempt = {step: 'mfa' as const, identifierHash: hashIdentifier(user.id), lockoutHash: loginIdentifierHash(user.email), user: {id: user.id, email: user.email}, origin: actor.origin}
+    return deps.guard.guarded(attempt, step, wrong)
   }
 
-  /** The caller's user id when they act for themselves, without a query (for the budget key). */
-  async function budgetUserIdOf(actor: Actor, ref: string | undefined): Promise<string> {
-    if (ref === undefined && actor.principal.kind === 'user') return actor.principal.userId
-    return (await targetUserOf(db, actor, ref)).id
+  /**
+   * A user acting for themselves confirms with their password (guarded like a login: a stolen
+   * access token alone is not enough); a platform principal naming the user gives none.
+   */
+  async function confirmCaller(actor: Actor, ref: string | undefined, password: string | undefined): Promise<void> {
+    if (ref !== undefined) return
+    if (password === undefined) throw new DomainError('validation.failed', 'Confirm with your password', {problems: [{field: 'password', message: 'is required'}]})
+    const caller = await targetUserOf(db, actor, undefined)
+    await deps.passwordConfirmation.confirmPassword(caller, password, actor.origin)
   }
 
   async function recordChange(tx: Kysely<Database>, actor: Actor, user: UserAccountRow, change: MfaChange, metadata: Record<string, unknown> = {}): Promise<void> {
@@ -122,6 +136,7 @@ export function createMfaService(deps: MfaDeps) {
   }
 
   const invalidCode = () => new DomainError('auth.invalid_mfa_code', 'The code is wrong, expired or already used')
+  const invalidCredentials = () => new DomainError('auth.invalid_credentials', 'Invalid email or password')
 
   const secondFactor: SecondFactor = {
     async isEnabled(database, userId) {
@@ -129,6 +144,7 @@ export function createMfaService(deps: MfaDeps) {
       return Boolean(credential?.confirmedAt)
     },
     verify: verifyProof,
+    countUnusedRecoveryCodes,
   }
 
   return {
@@ -163,17 +179,21 @@ export function createMfaService(deps: MfaDeps) {
 
     /**
      * Confirms a pending setup with a current code (±1 step) and turns 2FA on; returns 10 fresh
-     * recovery codes, shown only now. Audited (user.mfa_enabled) and mailed. Wrong codes count
-     * toward the per-minute failure budget. Raises auth.invalid_mfa_code, auth.too_many_attempts,
+     * recovery codes, shown only now. Audited (user.mfa_enabled) and mailed. A user acting for
+     * themselves confirms with their password first (a wrong one: auth.invalid_credentials,
+     * guarded like a login). Wrong codes are checked through the login's guard (minute's budget
+     * per user and IP, and the account's lock). Raises validation.failed,
+     * auth.invalid_credentials, auth.invalid_mfa_code, auth.too_many_attempts,
      * mfa.setup_required, mfa.already_enabled, platform.required, user.not_found.
      */
     async enable(actor: Actor, input: EnableMfaInput): Promise<{recoveryCodes: string[]}> {
       const parsed = validateInput(enableMfaSchema, input)
-      const userId = await budgetUserIdOf(actor, parsed.user)
-      return withCodeBudget(
+      await confirmCaller(actor, parsed.user, parsed.password)
+      const target = await targetUserOf(db, actor, parsed.user)
+      return checkCode(
         actor,
-        userId,
-        () =>
+        target,
+        (reservation) =>
           inTransaction(db, async (tx) => {
             const user = await targetUserOf(tx, actor, parsed.user)
             await lockUser(tx, user.id)
@@ -181,8 +201,9 @@ export function createMfaService(deps: MfaDeps) {
             if (credential?.confirmedAt) throw new DomainError('mfa.already_enabled', 'Two-factor authentication is already on')
             if (!credential) throw new DomainError('mfa.setup_required', 'Start with setup: there is no secret waiting for its first code')
             const step = await matchTotpCode(openSecret(user.id, credential.secretSealed), parsed.code, deps.clock.now(), null)
-            if (step === null) return 'wrong_code' as const
+            if (step === null) return WRONG_GUESS
             if (!(await confirmCredential(tx, user.id, step, nowIso(deps)))) throw new DomainError('mfa.setup_required', 'The setup was replaced; start again')
+            await deps.guard.confirmSuccess(tx, reservation, {isLoginComplete: false})
             const recoveryCodes = await replaceRecoveryCodes(tx, deps, user.id)
             await recordChange(tx, actor, user, 'enabled')
             return {recoveryCodes}
@@ -193,10 +214,14 @@ export function createMfaService(deps: MfaDeps) {
 
     /**
      * Replaces the recovery codes with 10 fresh ones (the old ones stop working); audited and
-     * mailed. Raises mfa.not_enabled, platform.required, user.not_found.
+     * mailed. A user acting for themselves confirms with their password (guarded like a login).
+     * Raises validation.failed, auth.invalid_credentials, auth.too_many_attempts,
+     * mfa.not_enabled, platform.required, user.not_found.
      */
-    async regenerateRecoveryCodes(actor: Actor, input: MfaTargetInput = {}): Promise<{recoveryCodes: string[]}> {
-      const {user: ref} = validateInput(mfaTargetSchema, input)
+    async regenerateRecoveryCodes(actor: Actor, input: RegenerateRecoveryCodesInput = {}): Promise<{recoveryCodes: string[]}> {
+      const {user: ref, password} = validateInput(regenerateRecoveryCodesSchema, input)
+      if (!(await findTotpCredential(db, (await targetUserOf(db, actor, ref)).id))?.confirmedAt) throw new DomainError('mfa.not_enabled', 'Two-factor authentication is not on')
+      await confirmCaller(actor, ref, password)
       return inTransaction(db, async (tx) => {
         const user = await targetUserOf(tx, actor, ref)
         await lockUser(tx, user.id)
@@ -209,41 +234,36 @@ export function createMfaService(deps: MfaDeps) {
 
     /**
      * Turns the caller's 2FA off: needs their password and a current code or an unused
-     * recovery code. Deletes the credential and the recovery codes; audited (user.mfa_disabled)
-     * and mailed. A wrong password or code counts toward the failure budget. Raises
-     * auth.invalid_credentials, auth.invalid_mfa_code, auth.too_many_attempts, mfa.not_enabled.
+     * recovery code, each checked through the login's guard (minute's budgets and the account's
+     * lock). Either one wrong is the same answer, auth.invalid_credentials: a stolen access
+     * token does not learn whether the password was right. Deletes the credential and the
+     * recovery codes; audited (user.mfa_disabled) and mailed. Raises validation.failed,
+     * auth.invalid_credentials, auth.too_many_attempts, mfa.not_enabled.
      */
     async disable(actor: Actor, input: DisableMfaInput): Promise<void> {
       const parsed = validateInput(disableMfaSchema, input)
       const caller = await targetUserOf(db, actor, undefined)
-      let wrongPassword = false
-      await withCodeBudget(
+      if (!(await findTotpCredential(db, caller.id))?.confirmedAt) throw new DomainError('mfa.not_enabled', 'Two-factor authentication is not on')
+      await deps.passwordConfirmation.confirmPassword(caller, parsed.password, actor.origin)
+      await checkCode(
         actor,
-        caller.id,
-        async () => {
-          if (!(await findTotpCredential(db, caller.id))?.confirmedAt) throw new DomainError('mfa.not_enabled', 'Two-factor authentication is not on')
-          // Checked before the transaction: argon2 is slow on purpose and must not hold the write lock.
-          if (!(await deps.passwords.verifyPassword(caller.password_hash, parsed.password)).ok) {
-            wrongPassword = true
-            return 'wrong_code' as const
-          }
-          return inTransaction(db, async (tx) => {
+        caller,
+        (reservation) =>
+          inTransaction(db, async (tx) => {
             await lockUser(tx, caller.id)
             const user = await targetUserOf(tx, actor, undefined)
-            if (user.password_hash !== caller.password_hash) {
-              wrongPassword = true
-              return 'wrong_code' as const
-            }
+            // The password was confirmed against the hash read before: one changed since does not count.
+            if (user.password_hash !== caller.password_hash) throw invalidCredentials()
             if (!(await findTotpCredential(tx, user.id))?.confirmedAt) throw new DomainError('mfa.not_enabled', 'Two-factor authentication is not on')
             const proof = await verifyProof(tx, user.id, {code: parsed.code, recoveryCode: parsed.recoveryCode})
-            if (proof === null) return 'wrong_code' as const
+            if (proof === null) return WRONG_GUESS
+            await deps.guard.confirmSuccess(tx, reservation, {isLoginComplete: false})
             await deleteRecoveryCodes(tx, user.id)
             await deleteTotpCredential(tx, user.id)
             await recordChange(tx, actor, user, 'disabled', {proof})
             return proof
-          })
-        },
-        () => (wrongPassword ? new DomainError('auth.invalid_credentials', 'Invalid email or password') : invalidCode()),
+          }),
+        invalidCredentials,
       )
     },
 

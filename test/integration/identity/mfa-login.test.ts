@@ -36,7 +36,7 @@ describeEachDialect('2FA login', (dialect: DialectName) => {
     const user = await createPasswordUser(t.core, OPERATOR, prefix)
     const actor = userActor({userId: user.id, sessionId: 'setup', orgId: null}, CONTEXT)
     const {secret} = await t.core.mfa.setup(actor)
-    const {recoveryCodes} = await t.core.mfa.enable(actor, {code: totpCode(secret, t.clock.now())})
+    const {recoveryCodes} = await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, t.clock.now())})
     t.clock.advance(STEP_MS)
     return {user, secret, recoveryCodes, code: () => totpCode(secret, t.clock.now())}
   }
@@ -170,7 +170,7 @@ describeEachDialect('organizations that require 2FA', (dialect: DialectName) => 
     await requireSecondFactor(strict.id)
     const actor = userActor({userId: user.id, sessionId: 'setup', orgId: null}, CONTEXT)
     const {secret} = await t.core.mfa.setup(actor)
-    await t.core.mfa.enable(actor, {code: totpCode(secret, t.clock.now())})
+    await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, t.clock.now())})
     t.clock.advance(STEP_MS)
     const step = await t.core.sessions.beginLogin(CONTEXT, {email: user.email, password: PASSWORD, org: strict.slug})
     if (!step.mfaRequired) throw new Error('expected mfa_required')

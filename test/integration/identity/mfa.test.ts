@@ -37,7 +37,7 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
   /** setup + enable with a code from the independent generator; returns the secret and codes. */
   async function enrol(): Promise<{secret: string; recoveryCodes: string[]}> {
     const {secret} = await t.core.mfa.setup(actor)
-    const {recoveryCodes} = await t.core.mfa.enable(actor, {code: totpCode(secret, now())})
+    const {recoveryCodes} = await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, now())})
     // Later codes in these tests come from the next steps: the enabling code's step is used.
     t.clock.advance(STEP_MS)
     return {secret, recoveryCodes}
@@ -79,19 +79,19 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
     const first = await t.core.mfa.setup(actor)
     const second = await t.core.mfa.setup(actor)
     expect(second.secret).not.toBe(first.secret)
-    await expect(t.core.mfa.enable(actor, {code: totpCode(first.secret, now())})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
-    await t.core.mfa.enable(actor, {code: totpCode(second.secret, now())})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(first.secret, now())})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
+    await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(second.secret, now())})
     expect(await t.core.mfa.isEnabled(t.core.database.db, userId)).toBe(true)
   })
 
   it('enable without a setup is mfa.setup_required; a wrong code is auth.invalid_mfa_code; setup once on is mfa.already_enabled', async () => {
-    await expect(t.core.mfa.enable(actor, {code: '123456'})).rejects.toMatchObject({code: 'mfa.setup_required'})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: '123456'})).rejects.toMatchObject({code: 'mfa.setup_required'})
     const {secret} = await t.core.mfa.setup(actor)
     const wrong = String((Number(totpCode(secret, now())) + 1) % 1_000_000).padStart(6, '0')
-    await expect(t.core.mfa.enable(actor, {code: wrong})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
-    await t.core.mfa.enable(actor, {code: totpCode(secret, now())})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: wrong})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
+    await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, now())})
     await expect(t.core.mfa.setup(actor)).rejects.toMatchObject({code: 'mfa.already_enabled'})
-    await expect(t.core.mfa.enable(actor, {code: totpCode(secret, now(), 1)})).rejects.toMatchObject({code: 'mfa.already_enabled'})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, now(), 1)})).rejects.toMatchObject({code: 'mfa.already_enabled'})
   })
 
   it('verify accepts the current code and ±1 step, refuses ±2 steps', async () => {
@@ -135,9 +135,9 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
   })
 
   it('regenerating recovery codes kills the old ones; it needs 2FA on', async () => {
-    await expect(t.core.mfa.regenerateRecoveryCodes(actor)).rejects.toMatchObject({code: 'mfa.not_enabled'})
+    await expect(t.core.mfa.regenerateRecoveryCodes(actor, {password: PASSWORD})).rejects.toMatchObject({code: 'mfa.not_enabled'})
     const {recoveryCodes: old} = await enrol()
-    const {recoveryCodes: fresh} = await t.core.mfa.regenerateRecoveryCodes(actor)
+    const {recoveryCodes: fresh} = await t.core.mfa.regenerateRecoveryCodes(actor, {password: PASSWORD})
     expect(fresh).toHaveLength(10)
     expect(await verify({recoveryCode: old[0]})).toBeNull()
     expect(await verify({recoveryCode: fresh[0]})).toBe('recovery')
@@ -147,7 +147,8 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
   it('disable needs the password and a code (TOTP or recovery); audited and mailed', async () => {
     const {secret, recoveryCodes} = await enrol()
     await expect(t.core.mfa.disable(actor, {password: 'wrong password!', code: totpCode(secret, now())})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
-    await expect(t.core.mfa.disable(actor, {password: PASSWORD, code: '000000'})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
+    // A right password with a wrong code is answered like a wrong password: disable is no password oracle.
+    await expect(t.core.mfa.disable(actor, {password: PASSWORD, code: '000000'})).rejects.toMatchObject({code: 'auth.invalid_credentials'})
     await expect(t.core.mfa.disable(actor, {password: PASSWORD})).rejects.toMatchObject({code: 'validation.failed'})
     expect(await t.core.mfa.isEnabled(t.core.database.db, userId)).toBe(true)
     await t.core.mfa.disable(actor, {password: PASSWORD, recoveryCode: recoveryCodes[3]})
@@ -171,14 +172,17 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
     const user = await createPasswordUser(t.core, OPERATOR, 'mfa-budget')
     actor = userActor({userId: user.id, sessionId: 's', orgId: null}, ORIGIN)
     const {secret} = await t.core.mfa.setup(actor)
-    await expect(t.core.mfa.enable(actor, {code: '000000'})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
-    await expect(t.core.mfa.enable(actor, {code: '000001'})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
-    await expect(t.core.mfa.enable(actor, {code: totpCode(secret, now())})).rejects.toMatchObject({code: 'auth.too_many_attempts', details: {retry_after_seconds: expect.any(Number)}})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: '000000'})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: '000001'})).rejects.toMatchObject({code: 'auth.invalid_mfa_code'})
+    await expect(t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, now())})).rejects.toMatchObject({code: 'auth.too_many_attempts', details: {retry_after_seconds: expect.any(Number)}})
     t.clock.advance(61_000)
-    await t.core.mfa.enable(actor, {code: totpCode(secret, now())})
-    const attempts = await t.core.database.db.selectFrom('auth_attempt').select(['kind', 'outcome', 'ip']).where('user_id', '=', user.id).execute()
-    expect(attempts.map((attempt) => attempt.outcome).sort()).toEqual(['failure', 'failure', 'success'])
-    expect(attempts.every((attempt) => attempt.kind === 'mfa' && attempt.ip === ORIGIN.ip)).toBe(true)
+    await t.core.mfa.enable(actor, {password: PASSWORD, code: totpCode(secret, now())})
+    const attempts = await t.core.database.db.selectFrom('auth_attempt').select(['kind', 'outcome', 'ip']).where('user_id', '=', user.id).where('kind', '=', 'mfa').execute()
+    expect(attempts.map((attempt) => attempt.outcome).sort()).toEqual(['failure', 'failure', 'success', 'throttled'])
+    expect(attempts.every((attempt) => attempt.ip === ORIGIN.ip)).toBe(true)
+    // Each code came with the password, confirmed through the login's guard (right: recorded as a success).
+    const confirmations = await t.core.database.db.selectFrom('auth_attempt').select('outcome').where('user_id', '=', user.id).where('kind', '=', 'login').execute()
+    expect(confirmations.map((attempt) => attempt.outcome)).toEqual(['success', 'success', 'success', 'success'])
   })
 
   it('an operator resets a lost device: credential and recovery codes go, audited, mailed; users may not', async () => {
