@@ -80,7 +80,9 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(membershipsPurgeHook)
   purgeHooks.register(flagOverridesPurgeHook)
   purgeHooks.register(sessionsPurgeHook)
-  const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation})
+  // Turning require_2fa on asks the TOTP service (made below) which members have 2FA on.
+  const secondFactor = {isEnabled: (db: Parameters<typeof mfa.isEnabled>[0], userId: string) => mfa.isEnabled(db, userId)}
+  const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation, secondFactor})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const secretKey = secretKeySourceOf(config, database)
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds, secretKey})

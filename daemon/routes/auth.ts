@@ -32,12 +32,24 @@ export function authRoutes({core, metrics}: {core: Core; metrics: Metrics}): Any
       method: 'post',
       path: '/v1/auth/register',
       summary: 'Create an account with a personal organization, and log in',
+      description:
+        'A verification link is mailed to the address. With require_verified_email the answer carries no tokens but `email_verification_required: true`: the user logs in once the address is verified.',
       tags: ['auth'],
       body: registerSchema,
-      responses: {201: {description: 'The user, their organization and tokens bound to it', schema: z.object({user: userResponse, org: orgResponse, ...tokenFields})}},
+      responses: {
+        201: {
+          description: 'The user, their organization and tokens bound to it; with require_verified_email, no tokens yet',
+          schema: z.union([
+            z.object({user: userResponse, org: orgResponse, ...tokenFields}),
+            z.object({user: userResponse, org: orgResponse, email_verification_required: z.literal(true)}),
+          ]),
+        },
+      },
       async handle({body, client}) {
-        const {user, org, tokens} = await core.sessions.register(client, body)
-        return {status: 201, body: {user, org, ...tokens}, headers: NO_STORE_HEADERS}
+        const registration = await core.sessions.register(client, body)
+        const {user, org} = registration
+        if (registration.emailVerificationRequired) return {status: 201, body: {user, org, emailVerificationRequired: true}, headers: NO_STORE_HEADERS}
+        return {status: 201, body: {user, org, ...registration.tokens}, headers: NO_STORE_HEADERS}
       },
     }),
     defineRoute({

@@ -23,6 +23,14 @@ export type TenantHints = Omit<TenantRequest, 'bodyOrg'>
 
 export type AuthenticationService = ReturnType<typeof createAuthenticationService>
 
+/**
+ * What registration answers: the account, its organization and tokens; or, with
+ * require_verified_email, no tokens until the address is verified (the user logs in then).
+ */
+export type Registration =
+  | {user: User; org: Organization; tokens: TokenSet; emailVerificationRequired: false}
+  | {user: User; org: Organization; tokens: null; emailVerificationRequired: true}
+
 /** What registration needs besides the session machinery. */
 export interface RegistrationDeps {
   /** Setting `registration`: whether anyone may register. */
@@ -36,8 +44,11 @@ interface AuthenticationDeps extends SessionDeps, RegistrationDeps {
   issuance: SessionIssuance
   /** How a request's host names an organization (base_domain, the daemon's own host). */
   tenancy: TenantResolutionOptions
-  /** The outbox and public_url the device recognition mails with (as logins do). */
-  login: Pick<LoginDeps, 'mail' | 'publicUrl'>
+  /**
+   * The outbox and public_url the device recognition mails with (as logins do); whether an
+   * unverified address may log in (require_verified_email: then registration opens no session).
+   */
+  login: Pick<LoginDeps, 'mail' | 'publicUrl' | 'requireVerifiedEmail'>
 }
 
 /** Registration: an account and its first session (logins begin in password-login.ts). */
@@ -51,16 +62,19 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
      * logs them in, in one transaction. Anyone may register (no
      * principal is needed) while the setting `registration` is open; invite_only and closed
      * refuse with registration.closed. The password must pass the policy for new passwords.
+     * With require_verified_email, the account and its organization are created and the link
+     * mailed, but no session is opened (emailVerificationRequired, tokens null): the user logs in
+     * once the address is verified.
      * Raises registration.closed, validation.failed, password.too_weak, user.email_taken.
      */
-    async register(context: RequestContext, input: RegisterInput): Promise<{user: User; org: Organization; tokens: TokenSet}> {
+    async register(context: RequestContext, input: RegisterInput): Promise<Registration> {
       assertSelfRegistrationAllowed(deps.registration)
       const parsed = validateInput(registerSchema, input)
       const newUser = validateInput(createUserSchema, {email: parsed.email, name: parsed.name})
       assertNewPassword(parsed.password, {email: parsed.email})
       // Hashed before the transaction: argon2 is slow on purpose and must not hold the write lock.
       const passwordHash = await deps.passwords.hashPassword(parsed.password)
-      const {user, org, sessionId, refreshToken, issuedAt} = await withUniqueEmail(parsed.email, () =>
+      const {user, org, opened, issuedAt} = await withUniqueEmail(parsed.email, () =>
         inTransaction(db, async (tx) => {
           const registrant = userActor({userId: '', sessionId: '', orgId: null, email: parsed.email}, context)
           const {user} = await insertNewUser(tx, deps, registrant, newUser, passwordHash)
@@ -72,12 +86,14 @@ export function createAuthenticationService(deps: AuthenticationDeps) {
           // The registration's device is the account's first known one (stored silently): a
           // later login from another device or network is reported as new (security.new_device).
           await recognizeDevice(tx, {audit: deps.audit, mail: deps.login.mail, publicUrl: deps.login.publicUrl}, {user, actor: issuance.actorOf(user, context), origin: context, now: nowIso(deps)})
-          const opened = await issuance.openSession(tx, user, org.id, context)
-          return {user, org, ...opened, issuedAt: issuance.issuedAtNow()}
+          // require_verified_email: no session before the address is verified (a login would be refused).
+          const opened = deps.login.requireVerifiedEmail ? null : await issuance.openSession(tx, user, org.id, context)
+          return {user, org, opened, issuedAt: issuance.issuedAtNow()}
         }),
       )
-      const tokens = await issuance.issueTokenSet({id: sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY, issuedAt, emailVerified: false}, refreshToken)
-      return {user, org, tokens}
+      if (!opened) return {user, org, tokens: null, emailVerificationRequired: true}
+      const tokens = await issuance.issueTokenSet({id: opened.sessionId, userId: user.id, orgId: org.id, role: OWNER_ROLE_KEY, issuedAt, emailVerified: false}, opened.refreshToken)
+      return {user, org, tokens, emailVerificationRequired: false}
     },
   }
 }

@@ -8,10 +8,12 @@ import type {Database, OrganizationRow} from '../db/database.js'
 import {isUniqueViolation} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError, isDomainError} from '../errors/domain-error.js'
+import type {SecondFactor} from '../identity/second-factor.js'
 import {findUserByRef, requireUser} from '../identity/user-repo.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {createOrgLifecycle, type OrgLifecycleDeps} from './org-lifecycle.js'
+import {revokeMembersWithoutSecondFactor} from './second-factor-enforcement.js'
 import {countMembersOfOrgs, findOrgByDomain, rolesOfUserByOrg, toOrganization, type Organization} from './org-repo.js'
 import {
   createOrgSchema,
@@ -36,6 +38,8 @@ export interface OrgServiceDeps extends ServiceDeps, OrgLifecycleDeps {
   audit: AuditLog
   /** Config allow_user_org_creation: whether users may create organizations themselves. */
   allowUserOrgCreation: boolean
+  /** Whether a member has 2FA on: turning require_2fa on revokes what members without it hold. */
+  secondFactor: Pick<SecondFactor, 'isEnabled'>
 }
 
 export interface CreateOrgOptions {
@@ -186,7 +190,9 @@ export function createOrgService(deps: OrgServiceDeps) {
 
     /**
      * Renames an organization or sets whether it requires 2FA of its members (org.update; audited
-     * as org.updated with the change); tier and domain are for platform principals only
+     * as org.updated with the change). Turning require_2fa on revokes, in the same transaction,
+     * the access tokens and sessions bound to it of every member without 2FA (counted in the
+     * event's metadata: members_revoked, sessions_revoked); they log in again with 2FA. Tier and domain are for platform principals only
      * (platform.required), so tenants cannot claim domains. A domain is unique
      * (org.domain_taken); null or '' clears it. Raises validation.failed, org.not_found, org.deleted.
      */
@@ -194,8 +200,9 @@ export function createOrgService(deps: OrgServiceDeps) {
       const {org: ref, ...fields} = input
       const {org: orgRef} = validateInput(orgRefInputSchema, {org: ref})
       const parsed = validateInput(updateOrgSchema, fields)
+      let hasRevoked = false
       try {
-        return await inTransaction(db, async (tx) => {
+        const result = await inTransaction(db, async (tx) => {
           const access = await requireOrgPermission(tx, actor, orgRef, 'org.update')
           if ((parsed.tier !== undefined || parsed.domain !== undefined) && !access.grant.isPlatform) throw platformRequired('set the tier or the domain')
           const row = access.org
@@ -218,9 +225,16 @@ export function createOrgService(deps: OrgServiceDeps) {
           }
           const updated = {...row, ...next, updated_at: nowIso(deps)}
           await tx.updateTable('organization').set({...next, updated_at: updated.updated_at}).where('id', '=', row.id).execute()
-          await audit.append(tx, actor, {action: 'org.updated', orgId: row.id, target: {type: 'org', id: row.id}, metadata: {changes}})
+          // After the update (which holds the org row): a login binding to it that read require_2fa
+          // off has committed its session by now, and is revoked here with the others.
+          const revoked = changes.require_2fa && parsed.require2fa ? await revokeMembersWithoutSecondFactor(tx, deps.secondFactor, row.id, {now: updated.updated_at, accessTokenTtlSeconds: deps.accessTokenTtlSeconds}) : null
+          hasRevoked = Boolean(revoked && revoked.membersRevoked > 0)
+          const counts = revoked ? {members_revoked: revoked.membersRevoked, sessions_revoked: revoked.sessionsRevoked} : {}
+          await audit.append(tx, actor, {action: 'org.updated', orgId: row.id, target: {type: 'org', id: row.id}, metadata: {changes, ...counts}})
           return toOrganization(updated)
         })
+        if (hasRevoked) await deps.revocationSignal.notify()
+        return result
       } catch (error) {
         // The only unique column set here: another org took the domain after our check.
         if (isUniqueViolation(error)) throw domainTaken(parsed.domain ?? '')

@@ -1,4 +1,5 @@
 import {afterAll, beforeAll, expect, it} from 'vitest'
+import {totpCode} from '../helpers/rfc6238.js'
 import {OPERATOR} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {request, startTestDaemon, type TestDaemon} from './http-harness.js'
@@ -38,6 +39,11 @@ describeEachDialect('org require_2fa over HTTP', (dialect) => {
     // Tokens first: once the org requires 2FA, logging in to it without 2FA is refused.
     const ownerToken = await tokenOf(emails.owner, 'secure')
     const memberToken = await tokenOf(emails.member, 'secure')
+    // Both turn 2FA on: turning require_2fa on revokes what members without it hold in the org.
+    for (const userId of [owner.id, member.id]) {
+      const {secret} = await core.mfa.setup(OPERATOR, {user: userId})
+      await core.mfa.enable(OPERATOR, {user: userId, code: totpCode(secret, daemon.testCore.clock.now())})
+    }
 
     expect((await send('GET', '/v1/orgs/secure', ownerToken)).json).toMatchObject({slug: 'secure', require_2fa: false})
     const set = await send('PATCH', '/v1/orgs/secure', ownerToken, {require_2fa: true})
@@ -54,6 +60,6 @@ describeEachDialect('org require_2fa over HTTP', (dialect) => {
     const cleared = await send('PATCH', '/v1/orgs/secure', ownerToken, {require_2fa: false})
     expect(cleared.json.require_2fa).toBe(false)
     const events = await core.audit.listEventsAfter({afterSeq: 0, action: 'org.updated'})
-    expect(events.map((event) => event.metadata.changes)).toEqual([{require_2fa: {from: false, to: true}}, {require_2fa: {from: true, to: false}}])
+    expect(events.map((event) => event.metadata)).toEqual([{changes: {require_2fa: {from: false, to: true}}, members_revoked: 0, sessions_revoked: 0}, {changes: {require_2fa: {from: true, to: false}}}])
   })
 })
