@@ -4,10 +4,11 @@ import {OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {CONTEXT, createIdentityTestCore, createPasswordUser, PASSWORD, type IdentityTestCore} from './identity-fixture.js'
 
-// Hole 2 of issue 7, the lockout part: a login checks the lock before the password, and the
-// password against a hash read before its transaction. A lock that commits in between (other
-// requests' failures, on this daemon or another) must refuse the login too: the session's
-// transaction reads the lock again under the user row lock.
+// Hole 2 of issue 7, the lockout part: a lock that commits while a login is under way (other
+// requests' failures, on this daemon or another) must refuse it. Here the login pauses after
+// reading the account, before its reservation: the reservation, under the lock row, sees the
+// lock and refuses (429). A lock that commits while the right password is being verified, after
+// the reservation, is login-reservation.test.ts's case: answered like a wrong password (401).
 
 const pause = vi.hoisted(() => ({armed: false, reached: null as null | (() => void), gate: null as null | Promise<void>}))
 vi.mock('../../../src/identity/user-repo.js', async (importOriginal) => {
@@ -37,7 +38,7 @@ describeEachDialect('login racing a lockout', (dialect: DialectName) => {
     await t?.close()
   })
 
-  it('refuses the login (429 auth.too_many_attempts) and opens no session when the lock commits after its pre-check', async () => {
+  it('refuses the login (429 auth.too_many_attempts) and opens no session when the lock commits after the account was read', async () => {
     const user = await createPasswordUser(t.core, OPERATOR, 'race')
     let release!: () => void
     let reached!: () => void
