@@ -251,7 +251,8 @@ export interface AuthAttemptTable {
   user_id: string | null
   ip: string | null
   user_agent: string | null
-  outcome: 'success' | 'failure' | 'throttled' | 'locked'
+  /** pending: reserved, its secret still being checked. */
+  outcome: 'success' | 'failure' | 'pending' | 'throttled' | 'locked'
   created_at: string
 }
 

@@ -9,7 +9,7 @@ import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {runAndDiscard} from '../db/discarded-work.js'
 import {isDomainError, type DomainError} from '../errors/domain-error.js'
-import {assertFailureBudget, deleteAttempt, hashIdentifier, purgeOldAttempts, recordAttempt, setAttemptOutcome, tooManyAttempts} from '../security/attempt-log.js'
+import {assertFailureBudget, AttemptsInFlight, deleteAttempt, hashIdentifier, purgeOldAttempts, recordAttempt, setAttemptOutcome, tooManyAttempts} from '../security/attempt-log.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {FORGOT_PASSWORD_PATH} from './account-mails.js'
@@ -70,6 +70,8 @@ const REFUSALS_AFTER_SECRET = new Set(['user.disabled', 'auth.email_not_verified
 const UNKNOWN_RECIPIENT = {id: '', email: 'unknown-account@invalid'}
 
 const FAILURE_WINDOW_SECONDS = 60
+/** How long an attempt waits for concurrent ones still being checked before it is refused. */
+const IN_FLIGHT_WAIT_MS = 10_000
 const DAY_MS = 86_400_000
 
 /**
@@ -93,7 +95,7 @@ export const loginIdentifierHash = (email: string): string => hashIdentifier(ema
 export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: MailOutbox; policy: LoginGuardPolicy; publicUrl: string}) {
   const {db, audit, mail, policy} = deps
 
-  const record = (target: Kysely<Database>, attempt: LoginAttempt, outcome: 'success' | 'failure' | 'throttled' | 'locked') =>
+  const record = (target: Kysely<Database>, attempt: LoginAttempt, outcome: 'success' | 'failure' | 'pending' | 'throttled' | 'locked') =>
     recordAttempt(target, deps, {kind: attempt.step, identifierHash: attempt.identifierHash, userId: attempt.user?.id ?? null, origin: attempt.origin, outcome})
 
   const lockedUntilOf = (now: string) => new Date(Date.parse(now) + policy.lockoutSeconds * 1000).toISOString()
@@ -108,6 +110,25 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
    * budget, and never more than the threshold before the lock.
    */
   async function reserveAttempt(attempt: LoginAttempt): Promise<AttemptReservation> {
+    // Concurrent attempts whose secrets are still being checked may be right (a script logging
+    // in several times at once): while only they fill the budget, wait for them to settle rather
+    // than refuse — a burst of wrong guesses still gets no more checks than the budget.
+    const giveUpAt = Date.now() + IN_FLIGHT_WAIT_MS
+    for (;;) {
+      try {
+        return await reserveAttemptOnce(attempt)
+      } catch (error) {
+        if (!(error instanceof AttemptsInFlight)) throw error
+        if (Date.now() >= giveUpAt) {
+          await record(db, attempt, 'throttled')
+          throw tooManyAttempts(1)
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30))
+      }
+    }
+  }
+
+  async function reserveAttemptOnce(attempt: LoginAttempt): Promise<AttemptReservation> {
     const decision = await inTransaction(db, async (tx) => {
       const now = nowIso(deps)
       const nowMs = Date.parse(now)
@@ -125,10 +146,11 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
       try {
         await assertFailureBudget(tx, deps, {kind: attempt.step, ip: attempt.origin.ip ?? null, identifierHash: attempt.identifierHash, limit: policy.failedAttemptsPerMinute, windowSeconds: FAILURE_WINDOW_SECONDS})
       } catch (error) {
+        if (error instanceof AttemptsInFlight) return {refusal: error}
         await record(tx, attempt, 'throttled')
         return {refusal: error}
       }
-      const attemptId = await record(tx, attempt, 'failure')
+      const attemptId = await record(tx, attempt, 'pending')
       await addConsecutiveFailure(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
       return {reservation: {attempt, attemptId}}
     })
@@ -148,6 +170,7 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
     return inTransaction(db, async (tx) => {
       const now = nowIso(deps)
       const {consecutiveFailures} = await lockLockoutRow(tx, attempt.lockoutHash, attempt.user?.id ?? null, now)
+      await setAttemptOutcome(tx, reservation.attemptId, 'failure')
       const target = attempt.user ? {type: 'user', id: attempt.user.id} : null
       const actor = anonymousActor(attempt.origin)
       await audit.append(tx, actor, {

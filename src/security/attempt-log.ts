@@ -11,7 +11,8 @@ import type {ServiceDeps} from '../shared/service-deps.js'
  * so a budget holds across restarts and across every daemon on one database.
  */
 export type AttemptKind = 'login' | 'mfa' | 'reset_token' | 'verify_token' | 'verify_resend' | 'password_forgot'
-export type AttemptOutcome = 'success' | 'failure' | 'throttled' | 'locked'
+/** 'pending': reserved, its secret still being checked (counted like a failure until settled). */
+export type AttemptOutcome = 'success' | 'failure' | 'pending' | 'throttled' | 'locked'
 
 export interface AttemptRecord {
   kind: AttemptKind
@@ -67,22 +68,39 @@ export interface FailureBudget {
 }
 
 /**
+ * Thrown instead of the refusal when the budget is full only because of reservations still
+ * being checked ('pending'): they may turn out right, so the caller may wait and ask again.
+ */
+export class AttemptsInFlight extends Error {
+  constructor() {
+    super('the failure budget is held by attempts still being checked')
+  }
+}
+
+/**
  * Raises `auth.too_many_attempts` (details.retry_after_seconds: when the oldest counted failure
  * leaves the window) when the budget's failures within its window have reached its limit.
+ * Reservations still being checked count as failures; when only they fill the budget, raises
+ * AttemptsInFlight instead.
  */
 export async function assertFailureBudget(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, budget: FailureBudget): Promise<void> {
   const now = deps.clock.now().getTime()
   const since = new Date(now - budget.windowSeconds * 1000).toISOString()
   let query = db
     .selectFrom('auth_attempt')
-    .select((eb) => [eb.fn.countAll<number>().as('failures'), eb.fn.min('created_at').as('oldest')])
+    .select((eb) => [
+      eb.fn.countAll<number>().as('failures'),
+      eb.fn.sum<number>(eb.case().when('outcome', '=', 'pending').then(1).else(0).end()).as('pending'),
+      eb.fn.min('created_at').as('oldest'),
+    ])
     .where('kind', '=', budget.kind)
-    .where('outcome', '=', 'failure')
+    .where('outcome', 'in', ['failure', 'pending'])
     .where('created_at', '>', since)
   query = budget.ip === null ? query.where('ip', 'is', null) : query.where('ip', '=', budget.ip)
   if (budget.identifierHash !== undefined) query = budget.identifierHash === null ? query.where('identifier_hash', 'is', null) : query.where('identifier_hash', '=', budget.identifierHash)
   const row = await query.executeTakeFirstOrThrow()
   if (Number(row.failures) < budget.limit) return
+  if (Number(row.failures) - Number(row.pending ?? 0) < budget.limit) throw new AttemptsInFlight()
   const oldest = row.oldest ? Date.parse(String(row.oldest)) : now
   throw tooManyAttempts(Math.max(1, Math.ceil((oldest + budget.windowSeconds * 1000 - now) / 1000)))
 }

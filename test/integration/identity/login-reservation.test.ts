@@ -107,6 +107,18 @@ describeEachDialect('login reservations: bursts cannot overrun the budget or the
     expect(await queuedMails(t.core, {to: user.email, kind: 'account_locked'})).toHaveLength(1)
   }, 60_000)
 
+  it('12 concurrent right-password logins from one IP, with OWASP argon2id: all log in (attempts beyond the budget wait for those in flight)', async () => {
+    t = await createReservationCore(dialect, {failedAttemptsPerMinute: 5, lockoutThreshold: 10, maxSessionsPerUser: 100}, createPasswordHasher())
+    const user = await createPasswordUser(t.core, OPERATOR, 'parallel')
+    t.counter.verifications = 0
+    const codes = await Promise.all(Array.from({length: 12}, () => codeOf(t!.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD}))))
+    expect(codes).toEqual(Array.from({length: 12}, () => 'ok'))
+    expect(t.counter.verifications).toBe(12)
+    // Nothing is left reserved: every attempt settled as a success.
+    const outcomes = await t.core.database.db.selectFrom('auth_attempt').select('outcome').where('user_id', '=', user.id).execute()
+    expect(outcomes.map((row) => row.outcome)).toEqual(Array.from({length: 12}, () => 'success'))
+  }, 60_000)
+
   it('a burst holding the right password: every verified attempt is answered like a wrong one or logs in — never a late 429', async () => {
     t = await createReservationCore(dialect, {failedAttemptsPerMinute: 5, lockoutThreshold: 10}, FAST_PASSWORD_HASHER)
     const user = await createPasswordUser(t.core, OPERATOR, 'mixed')
