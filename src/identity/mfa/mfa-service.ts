@@ -101,9 +101,9 @@ export function createMfaService(deps: MfaDeps) {
       if (step !== null && (await claimTimeStep(tx, userId, step, now.toISOString()))) return 'totp'
       // A recovery code typed where the code goes is still a recovery code.
       const looksLikeTotp = normalizeTotpCode(proof.code).length === 6
-      if (proof.recoveryCode === undefined && !looksLikeTotp && (await consumeRecoveryCode(tx, userId, proof.code, now.toISOString()))) return 'recovery'
+      if (proof.recoveryCode === undefined && !looksLikeTotp && (await consumeRecoveryCode(tx, deps.secretKey.get(), userId, proof.code, now.toISOString()))) return 'recovery'
     }
-    if (proof.recoveryCode !== undefined && (await consumeRecoveryCode(tx, userId, proof.recoveryCode, now.toISOString()))) return 'recovery'
+    if (proof.recoveryCode !== undefined && (await consumeRecoveryCode(tx, deps.secretKey.get(), userId, proof.recoveryCode, now.toISOString()))) return 'recovery'
     return null
   }
 
@@ -204,7 +204,7 @@ export function createMfaService(deps: MfaDeps) {
             if (step === null) return WRONG_GUESS
             if (!(await confirmCredential(tx, user.id, step, nowIso(deps)))) throw new DomainError('mfa.setup_required', 'The setup was replaced; start again')
             await deps.guard.confirmSuccess(tx, reservation, {isLoginComplete: false})
-            const recoveryCodes = await replaceRecoveryCodes(tx, deps, user.id)
+            const recoveryCodes = await replaceRecoveryCodes(tx, deps, deps.secretKey.get(), user.id)
             await recordChange(tx, actor, user, 'enabled')
             return {recoveryCodes}
           }),
@@ -226,7 +226,7 @@ export function createMfaService(deps: MfaDeps) {
         const user = await targetUserOf(tx, actor, ref)
         await lockUser(tx, user.id)
         if (!(await findTotpCredential(tx, user.id))?.confirmedAt) throw new DomainError('mfa.not_enabled', 'Two-factor authentication is not on')
-        const recoveryCodes = await replaceRecoveryCodes(tx, deps, user.id)
+        const recoveryCodes = await replaceRecoveryCodes(tx, deps, deps.secretKey.get(), user.id)
         await recordChange(tx, actor, user, 'recovery_codes_regenerated')
         return {recoveryCodes}
       })

@@ -1,3 +1,4 @@
+import {createHash, createHmac} from 'node:crypto'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {userActor, type Actor} from '../../../src/access/principal.js'
 import type {DialectName} from '../../../src/db/database-url.js'
@@ -70,6 +71,11 @@ describeEachDialect('TOTP 2FA', (dialect: DialectName) => {
     const stored = await t.core.database.db.selectFrom('recovery_code').select('code_hash').where('user_id', '=', userId).execute()
     expect(stored).toHaveLength(10)
     for (const code of recoveryCodes) expect(JSON.stringify(stored)).not.toContain(code)
+    // Keyed with the secret key and bound to the user: not a plain SHA-256 a database copy alone could be checked against.
+    const plain = recoveryCodes.map((code) => createHash('sha256').update(code.replace('-', ''), 'utf8').digest('hex'))
+    const keyed = recoveryCodes.map((code) => createHmac('sha256', t.core.secretKey.get()).update(`recovery_code:${userId}:${code.replace('-', '')}`, 'utf8').digest('hex'))
+    expect(stored.map((row) => row.code_hash).filter((hash) => plain.includes(hash))).toEqual([])
+    expect(stored.map((row) => row.code_hash).sort()).toEqual([...keyed].sort())
     const events = await t.core.audit.listEventsAfter({afterSeq: 0, action: 'user.mfa_enabled'})
     expect(events).toHaveLength(1)
     expect((await queuedMails(t.core, {to: email, kind: 'mfa_enabled'})).length).toBe(1)
