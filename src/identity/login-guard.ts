@@ -9,7 +9,7 @@ import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {runAndDiscard} from '../db/discarded-work.js'
 import {isDomainError, type DomainError} from '../errors/domain-error.js'
-import {assertFailureBudget, AttemptsInFlight, deleteAttempt, hashIdentifier, purgeOldAttempts, recordAttempt, setAttemptOutcome, tooManyAttempts} from '../security/attempt-log.js'
+import {assertFailureBudget, AttemptsInFlight, countAttemptsInFlight, deleteAttempt, hashIdentifier, purgeOldAttempts, recordAttempt, setAttemptOutcome, tooManyAttempts} from '../security/attempt-log.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {FORGOT_PASSWORD_PATH} from './account-mails.js'
@@ -138,8 +138,11 @@ export function createLoginGuard(deps: ServiceDeps & {audit: AuditLog; mail: Mai
         await record(tx, attempt, 'locked')
         return {refusal: tooManyAttempts(secondsUntil(lockedUntil, nowMs))}
       }
-      // Reserved failures in flight reach the threshold: the lock is about to be taken.
+      // The threshold reached: by confirmed failures, the lock is about to be taken; only with
+      // attempts still being checked (which may be right), wait for them to settle.
       if (lockout.consecutiveFailures >= policy.lockoutThreshold) {
+        const inFlight = await countAttemptsInFlight(tx, deps, {lockoutHash: attempt.lockoutHash, userId: attempt.user?.id ?? null})
+        if (lockout.consecutiveFailures - inFlight < policy.lockoutThreshold) return {refusal: new AttemptsInFlight()}
         await record(tx, attempt, 'locked')
         return {refusal: tooManyAttempts(policy.lockoutSeconds)}
       }

@@ -71,6 +71,13 @@ export interface FailureBudget {
  * Thrown instead of the refusal when the budget is full only because of reservations still
  * being checked ('pending'): they may turn out right, so the caller may wait and ask again.
  */
+/**
+ * A reservation older than this is no longer in flight: its process died or hung while
+ * checking (argon2 takes well under a second). It still counts as a failure, but nothing waits
+ * for it.
+ */
+export const IN_FLIGHT_SECONDS = 30
+
 export class AttemptsInFlight extends Error {
   constructor() {
     super('the failure budget is held by attempts still being checked')
@@ -86,11 +93,12 @@ export class AttemptsInFlight extends Error {
 export async function assertFailureBudget(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, budget: FailureBudget): Promise<void> {
   const now = deps.clock.now().getTime()
   const since = new Date(now - budget.windowSeconds * 1000).toISOString()
+  const inFlightSince = new Date(now - IN_FLIGHT_SECONDS * 1000).toISOString()
   let query = db
     .selectFrom('auth_attempt')
     .select((eb) => [
       eb.fn.countAll<number>().as('failures'),
-      eb.fn.sum<number>(eb.case().when('outcome', '=', 'pending').then(1).else(0).end()).as('pending'),
+      eb.fn.sum<number>(eb.case().when(eb.and([eb('outcome', '=', 'pending'), eb('created_at', '>', inFlightSince)])).then(1).else(0).end()).as('pending'),
       eb.fn.min('created_at').as('oldest'),
     ])
     .where('kind', '=', budget.kind)
@@ -103,6 +111,23 @@ export async function assertFailureBudget(db: Kysely<Database>, deps: Pick<Servi
   if (Number(row.failures) - Number(row.pending ?? 0) < budget.limit) throw new AttemptsInFlight()
   const oldest = row.oldest ? Date.parse(String(row.oldest)) : now
   throw tooManyAttempts(Math.max(1, Math.ceil((oldest + budget.windowSeconds * 1000 - now) / 1000)))
+}
+
+/**
+ * How many reservations of the lockout identifier are in flight (pending, younger than
+ * IN_FLIGHT_SECONDS): password attempts are recorded under the identifier itself, 2FA codes
+ * under their user.
+ */
+export async function countAttemptsInFlight(db: Kysely<Database>, deps: Pick<ServiceDeps, 'clock'>, of: {lockoutHash: string; userId: string | null}): Promise<number> {
+  const inFlightSince = new Date(deps.clock.now().getTime() - IN_FLIGHT_SECONDS * 1000).toISOString()
+  const row = await db
+    .selectFrom('auth_attempt')
+    .select((eb) => eb.fn.countAll<number>().as('pending'))
+    .where('outcome', '=', 'pending')
+    .where('created_at', '>', inFlightSince)
+    .where((eb) => (of.userId === null ? eb('identifier_hash', '=', of.lockoutHash) : eb.or([eb('identifier_hash', '=', of.lockoutHash), eb.and([eb('kind', '=', 'mfa'), eb('user_id', '=', of.userId)])])))
+    .executeTakeFirstOrThrow()
+  return Number(row.pending)
 }
 
 /** The one refusal of the failure budgets and of a locked account (429 with Retry-After). */

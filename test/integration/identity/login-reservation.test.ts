@@ -119,6 +119,34 @@ describeEachDialect('login reservations: bursts cannot overrun the budget or the
     expect(outcomes.map((row) => row.outcome)).toEqual(Array.from({length: 12}, () => 'success'))
   }, 60_000)
 
+  it('near the threshold, concurrent right logins wait for each other instead of a 429 as if locked', async () => {
+    t = await createReservationCore(dialect, {failedAttemptsPerMinute: 5, lockoutThreshold: 10, maxSessionsPerUser: 100}, createPasswordHasher())
+    const user = await createPasswordUser(t.core, OPERATOR, 'typos')
+    // 8 typos from 8 addresses (each within its own minute's budget): 2 short of the lock.
+    for (let index = 0; index < 8; index += 1) expect(await codeOf(t.core.sessions.login({...CONTEXT, ip: `203.0.113.${index + 1}`}, {email: user.email, password: 'typo'}))).toBe('auth.invalid_credentials')
+    const codes = await Promise.all(Array.from({length: 3}, () => codeOf(t!.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD}))))
+    expect(codes).toEqual(['ok', 'ok', 'ok'])
+    expect(await lockoutOf(t.core, user.email)).toMatchObject({consecutive_failures: 0, locked_until: null})
+  }, 60_000)
+
+  it('a reservation left pending by a process that died holds no one waiting: over the budget, the 429 comes at once, dated by the window', async () => {
+    t = await createReservationCore(dialect, {failedAttemptsPerMinute: 5, lockoutThreshold: 10}, FAST_PASSWORD_HASHER)
+    const user = await createPasswordUser(t.core, OPERATOR, 'stale')
+    // Five reservations whose process died 40 s ago, before settling them.
+    const diedAt = new Date(t.clock.now().getTime() - 40_000).toISOString()
+    await t.core.database.db
+      .insertInto('auth_attempt')
+      .values(Array.from({length: 5}, (_, index) => ({id: `stale-${index}`, kind: 'login', identifier_hash: loginIdentifierHash(user.email), user_id: user.id, ip: CONTEXT.ip ?? null, user_agent: null, outcome: 'pending' as const, created_at: diedAt})))
+      .execute()
+    const refusal = await t.core.sessions.login(CONTEXT, {email: user.email, password: PASSWORD}).then(
+      () => null,
+      (error: unknown) => error as {code: string; details: {retry_after_seconds: number}},
+    )
+    // Counted as failures (they may have been guesses), but not waited for: Retry-After is when
+    // they leave the minute (20 s), not the 1 s of an attempt that gave up waiting.
+    expect(refusal).toMatchObject({code: 'auth.too_many_attempts', details: {retry_after_seconds: 20}})
+  })
+
   it('a burst holding the right password: every verified attempt is answered like a wrong one or logs in — never a late 429', async () => {
     t = await createReservationCore(dialect, {failedAttemptsPerMinute: 5, lockoutThreshold: 10}, FAST_PASSWORD_HASHER)
     const user = await createPasswordUser(t.core, OPERATOR, 'mixed')
