@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {isIPv4, isIPv6} from 'node:net'
 import type {Kysely} from 'kysely'
 import type {Actor, RequestOrigin} from '../access/principal.js'
@@ -7,6 +6,7 @@ import type {Database} from '../db/database.js'
 import {composeMail, linkTo} from '../mail/mail-message.js'
 import type {MailOutbox} from '../mail/mail-outbox.js'
 import {FORGOT_PASSWORD_PATH} from './account-mails.js'
+import {hashToken} from '../security/secure-token.js'
 
 /**
  * A device as a login sees it, coarsely: the browser (or client) and operating system named by
@@ -84,7 +84,7 @@ export function deviceFamilyOf(origin: RequestOrigin): DeviceFamily {
 
 /** What known_device stores: SHA-256 of the device family, so the table holds no addresses. */
 export function deviceFingerprint(family: DeviceFamily): string {
-  return createHash('sha256').update(`${family.client}\n${family.network}`, 'utf8').digest('hex')
+  return hashToken(`${family.client}\n${family.network}`)
 }
 
 export interface DeviceRecognitionDeps {

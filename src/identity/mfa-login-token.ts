@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto'
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {hashToken} from '../security/secure-token.js'
 import type {ServiceDeps} from '../shared/service-deps.js'
 import {claimOneTimeToken, deleteOneTimeTokensOfUser, findLiveOneTimeToken, insertOneTimeToken} from './one-time-token-repo.js'
 
@@ -30,7 +30,7 @@ interface StoredData {
 }
 
 /** SHA-256 of a stored password hash (so one_time_token holds no copy of the hash itself). */
-export const passwordDigestOf = (passwordHash: string | null): string => createHash('sha256').update(passwordHash ?? '', 'utf8').digest('hex')
+export const passwordDigestOf = (passwordHash: string | null): string => hashToken(passwordHash ?? '')
 
 /** Stores a new mfa_token inside `tx`; returns it (shown once) and its lifetime. */
 export async function issueMfaLoginToken(

@@ -1,9 +1,9 @@
-import {createHash} from 'node:crypto'
 import type {Kysely} from 'kysely'
 import type {RequestOrigin} from '../access/principal.js'
 import type {Database} from '../db/database.js'
 import {DomainError} from '../errors/domain-error.js'
 import type {ServiceDeps} from '../shared/service-deps.js'
+import {hashToken} from './secure-token.js'
 
 /**
  * The record of every attempt that can be guessed at (logins, 2FA codes, reset and
@@ -25,7 +25,7 @@ export interface AttemptRecord {
 
 /** How an identifier is kept: SHA-256 of its normalized form, never the value itself. */
 export function hashIdentifier(value: string): string {
-  return createHash('sha256').update(value.trim().toLowerCase(), 'utf8').digest('hex')
+  return hashToken(value.trim().toLowerCase())
 }
 
 /** Inserts the attempt and returns its id (a reservation settles it later: setAttemptOutcome). */
