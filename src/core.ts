@@ -35,6 +35,7 @@ import type {ServiceDeps} from './shared/service-deps.js'
 import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
 import {createOrgService} from './tenancy/org-service.js'
 import {createTenantResolver, hostNameOfUrl} from './tenancy/tenant-resolution.js'
+import type {TierTable} from './tenancy/tiers.js'
 
 export interface CoreOptions {
   config: Config
@@ -128,7 +129,10 @@ export async function createCore(options: CoreOptions) {
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   // Hosts name organizations under base_domain; the daemon's own host (the issuer's) never does.
   const tenancy = {baseDomain: config.baseDomain, ownHost: hostNameOfUrl(issuer)}
+  // The deployment's tier table: seats and requests per minute, before per-org overrides.
+  const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
   return {
+    tiers,
     config,
     issuer,
     database,

@@ -52,9 +52,22 @@ export type ChainVerification = {isIntact: true; checkedEvents: number} | {isInt
 
 export type AuditLog = ReturnType<typeof createAuditLog>
 
+/**
+ * Runs inside the transaction of every append, after the event is written: what must exist
+ * exactly when the event does (webhook deliveries, the signed chain head) is written here.
+ * A hook that throws rolls back the change with its event.
+ */
+export type AuditAppendHook = (trx: Kysely<Database>, event: AuditEvent & {hash: string}) => Promise<void>
+
 /** The append-only, hash-chained audit log. */
 export function createAuditLog(deps: ServiceDeps) {
+  const appendHooks: AuditAppendHook[] = []
   return {
+    /** Features add what an append writes beside the event (createCore calls it, in order). */
+    onAppend(hook: AuditAppendHook): void {
+      appendHooks.push(hook)
+    },
+
     /**
      * Appends one event inside the caller's transaction, so the event exists exactly when the
      * change it records does. Takes the chain lock until that transaction ends.
@@ -80,10 +93,11 @@ export function createAuditLog(deps: ServiceDeps) {
         created_at: nowIso(deps),
         prev_hash: last?.hash ?? GENESIS_HASH,
       }
-      await trx
-        .insertInto('audit_event')
-        .values({...event, hash: computeEventHash(event)})
-        .execute()
+      const stored = {...event, hash: computeEventHash(event)}
+      await trx.insertInto('audit_event').values(stored).execute()
+      if (appendHooks.length === 0) return
+      const appended = {...toAuditEvent(stored), hash: stored.hash}
+      for (const hook of appendHooks) await hook(trx, appended)
     },
 
     /** The newest `limit` events matching the filter, oldest first (as `tail` prints them). */

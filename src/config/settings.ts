@@ -1,6 +1,7 @@
 import {z} from 'zod'
 import {decodeSecretKey} from '../security/secret-key.js'
 import {isTrustProxyEntry, trustProxyEntries} from './trust-proxy.js'
+import {tierLimitsSetting} from './tier-limits-setting.js'
 
 /**
  * Every setting saas-ctl knows. Each one is read, in rising precedence, from its default,
@@ -263,6 +264,96 @@ export const SETTINGS = {
       ])
       .optional(),
     defaultValue: undefined,
+  },
+  invitationTtlSeconds: {
+    key: 'invitation_ttl_seconds',
+    description: 'Lifetime of an invitation (its accept link); a resend starts it again',
+    schema: z.coerce.number().int().min(300).max(7_776_000),
+    defaultValue: 604_800,
+  },
+  tierSeats: {
+    key: 'tier_seats',
+    description: 'Seats (members plus pending invitations) per tier, as tier=N pairs naming every tier; "unlimited" for none',
+    schema: tierLimitsSetting,
+    defaultValue: 'free=5,basic=25,premium=100,enterprise=unlimited',
+  },
+  tierRpm: {
+    key: 'tier_rpm',
+    description: 'Requests per minute per organization per tier, as tier=N pairs naming every tier; "unlimited" for none',
+    schema: tierLimitsSetting,
+    defaultValue: 'free=300,basic=1200,premium=6000,enterprise=30000',
+  },
+  rateLimitAuthRpm: {
+    key: 'rate_limit_auth_rpm',
+    description: 'Requests per minute per client IP to the anonymous auth routes (login, register, token, password reset, invitations) (0: no limit)',
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    defaultValue: 60,
+  },
+  rateLimitPublicRpm: {
+    key: 'rate_limit_public_rpm',
+    description: 'Requests per minute per client IP to the other anonymous routes (JWKS, discovery, account pages, docs) (0: no limit)',
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    defaultValue: 600,
+  },
+  rateLimitSyncMs: {
+    key: 'rate_limit_sync_ms',
+    description: 'How often each daemon shares its request counts with the others on the same database (the tolerance of the limits across daemons)',
+    schema: z.coerce.number().int().min(100).max(60_000),
+    defaultValue: 1_000,
+  },
+  webhookAllowPrivate: {
+    key: 'webhook_allow_private',
+    description: 'Allow webhook endpoints on private, loopback and link-local addresses (refused by default against SSRF)',
+    schema: booleanSetting,
+    defaultValue: false,
+  },
+  webhookTimeoutMs: {
+    key: 'webhook_timeout_ms',
+    description: 'How long a webhook delivery waits for the receiver to answer',
+    schema: z.coerce.number().int().min(100).max(60_000),
+    defaultValue: 10_000,
+  },
+  webhookRetryBaseSeconds: {
+    key: 'webhook_retry_base_seconds',
+    description: 'Wait before the first retry of a webhook delivery; doubled after each failure, capped at 1 hour, ±20 % jitter; retried for up to webhook_retry_window_seconds',
+    schema: z.coerce.number().int().min(1).max(3_600),
+    defaultValue: 10,
+  },
+  webhookRetryWindowSeconds: {
+    key: 'webhook_retry_window_seconds',
+    description: 'How long a webhook delivery is retried before it is parked as failed',
+    schema: z.coerce.number().int().min(1).max(604_800),
+    defaultValue: 86_400,
+  },
+  webhookBreakerThreshold: {
+    key: 'webhook_breaker_threshold',
+    description: 'Consecutive failed deliveries that open an endpoint\'s circuit breaker',
+    schema: z.coerce.number().int().min(1).max(10_000),
+    defaultValue: 10,
+  },
+  webhookBreakerCooldownSeconds: {
+    key: 'webhook_breaker_cooldown_seconds',
+    description: 'How long an open circuit breaker waits before one probe delivery (half-open)',
+    schema: z.coerce.number().int().min(1).max(86_400),
+    defaultValue: 60,
+  },
+  webhookPollMs: {
+    key: 'webhook_poll_ms',
+    description: 'How often each daemon looks for webhook deliveries due',
+    schema: z.coerce.number().int().min(50).max(600_000),
+    defaultValue: 1_000,
+  },
+  auditRetentionDays: {
+    key: 'audit_retention_days',
+    description: 'Audit events older than this are pruned, the rest stays verifiable from a signed checkpoint (unset: kept forever)',
+    schema: z.coerce.number().int().min(1).max(36_500).optional(),
+    defaultValue: undefined,
+  },
+  auditCheckpointInterval: {
+    key: 'audit_checkpoint_interval',
+    description: 'Sign the audit chain head every N events (1: on every append); events after the last checkpoint can be cut unseen',
+    schema: z.coerce.number().int().min(1).max(100_000),
+    defaultValue: 1,
   },
   logLevel: {
     key: 'log_level',

@@ -55,6 +55,10 @@ export interface OrganizationTable {
   domain: string | null
   /** 1: members must have 2FA on to log in or switch into it. */
   require_2fa: Generated<number>
+  /** Overrides the tier's seat limit (members plus pending invitations); null: the tier's. */
+  seat_limit: number | null
+  /** Overrides the tier's requests per minute; null: the tier's. */
+  rpm_limit: number | null
 }
 
 export interface PermissionTable {

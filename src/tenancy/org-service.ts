@@ -115,7 +115,7 @@ export function createOrgService(deps: OrgServiceDeps) {
           const existing = await findBySlug(tx)
           if (existing) return {org: await existingOrConflict(tx, actor, existing, parsed), created: false}
           const now = nowIso(deps)
-          const row: OrganizationRow = {id: deps.newId(), slug, name: parsed.name, tier: parsed.tier ?? 'free', created_at: now, updated_at: now, deleted_at: null, domain: null, require_2fa: 0}
+          const row: OrganizationRow = {id: deps.newId(), slug, name: parsed.name, tier: parsed.tier ?? 'free', created_at: now, updated_at: now, deleted_at: null, domain: null, require_2fa: 0, seat_limit: null, rpm_limit: null}
           await tx.insertInto('organization').values(row).execute()
           await audit.append(tx, actor, {action: 'org.created', orgId: row.id, target: {type: 'org', id: row.id}, metadata: {slug, name: row.name, tier: row.tier}})
           if (ownerId) {

@@ -1,0 +1,30 @@
+import type {TierLimits} from '../config/tier-limits-setting.js'
+import type {OrganizationRow} from '../db/database.js'
+import {ORG_TIERS, type OrgTier} from './org-repo.js'
+
+/** The limits that bind an organization now: its overrides, else its tier's. null: no limit. */
+export interface OrgLimits {
+  /** Members plus pending invitations. */
+  seats: number | null
+  requestsPerMinute: number | null
+}
+
+/** The deployment's tier table (settings tier_seats and tier_rpm). */
+export interface TierTable {
+  seats: TierLimits
+  requestsPerMinute: TierLimits
+}
+
+/** What binds this organization: a per-org override wins over its tier's default. */
+export function effectiveOrgLimits(tiers: TierTable, org: Pick<OrganizationRow, 'tier' | 'seat_limit' | 'rpm_limit'>): OrgLimits {
+  const tier = asTier(org.tier)
+  return {
+    seats: org.seat_limit ?? tiers.seats[tier],
+    requestsPerMinute: org.rpm_limit ?? tiers.requestsPerMinute[tier],
+  }
+}
+
+// A tier the code no longer knows (a row written by a newer version) is treated as the smallest.
+function asTier(tier: string): OrgTier {
+  return (ORG_TIERS as readonly string[]).includes(tier) ? (tier as OrgTier) : 'free'
+}
