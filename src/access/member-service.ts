@@ -5,6 +5,7 @@ import {DomainError} from '../errors/domain-error.js'
 import {requireUser} from '../identity/user-repo.js'
 import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
+import {assertSeatAvailable} from '../tenancy/seat-limit.js'
 import {canGrant, canManageMemberAt} from './authorize.js'
 import {createOwnershipActions} from './member-ownership.js'
 import {
@@ -56,20 +57,23 @@ export function createMemberService(deps: MemberServiceDeps) {
   return {
     /**
      * Adds a user to an organization with a role: platform principals only (tenants invite).
+     * The new member takes a seat: refused with org.seat_limit when members plus pending
+     * invitations already fill the org's limit (counted under the org's row lock).
      * Raises platform.required, org.not_found, org.deleted, user.not_found, user.disabled,
-     * role.not_found, member.exists, validation.failed.
+     * role.not_found, member.exists, org.seat_limit, validation.failed.
      */
     async addMember(actor: Actor, input: AddMemberInput): Promise<Member> {
       const body = validateInput(addMemberSchema, {user: input.user, role: input.role})
       try {
         return await inTransaction(db, async (tx) => {
           await requirePlatformActor(tx, actor, 'add members directly; invite them instead')
-          const {org} = await requireOrgPermission(tx, actor, input.org, 'members.invite')
+          const {org} = await requireOrgPermission(tx, actor, input.org, 'members.invite', {lockOrg: true})
           const user = await requireUser(tx, body.user)
           const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
           const existing = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirst()
           if (existing) throw new DomainError('member.exists', `${user.email} is already a member of "${org.slug}"`)
           const now = nowIso(deps)
+          await assertSeatAvailable(tx, deps.tiers, org, now)
           await tx.insertInto('membership').values({id: deps.newId(), org_id: org.id, user_id: user.id, role_id: role.id, created_at: now, updated_at: now}).execute()
           await audit.append(tx, actor, {action: 'member.added', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: role.key}})
           return toMember(user, role.key, now)

@@ -11,10 +11,12 @@ import type {GrantableRole} from './authorize.js'
 import {findMembershipRole, hasAnotherOwner, type Member, type MembershipRole} from './membership-repo.js'
 import type {OrgAccess} from './org-access.js'
 import {listPermissionsOfRoles} from './role-repo.js'
+import type {TierTable} from '../tenancy/tiers.js'
 
 /** What the member and role services are built from: they void tokens when they take rights away. */
 export type AccessServiceDeps = ServiceDeps & {audit: AuditLog; accessTokenTtlSeconds: number; revocationSignal: RevocationSignal}
-export type MemberServiceDeps = AccessServiceDeps
+/** Direct adds count seats against the organization's limit (the tier table). */
+export type MemberServiceDeps = AccessServiceDeps & {tiers: TierTable}
 
 /** Voids the listed members' access tokens bound to the org, inside the caller's transaction. */
 export type RevokeMembers = (orgId: string, userIds: string[], reason: string) => Promise<void>

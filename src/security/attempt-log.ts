@@ -10,7 +10,7 @@ import {hashToken} from './secure-token.js'
  * verification tokens), and the per-minute failure budget built on it. The database holds it,
  * so a budget holds across restarts and across every daemon on one database.
  */
-export type AttemptKind = 'login' | 'mfa' | 'reset_token' | 'verify_token' | 'verify_resend' | 'password_forgot'
+export type AttemptKind = 'login' | 'mfa' | 'reset_token' | 'verify_token' | 'verify_resend' | 'password_forgot' | 'invite_token'
 /** 'pending': reserved, its secret still being checked (counted like a failure until settled). */
 export type AttemptOutcome = 'success' | 'failure' | 'pending' | 'throttled' | 'locked'
 

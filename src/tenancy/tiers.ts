@@ -19,12 +19,20 @@ export interface TierTable {
 export function effectiveOrgLimits(tiers: TierTable, org: Pick<OrganizationRow, 'tier' | 'seat_limit' | 'rpm_limit'>): OrgLimits {
   const tier = asTier(org.tier)
   return {
-    seats: org.seat_limit ?? tiers.seats[tier],
-    requestsPerMinute: org.rpm_limit ?? tiers.requestsPerMinute[tier],
+    seats: overrideOr(org.seat_limit, tiers.seats[tier]),
+    requestsPerMinute: overrideOr(org.rpm_limit, tiers.requestsPerMinute[tier]),
   }
 }
 
+/** How an "unlimited" override is stored in seat_limit / rpm_limit (NULL already means "the tier's"). */
+export const UNLIMITED_OVERRIDE = -1
+
+function overrideOr(override: number | null, tierLimit: number | null): number | null {
+  if (override === null) return tierLimit
+  return override < 0 ? null : override
+}
+
 // A tier the code no longer knows (a row written by a newer version) is treated as the smallest.
-function asTier(tier: string): OrgTier {
+export function asTier(tier: string): OrgTier {
   return (ORG_TIERS as readonly string[]).includes(tier) ? (tier as OrgTier) : 'free'
 }
