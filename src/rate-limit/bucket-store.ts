@@ -1,4 +1,4 @@
-import {chargeTokens, isFull, takeToken, type BucketLimit, type BucketState, type TakeResult} from './token-bucket.js'
+import {chargeTokens, deficitAt, isFull, takeToken, type BucketLimit, type BucketState, type TakeResult} from './token-bucket.js'
 
 /**
  * Token buckets by key, in memory, bounded: at most `maxBuckets` (the least recently used goes
@@ -7,6 +7,10 @@ import {chargeTokens, isFull, takeToken, type BucketLimit, type BucketState, typ
  */
 export interface BucketStore {
   take(key: string, limit: BucketLimit, now: number): TakeResult
+  /** What taking would answer if the bucket were empty now (for a refusal decided elsewhere), without taking. */
+  peek(key: string, limit: BucketLimit, now: number): TakeResult
+  /** Tokens missing from the key's bucket now. */
+  deficitOf(key: string, limit: BucketLimit, now: number): number
   /** Charges tokens spent elsewhere (other daemons). */
   charge(key: string, limit: BucketLimit, tokens: number, now: number): void
   /** Drops the buckets that refilled completely; returns how many are left. */
@@ -33,6 +37,11 @@ export function createBucketStore({maxBuckets}: {maxBuckets: number}): BucketSto
       put(key, {state: result.state, limit})
       return result
     },
+    peek(key, limit, now) {
+      const deficit = deficitAt(buckets.get(key)?.state, limit, now)
+      return takeToken({deficit: Math.max(deficit, limit.perMinute), at: now}, limit, now)
+    },
+    deficitOf: (key, limit, now) => deficitAt(buckets.get(key)?.state, limit, now),
     charge(key, limit, tokens, now) {
       if (tokens <= 0) return
       put(key, {state: chargeTokens(buckets.get(key)?.state, limit, tokens, now), limit})

@@ -7,6 +7,8 @@ import {USAGE_WINDOW_MS, type RateLimiter, type UsageCount} from './rate-limiter
 const USAGE_RETENTION_MS = 5 * USAGE_WINDOW_MS
 const PURGE_INTERVAL_MS = USAGE_WINDOW_MS
 const UPSERT_CHUNK = 200
+/** The org_id of a daemon's presence row: written every sync, so the others know how many share the limits. */
+const PRESENCE = ''
 
 export interface RateLimitSyncOptions {
   db: Kysely<Database>
@@ -45,11 +47,14 @@ export function createRateLimitSync({db, limiter, clock, daemonId}: RateLimitSyn
     }
   }
 
-  async function readOthers(now: number): Promise<Map<string, number>> {
+  async function readOthers(now: number): Promise<{charges: Map<string, number>; daemons: number}> {
     const since = now - (now % USAGE_WINDOW_MS) - USAGE_WINDOW_MS
     const rows = await db.selectFrom('rate_limit_usage').select(['org_id', 'daemon_id', 'window_start', 'used']).where('window_start', '>=', since).where('daemon_id', '<>', daemonId).execute()
     const charges = new Map<string, number>()
+    const daemons = new Set<string>()
     for (const row of rows) {
+      daemons.add(row.daemon_id)
+      if (row.org_id === PRESENCE) continue
       const key = `${row.org_id}\u0000${row.daemon_id}\u0000${row.window_start}`
       const used = Number(row.used)
       const delta = used - (seen.get(key) ?? 0)
@@ -58,17 +63,19 @@ export function createRateLimitSync({db, limiter, clock, daemonId}: RateLimitSyn
     }
     for (const key of seen.keys()) if (Number(key.slice(key.lastIndexOf('\u0000') + 1)) < since) seen.delete(key)
     hasRead = true
-    return charges
+    return {charges, daemons: daemons.size + 1}
   }
 
   return {
     /** One round: share this daemon's new counts, charge the others', drop old rows and idle buckets. */
     async syncOnce(): Promise<void> {
-      const counts = limiter.unsharedUsage()
-      if (counts.length > 0) await share(counts)
-      limiter.markShared(counts)
       const now = clock.now().getTime()
-      for (const [orgId, requests] of await readOthers(now)) await limiter.chargeOrg(orgId, requests)
+      const counts = limiter.unsharedUsage()
+      await share([...counts, {orgId: PRESENCE, windowStart: now - (now % USAGE_WINDOW_MS), count: 0}])
+      limiter.markShared(counts)
+      const {charges, daemons} = await readOthers(now)
+      for (const [orgId, requests] of charges) await limiter.chargeOrg(orgId, requests)
+      limiter.startInterval(daemons)
       if (now - lastPurgeAt >= PURGE_INTERVAL_MS) {
         lastPurgeAt = now
         await db.deleteFrom('rate_limit_usage').where('window_start', '<', now - USAGE_RETENTION_MS).execute()
@@ -82,13 +89,16 @@ export function createRateLimitSync({db, limiter, clock, daemonId}: RateLimitSyn
 export function startRateLimitSync(options: RateLimitSyncOptions & {intervalMs: number; onError?: (error: unknown) => void}) {
   const sync = createRateLimitSync(options)
   let running: Promise<void> | null = null
-  const timer = setInterval(() => {
+  const round = () => {
     // A slow round is not overlapped: the next tick skips it.
     if (running) return
     running = sync.syncOnce().catch((error: unknown) => options.onError?.(error)).finally(() => {
       running = null
     })
-  }, options.intervalMs)
+  }
+  // At once: the others learn of this daemon, and it of them, before the first interval ends.
+  round()
+  const timer = setInterval(round, options.intervalMs)
   timer.unref()
   return {
     name: 'rate limit sync',

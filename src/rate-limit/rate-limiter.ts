@@ -54,13 +54,43 @@ export function createRateLimiter(options: RateLimiterOptions) {
   const clientRpm: Record<ClientRateLimitGroup, number> = {auth: options.authRpm, public: options.publicRpm}
   // Admitted requests per org and usage window, with whether the count changed since it was shared.
   const usage = new Map<string, UsageCount & {isShared: boolean}>()
+  // Daemons sharing the database (this one included), as the last sync saw them.
+  let daemonCount = 1
+  // With other daemons: what this one may admit per org until the next sync (see shareOf).
+  const shares = new Map<string, {base: number; since: number; spent: number}>()
 
   function takeFromOrg(orgId: string, rpm: number | null): RateLimitDecision | null {
     if (rpm === null) return null
     const now = clock.now().getTime()
-    const result = orgBuckets.take(orgId, {perMinute: rpm}, now)
-    if (result.isAllowed) countUse(orgId, now)
-    return {...result, limit: rpm}
+    const limit = {perMinute: rpm}
+    const share = daemonCount > 1 ? shareOf(orgId, limit, now) : null
+    if (share && share.spent + 1 > share.base + (rpm * (now - share.since)) / USAGE_WINDOW_MS) {
+      // The bucket may hold more, but this daemon's share of it until the next sync is spent.
+      const held = orgBuckets.peek(orgId, limit, now)
+      return {...held, isAllowed: false, remaining: 0, retryAfterSeconds: Math.max(1, held.retryAfterSeconds, Math.ceil(60 / Math.max(rpm, 1))), limit: rpm}
+    }
+    const result = orgBuckets.take(orgId, limit, now)
+    if (!result.isAllowed) return {...result, limit: rpm}
+    countUse(orgId, now)
+    if (!share) return {...result, limit: rpm}
+    share.spent += 1
+    const shareLeft = Math.floor(share.base + (rpm * (now - share.since)) / USAGE_WINDOW_MS - share.spent)
+    return {...result, remaining: Math.max(0, Math.min(result.remaining, shareLeft)), limit: rpm}
+  }
+
+  /**
+   * Between two syncs a daemon does not see the others' use, so with N daemons each admits at
+   * most 1/N of what the org's bucket held at the last sync, plus the refill since: together
+   * they cannot spend more than the bucket, and overshoot by at most (N − 1) × the refill of
+   * one sync interval.
+   */
+  function shareOf(orgId: string, limit: {perMinute: number}, now: number) {
+    let share = shares.get(orgId)
+    if (!share) {
+      share = {base: (limit.perMinute - orgBuckets.deficitOf(orgId, limit, now)) / daemonCount, since: now, spent: 0}
+      shares.set(orgId, share)
+    }
+    return share
   }
 
   function countUse(orgId: string, now: number): void {
@@ -107,6 +137,12 @@ export function createRateLimiter(options: RateLimiterOptions) {
       for (const [key, entry] of usage) {
         if (entry.windowStart < now - (entry.isShared ? 2 : 5) * USAGE_WINDOW_MS) usage.delete(key)
       }
+    },
+
+    /** After a sync: the daemons now sharing the database; every org's share starts again from its bucket. */
+    startInterval(daemons: number): void {
+      daemonCount = Math.max(1, daemons)
+      shares.clear()
     },
 
     /** Charges the organization's bucket with requests other daemons admitted. */
