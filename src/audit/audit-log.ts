@@ -4,13 +4,19 @@ import {lockAuditChain} from '../db/dialect-helpers.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {requireOrgPermission} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
+import type {SecretKeySource} from '../security/secret-key.js'
 import {validateInput} from '../shared/validate.js'
 import {orgRefInputSchema} from '../tenancy/org-schemas.js'
 import {auditActorOf} from './actor.js'
 import type {AuditAction} from './audit-actions.js'
-import {computeEventHash, GENESIS_HASH} from './audit-hash.js'
-import {orgAuditQuerySchema, type OrgAuditQuery} from './audit-schemas.js'
+import {computeEventHash} from './audit-hash.js'
+import {createCheckpointSigner, readCheckpoint, writeCheckpoint, type ChainPoint, type CheckpointSigner} from './audit-checkpoint.js'
+import {auditRetentionJob} from './audit-retention.js'
+import {orgAuditQuerySchema, orgAuditStreamQuerySchema, type OrgAuditQuery} from './audit-schemas.js'
+import {GENESIS, verifyAuditLog, walkChain, type AuditVerification, type ChainVerification, type ExpectedHead} from './audit-verify.js'
 import {parseSince} from './parse-since.js'
+
+export type {AuditVerification, ChainVerification, ExpectedHead} from './audit-verify.js'
 
 export interface AuditEntry {
   action: AuditAction
@@ -48,8 +54,6 @@ export interface AuditFilter {
   throughSeq?: number
 }
 
-export type ChainVerification = {isIntact: true; checkedEvents: number} | {isIntact: false; checkedEvents: number; brokenAt: {seq: number; id: string; reason: string}}
-
 export type AuditLog = ReturnType<typeof createAuditLog>
 
 /**
@@ -59,10 +63,21 @@ export type AuditLog = ReturnType<typeof createAuditLog>
  */
 export type AuditAppendHook = (trx: Kysely<Database>, event: AuditEvent & {hash: string}) => Promise<void>
 
-/** The append-only, hash-chained audit log. */
-export function createAuditLog(deps: ServiceDeps) {
+export interface AuditLogDeps extends ServiceDeps {
+  /** Signs the checkpoints; on Postgres without secret_key every append refuses (secret_key.required). */
+  secretKey: SecretKeySource
+  /** audit_checkpoint_interval: sign the head every N events (default 1: every append). */
+  checkpointInterval?: number
+  /** audit_retention_days: undefined keeps events forever. */
+  retentionDays?: number
+}
+
+/** The append-only, hash-chained audit log, its signed checkpoints and its retention. */
+export function createAuditLog(deps: AuditLogDeps) {
   const appendHooks: AuditAppendHook[] = []
-  return {
+  const signer = createCheckpointSigner(deps.secretKey)
+  const checkpointInterval = deps.checkpointInterval ?? 1
+  const log = {
     /** Features add what an append writes beside the event (createCore calls it, in order). */
     onAppend(hook: AuditAppendHook): void {
       appendHooks.push(hook)
@@ -74,10 +89,14 @@ export function createAuditLog(deps: ServiceDeps) {
      */
     async append(trx: Kysely<Database>, actor: Actor, entry: AuditEntry): Promise<void> {
       await lockAuditChain(trx)
-      const last = await trx.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+      // Nothing is appended that could not be checkpointed.
+      signer.requireKey()
+      const newest = await trx.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+      // After a prune the newest event stays; an empty table continues from the pruned prefix.
+      const last: ChainPoint = newest ? {seq: Number(newest.seq), hash: newest.hash} : ((await readCheckpoint(trx, 'pruned')) ?? GENESIS)
       const recorded = auditActorOf(actor)
       const event = {
-        seq: (last?.seq ?? 0) + 1,
+        seq: last.seq + 1,
         id: deps.newId(),
         action: entry.action,
         org_id: entry.orgId ?? null,
@@ -91,10 +110,11 @@ export function createAuditLog(deps: ServiceDeps) {
         user_agent: recorded.userAgent,
         request_id: recorded.requestId,
         created_at: nowIso(deps),
-        prev_hash: last?.hash ?? GENESIS_HASH,
+        prev_hash: last.hash,
       }
       const stored = {...event, hash: computeEventHash(event)}
       await trx.insertInto('audit_event').values(stored).execute()
+      await advanceHeadCheckpoint(trx, signer, checkpointInterval, last, stored, event.created_at)
       if (appendHooks.length === 0) return
       const appended = {...toAuditEvent(stored), hash: stored.hash}
       for (const hook of appendHooks) await hook(trx, appended)
@@ -131,6 +151,17 @@ export function createAuditLog(deps: ServiceDeps) {
       return {items, nextCursor: rows.length > parsed.limit ? String(items.at(-1)!.seq) : null}
     },
 
+    /**
+     * The newest event's seq and hash (after a prune that left none: the pruned prefix's), or
+     * null for an empty log: what to keep elsewhere and check with `audit verify --head`.
+     */
+    async head(): Promise<ChainPoint | null> {
+      const newest = await deps.db.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+      if (newest) return {seq: Number(newest.seq), hash: newest.hash}
+      const pruned = await readCheckpoint(deps.db, 'pruned')
+      return pruned ? {seq: pruned.seq, hash: pruned.hash} : null
+    },
+
     /** The position of the newest event (0 when the log is empty). */
     async latestSeq(): Promise<number> {
       const last = await deps.db.selectFrom('audit_event').select('seq').orderBy('seq', 'desc').limit(1).executeTakeFirst()
@@ -138,31 +169,94 @@ export function createAuditLog(deps: ServiceDeps) {
     },
 
     /**
-     * Walks the chain from the first event: each event must follow the previous one without a
-     * gap, name its hash, and hash to what it stores. Reports the first event that does not.
+     * Walks the chain from its start (the signed checkpoint of the pruned prefix, else the
+     * genesis hash): each event must follow the previous one without a gap, name its hash, and
+     * hash to what it stores. Reports the first event that does not. The chain only: `verify`
+     * also checks its end against the signed head.
      */
     async verifyChain(batchSize = 1000): Promise<ChainVerification> {
-      let previous = {seq: 0, hash: GENESIS_HASH}
-      let checkedEvents = 0
+      const pruned = await readCheckpoint(deps.db, 'pruned')
+      const start = pruned && signer.isAuthentic(pruned) ? {seq: pruned.seq, hash: pruned.hash} : GENESIS
+      const walked = await walkChain(deps.db, start, batchSize, () => {})
+      return walked.brokenAt ? {isIntact: false, checkedEvents: walked.checkedEvents, brokenAt: walked.brokenAt} : {isIntact: true, checkedEvents: walked.checkedEvents}
+    },
+
+    /**
+     * `audit verify`: the signed checkpoints (a MAC under the secret key), the chain from the
+     * pruned prefix to its end, that end against the signed head (events cut from the end), and
+     * optionally a head kept elsewhere (which also catches an older checkpoint put back).
+     * Reports the first problem found. Raises secret_key.required without a key.
+     */
+    async verify(options: {expectedHead?: ExpectedHead; batchSize?: number} = {}): Promise<AuditVerification> {
+      signer.requireKey()
+      const batchSize = options.batchSize ?? 1000
+      const prunedBefore = await readCheckpoint(deps.db, 'pruned')
+      const result = await verifyAuditLog(deps.db, signer, {...options, batchSize})
+      if (result.isIntact) return result
+      // A prune that committed during the walk moves the chain's start: check again from the new one.
+      const prunedAfter = await readCheckpoint(deps.db, 'pruned')
+      return prunedAfter?.seq === prunedBefore?.seq ? result : verifyAuditLog(deps.db, signer, {...options, batchSize})
+    },
+
+    /**
+     * Every event matching the filter, oldest first, a batch at a time: keyset pages by seq,
+     * so memory holds one batch whatever the log's size (`audit export`).
+     */
+    async *iterateEvents(filter: AuditFilter, batchSize = 1000): AsyncGenerator<AuditEvent[]> {
+      let afterSeq = filter.afterSeq ?? 0
       for (;;) {
-        const rows = await deps.db.selectFrom('audit_event').selectAll().where('seq', '>', previous.seq).orderBy('seq', 'asc').limit(batchSize).execute()
-        if (rows.length === 0) return {isIntact: true, checkedEvents}
-        for (const row of rows) {
-          const reason = findChainProblem(row, previous)
-          if (reason) return {isIntact: false, checkedEvents, brokenAt: {seq: row.seq, id: row.id, reason}}
-          previous = {seq: row.seq, hash: row.hash}
-          checkedEvents += 1
-        }
+        const rows = await filteredQuery(deps.db, {...filter, afterSeq}).orderBy('seq', 'asc').limit(batchSize).execute()
+        if (rows.length === 0) return
+        yield rows.map(toAuditEvent)
+        if (rows.length < batchSize) return
+        afterSeq = rows.at(-1)!.seq
       }
     },
+
+    /**
+     * Where a follower of one organization's events starts (audit.read): after `lastEventId`
+     * (a seq, as Server-Sent Events resume), else after the newest event. Raises org.not_found,
+     * permission.denied, auth.org_mismatch, validation.failed.
+     */
+    async openOrgStream(actor: Actor, input: {org: string; lastEventId?: string}): Promise<{orgId: string; afterSeq: number}> {
+      const {org: orgRef} = validateInput(orgRefInputSchema, {org: input.org})
+      const {lastEventId} = validateInput(orgAuditStreamQuerySchema, {lastEventId: input.lastEventId})
+      const {org} = await requireOrgPermission(deps.db, actor, orgRef, 'audit.read', {deleted: 'operators'})
+      return {orgId: org.id, afterSeq: lastEventId === undefined ? await log.latestSeq() : Number(lastEventId)}
+    },
+
+    /**
+     * One organization's events after `afterSeq`, oldest first, at most `limit` — read only
+     * while the actor still holds audit.read there (checked on every call, so a removed or
+     * demoted member stops receiving). Raises what openOrgStream raises.
+     */
+    async listOrgEventsAfter(actor: Actor, input: {orgId: string; afterSeq: number; limit?: number}): Promise<AuditEvent[]> {
+      const {org} = await requireOrgPermission(deps.db, actor, input.orgId, 'audit.read', {deleted: 'operators'})
+      const rows = await filteredQuery(deps.db, {orgId: org.id, afterSeq: input.afterSeq}).orderBy('seq', 'asc').limit(input.limit ?? 500).execute()
+      return rows.map(toAuditEvent)
+    },
+
+    /** Deletes events older than audit_retention_days (see audit-retention.ts); core.jobs runs it. */
+    retentionJob: auditRetentionJob({...deps, signer, retentionDays: deps.retentionDays, append: (trx, actor, entry): Promise<void> => log.append(trx, actor, entry)}),
   }
+  return log
 }
 
-function findChainProblem(row: AuditEventRow, previous: {seq: number; hash: string}): string | null {
-  if (row.seq !== previous.seq + 1) return `events ${previous.seq + 1}–${row.seq - 1} are missing before it`
-  if (row.prev_hash !== previous.hash) return 'its prev_hash does not match the previous event'
-  if (computeEventHash(row) !== row.hash) return 'its content does not match its hash'
-  return null
+/**
+ * Signs the new head when due: on every append (interval 1), else when the head is `interval`
+ * events old (and on the first append after the table was created). A head that the chain no
+ * longer holds — its event cut or replaced, or the checkpoint forged or put back lower — is
+ * left as it is, never overwritten, so `audit verify` keeps reporting it.
+ */
+async function advanceHeadCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, interval: number, previous: ChainPoint, appended: ChainPoint, createdAt: string): Promise<void> {
+  const head = await readCheckpoint(trx, 'head')
+  if (head) {
+    if (appended.seq - head.seq < interval) return
+    if (!signer.isAuthentic(head)) return
+    const heldHash = head.seq === previous.seq ? previous.hash : (await trx.selectFrom('audit_event').select('hash').where('seq', '=', head.seq).executeTakeFirst())?.hash
+    if (heldHash !== head.hash) return
+  }
+  await writeCheckpoint(trx, signer, 'head', appended, createdAt)
 }
 
 // What a listed event shows: not the chain's hashes, which only verifyChain reads.

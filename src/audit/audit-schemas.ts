@@ -28,3 +28,11 @@ export const orgAuditQuerySchema = z.object({
     .describe(`Page size (default ${ORG_AUDIT_LIMIT_DEFAULT}, at most ${ORG_AUDIT_LIMIT_MAX})`),
 })
 export type OrgAuditQuery = z.input<typeof orgAuditQuerySchema>
+
+/**
+ * GET /v1/orgs/{org}/audit/stream?last_event_id= — where to resume: the seq of the last event
+ * received (the `Last-Event-ID` header carries the same and wins). Absent: only new events.
+ */
+export const orgAuditStreamQuerySchema = z.object({
+  lastEventId: z.string().regex(/^\d{1,15}$/, 'must be the id of an event received before').optional().describe('The `id` of the last event received (the `Last-Event-ID` header takes precedence)'),
+})

@@ -1,0 +1,60 @@
+import {createHmac, hkdfSync, timingSafeEqual} from 'node:crypto'
+import type {Kysely} from 'kysely'
+import type {AuditCheckpointRow, Database} from '../db/database.js'
+import type {SecretKeySource} from '../security/secret-key.js'
+
+/**
+ * `head`: the newest event when it was written (a chain that ends before it, or holds another
+ * event there, was cut). `pruned`: the last event retention deleted (the chain starts after it).
+ */
+export type CheckpointKind = AuditCheckpointRow['kind']
+
+export interface ChainPoint {
+  seq: number
+  hash: string
+}
+
+/**
+ * Signs and checks checkpoints with a key derived (HKDF-SHA256) from the deployment's secret
+ * key, which lives outside the database: whoever holds only the database can neither forge a
+ * checkpoint nor move one, only delete it or put back an older one they copied.
+ */
+export function createCheckpointSigner(secretKey: SecretKeySource) {
+  let derived: {from: Buffer; key: Buffer} | null = null
+  const keyOf = (): Buffer => {
+    const secret = secretKey.get()
+    if (derived?.from !== secret) derived = {from: secret, key: Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'saas-ctl audit checkpoint v1', 32))}
+    return derived.key
+  }
+  const macOf = (kind: CheckpointKind, point: ChainPoint): string => createHmac('sha256', keyOf()).update(`audit_checkpoint:${kind}:${point.seq}:${point.hash}`, 'utf8').digest('hex')
+  return {
+    /** Raises secret_key.required (Postgres without secret_key): nothing is appended unsigned. */
+    requireKey(): void {
+      keyOf()
+    },
+    macOf,
+    /** Whether a stored checkpoint carries the MAC of its own kind, seq and hash. */
+    isAuthentic(row: Pick<AuditCheckpointRow, 'kind' | 'seq' | 'hash' | 'mac'>): boolean {
+      const expected = Buffer.from(macOf(row.kind, {seq: Number(row.seq), hash: row.hash}), 'hex')
+      const stored = /^[0-9a-f]{64}$/.test(row.mac) ? Buffer.from(row.mac, 'hex') : Buffer.alloc(0)
+      return stored.length === expected.length && timingSafeEqual(stored, expected)
+    },
+  }
+}
+
+export type CheckpointSigner = ReturnType<typeof createCheckpointSigner>
+
+export async function readCheckpoint(db: Kysely<Database>, kind: CheckpointKind): Promise<AuditCheckpointRow | null> {
+  const row = await db.selectFrom('audit_checkpoint').selectAll().where('kind', '=', kind).executeTakeFirst()
+  return row ? {...row, seq: Number(row.seq)} : null
+}
+
+/** Writes (or replaces) the checkpoint of a kind, signed. Inside the caller's transaction. */
+export async function writeCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, point: ChainPoint, createdAt: string): Promise<void> {
+  const values = {seq: point.seq, hash: point.hash, mac: signer.macOf(kind, point), created_at: createdAt}
+  await trx
+    .insertInto('audit_checkpoint')
+    .values({kind, ...values})
+    .onConflict((oc) => oc.column('kind').doUpdateSet(values))
+    .execute()
+}

@@ -1,0 +1,245 @@
+import {createHmac, hkdfSync} from 'node:crypto'
+import {afterEach, describe, expect, it} from 'vitest'
+import {createCheckpointSigner} from '../../src/audit/audit-checkpoint.js'
+import {computeEventHash} from '../../src/audit/audit-hash.js'
+import {pruneExpiredEvents} from '../../src/audit/audit-retention.js'
+import type {AuditEventRow} from '../../src/db/database.js'
+import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
+import {describeEachDialect} from '../helpers/test-database.js'
+
+// Truncation detection (the signed head checkpoint) and retention (the signed checkpoint of the
+// pruned prefix), checked by tampering with the database directly, as someone holding a copy
+// of it (but not the secret key) could.
+
+const DAY = 86_400_000
+
+describeEachDialect('audit checkpoints and retention', (dialect) => {
+  let t: TestCore
+  afterEach(async () => t?.close())
+
+  const db = () => t.core.database.db
+  const eventAt = (seq: number) => db().selectFrom('audit_event').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow()
+  const checkpoint = (kind: 'head' | 'pruned') => db().selectFrom('audit_checkpoint').selectAll().where('kind', '=', kind).executeTakeFirst()
+
+  async function createOrgs(count: number, prefix = 'org'): Promise<void> {
+    for (let index = 0; index < count; index += 1) {
+      t.clock.advance(1000)
+      await t.core.orgs.createOrg(OPERATOR, {name: `${prefix} ${index}`, slug: `${prefix}-${index}-${Math.random().toString(36).slice(2, 8)}`})
+    }
+  }
+
+  /** Replaces events from `seq` on with a forged, well-chained continuation (content changed, hashes recomputed). */
+  async function forgeTailFrom(seq: number, count: number): Promise<void> {
+    const previous = await eventAt(seq - 1)
+    await db().deleteFrom('audit_event').where('seq', '>=', seq).execute()
+    let prevHash = previous.hash
+    for (let index = 0; index < count; index += 1) {
+      const content: Omit<AuditEventRow, 'hash'> = {...previous, seq: seq + index, id: `forged-${seq + index}`, metadata: JSON.stringify({forged: true}), prev_hash: prevHash}
+      const hash = computeEventHash(content)
+      await db().insertInto('audit_event').values({...content, hash}).execute()
+      prevHash = hash
+    }
+  }
+
+  describe('the head checkpoint', () => {
+    it('is signed on every append and verifies with the chain', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(5)
+      const newest = await eventAt(5)
+      expect(await checkpoint('head')).toMatchObject({seq: 5, hash: newest.hash})
+      const result = await t.core.audit.verify()
+      expect(result).toMatchObject({isIntact: true, checkedEvents: 5, prunedEvents: 0, head: {seq: 5, hash: newest.hash}, checkpoint: {seq: 5, hash: newest.hash}, problem: null})
+    })
+
+    it('reports events deleted from the end, also after later appends (the checkpoint is not moved back)', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(5)
+      await db().deleteFrom('audit_event').where('seq', '>=', 4).execute()
+      // The chain alone still looks whole.
+      expect(await t.core.audit.verifyChain()).toEqual({isIntact: true, checkedEvents: 3})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 5}})
+
+      // The next changes continue the shortened chain but leave the signed head where it was.
+      await createOrgs(1, 'later')
+      expect(await checkpoint('head')).toMatchObject({seq: 5})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 5}})
+      await createOrgs(3, 'more')
+      expect(await t.core.audit.verifyChain()).toMatchObject({isIntact: true, checkedEvents: 7})
+      expect(await checkpoint('head')).toMatchObject({seq: 5})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 5}})
+    })
+
+    it('reports the end replaced by a well-chained forgery', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(5)
+      await forgeTailFrom(4, 3)
+      expect(await t.core.audit.verifyChain()).toEqual({isIntact: true, checkedEvents: 6})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 5, id: 'forged-5'}})
+    })
+
+    it('reports a checkpoint moved back without the key (MAC kept, or made with another key)', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(5)
+      const third = await eventAt(3)
+      await db().deleteFrom('audit_event').where('seq', '>', 3).execute()
+      await db().updateTable('audit_checkpoint').set({seq: 3, hash: third.hash}).where('kind', '=', 'head').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_invalid', seq: 3}})
+
+      const otherKey = Buffer.from(hkdfSync('sha256', Buffer.alloc(32, 7), Buffer.alloc(0), 'saas-ctl audit checkpoint v1', 32))
+      const forgedMac = createHmac('sha256', otherKey).update(`audit_checkpoint:head:3:${third.hash}`).digest('hex')
+      await db().updateTable('audit_checkpoint').set({mac: forgedMac}).where('kind', '=', 'head').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_invalid'}})
+      // An append does not overwrite (and so launder) a checkpoint it cannot authenticate.
+      await createOrgs(1, 'after-forgery')
+      expect(await checkpoint('head')).toMatchObject({seq: 3, mac: forgedMac})
+    })
+
+    it('reports a deleted checkpoint while events exist; an empty log needs none', async () => {
+      t = await createTestCore(dialect)
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 0, head: null, checkpoint: null})
+      await createOrgs(2)
+      await db().deleteFrom('audit_checkpoint').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_missing'}})
+    })
+
+    it('an older signed checkpoint put back hides a cut from the checkpoint, not from a head kept elsewhere', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(3)
+      const saved = (await checkpoint('head'))!
+      await createOrgs(2)
+      const keptElsewhere = (await t.core.audit.verify()).head!
+      expect(keptElsewhere.seq).toBe(5)
+      expect(await t.core.audit.verify({expectedHead: keptElsewhere})).toMatchObject({isIntact: true, expectedHead: {...keptElsewhere, status: 'found'}})
+      expect(await t.core.audit.verify({expectedHead: {seq: null, hash: keptElsewhere.hash}})).toMatchObject({isIntact: true, expectedHead: {status: 'found'}})
+
+      // Roll the database back: cut events 4 and 5 and put the checkpoint of #3 back.
+      await db().deleteFrom('audit_event').where('seq', '>', 3).execute()
+      await db().updateTable('audit_checkpoint').set({seq: saved.seq, hash: saved.hash, mac: saved.mac}).where('kind', '=', 'head').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 3})
+      expect(await t.core.audit.verify({expectedHead: keptElsewhere})).toMatchObject({isIntact: false, problem: {kind: 'head_not_found', seq: 5}})
+      expect(await t.core.audit.verify({expectedHead: {seq: null, hash: keptElsewhere.hash}})).toMatchObject({isIntact: false, problem: {kind: 'head_not_found'}})
+    })
+
+    it('with audit_checkpoint_interval N, signs the first append and then every N events', async () => {
+      t = await createTestCore(dialect, {auditCheckpointInterval: 3})
+      await createOrgs(1)
+      expect(await checkpoint('head')).toMatchObject({seq: 1})
+      await createOrgs(2)
+      expect(await checkpoint('head')).toMatchObject({seq: 1})
+      await createOrgs(1)
+      expect(await checkpoint('head')).toMatchObject({seq: 4, hash: (await eventAt(4)).hash})
+      await createOrgs(2)
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 6})
+      // What the interval gives up: events after the last checkpoint (#5, #6) can be cut unseen.
+      await db().deleteFrom('audit_event').where('seq', '>', 4).execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 4})
+      // A cut reaching the checkpointed event is seen.
+      await db().deleteFrom('audit_event').where('seq', '=', 4).execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 4}})
+    })
+
+    if (dialect === 'postgres') {
+      it('on Postgres without secret_key, nothing is appended unsigned: the change is refused whole', async () => {
+        t = await createTestCore(dialect, {secretKey: undefined})
+        await expect(t.core.orgs.createOrg(OPERATOR, {name: 'Unsigned', slug: 'unsigned'})).rejects.toMatchObject({code: 'secret_key.required'})
+        expect(await db().selectFrom('organization').select('id').where('slug', '=', 'unsigned').execute()).toEqual([])
+        expect(await db().selectFrom('audit_event').select('seq').execute()).toEqual([])
+        await expect(t.core.audit.verify()).rejects.toMatchObject({code: 'secret_key.required'})
+      })
+    }
+  })
+
+  describe('retention', () => {
+    it('prunes events older than audit_retention_days; the rest verifies from the signed checkpoint of the pruned prefix', async () => {
+      t = await createTestCore(dialect, {auditRetentionDays: 30})
+      await createOrgs(5, 'old')
+      const lastOld = await eventAt(5)
+      t.clock.advance(40 * DAY)
+      await createOrgs(2, 'new')
+
+      expect(await t.core.jobs.runNow('purge-audit-events', 'test')).toEqual({events_pruned: 5})
+      expect(await db().selectFrom('audit_event').select('seq').orderBy('seq').execute()).toEqual([{seq: 6}, {seq: 7}, {seq: 8}])
+      expect(await checkpoint('pruned')).toMatchObject({seq: 5, hash: lastOld.hash})
+      const pruned = await eventAt(8)
+      expect(pruned).toMatchObject({action: 'audit.pruned', actor_type: 'system', org_id: null})
+      expect(JSON.parse(pruned.metadata)).toEqual({events: 5, from_seq: 1, through_seq: 5, older_than: new Date(t.clock.now().getTime() - 30 * DAY).toISOString(), retention_days: 30})
+
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 3, prunedEvents: 5, checkpoint: {seq: 8}})
+      expect(await t.core.audit.verifyChain()).toEqual({isIntact: true, checkedEvents: 3})
+      // The orgs whose events were pruned are untouched.
+      expect((await t.core.orgs.listOrgs(OPERATOR, {})).filter((org) => org.slug.startsWith('old-'))).toHaveLength(5)
+      // Nothing more is old enough; appends continue the chain.
+      expect(await t.core.jobs.runNow('purge-audit-events', 'test')).toEqual({events_pruned: 0})
+      await createOrgs(1, 'newer')
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 4, prunedEvents: 5})
+      // A head kept from before the prune can no longer be checked; one kept since can.
+      expect(await t.core.audit.verify({expectedHead: {seq: 3, hash: 'a'.repeat(64)}})).toMatchObject({isIntact: true, expectedHead: {status: 'pruned'}})
+      expect(await t.core.audit.verify({expectedHead: {seq: 5, hash: lastOld.hash}})).toMatchObject({isIntact: true, expectedHead: {status: 'found'}})
+    })
+
+    it('keeps the newest event when every event is old', async () => {
+      t = await createTestCore(dialect, {auditRetentionDays: 1})
+      await createOrgs(7)
+      t.clock.advance(2 * DAY)
+      expect(await t.core.jobs.runNow('purge-audit-events', 'test')).toEqual({events_pruned: 6})
+      expect(await db().selectFrom('audit_event').select(['seq', 'action']).orderBy('seq').execute()).toEqual([
+        {seq: 7, action: 'org.created'},
+        {seq: 8, action: 'audit.pruned'},
+      ])
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, prunedEvents: 6, checkedEvents: 2})
+    })
+
+    it('prunes in batches, one transaction, checkpoint and audit.pruned each', async () => {
+      t = await createTestCore(dialect, {auditRetentionDays: 1})
+      await createOrgs(7)
+      t.clock.advance(2 * DAY)
+      const signer = createCheckpointSigner(t.core.secretKey)
+      const deps = {db: db(), clock: t.clock, newId: () => crypto.randomUUID(), signer, retentionDays: 1, append: t.core.audit.append, batchSize: 2}
+      // #1–2, #3–4, #5–6 (each followed by its audit.pruned: #8, #9, #10), then #7, no longer the newest.
+      expect(await pruneExpiredEvents(deps)).toBe(7)
+      const left = await db().selectFrom('audit_event').select(['seq', 'action', 'metadata']).orderBy('seq').execute()
+      expect(left.map((row) => [row.seq, row.action, JSON.parse(row.metadata).through_seq])).toEqual([
+        [8, 'audit.pruned', 2],
+        [9, 'audit.pruned', 4],
+        [10, 'audit.pruned', 6],
+        [11, 'audit.pruned', 7],
+      ])
+      expect(await checkpoint('pruned')).toMatchObject({seq: 7})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, prunedEvents: 7, checkedEvents: 4})
+    })
+
+    it('refuses to prune events that do not chain (pruning launders nothing), deleting none', async () => {
+      t = await createTestCore(dialect, {auditRetentionDays: 1})
+      await createOrgs(4)
+      await db().updateTable('audit_event').set({metadata: '{"slug":"tampered"}'}).where('seq', '=', 2).execute()
+      t.clock.advance(2 * DAY)
+      await expect(t.core.jobs.runNow('purge-audit-events', 'test')).rejects.toMatchObject({code: 'audit.chain_broken'})
+      expect(await db().selectFrom('audit_event').select('seq').execute()).toHaveLength(4)
+      expect(await checkpoint('pruned')).toBeUndefined()
+    })
+
+    it('reports a forged or deleted checkpoint of the pruned prefix', async () => {
+      t = await createTestCore(dialect, {auditRetentionDays: 1})
+      await createOrgs(3)
+      t.clock.advance(2 * DAY)
+      await createOrgs(1, 'young')
+      expect(await t.core.jobs.runNow('purge-audit-events', 'test')).toEqual({events_pruned: 3})
+      const anchor = (await checkpoint('pruned'))!
+
+      await db().updateTable('audit_checkpoint').set({seq: 2}).where('kind', '=', 'pruned').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_invalid', seq: 2}})
+      await expect(t.core.jobs.runNow('purge-audit-events', 'test')).rejects.toMatchObject({code: 'audit.checkpoint_invalid'})
+
+      await db().deleteFrom('audit_checkpoint').where('kind', '=', 'pruned').execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'chain_broken', seq: anchor.seq + 1}})
+    })
+
+    it('prunes nothing when audit_retention_days is unset', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(3)
+      t.clock.advance(3650 * DAY)
+      expect(await t.core.jobs.runNow('purge-audit-events', 'test')).toEqual({events_pruned: 0})
+      expect(await db().selectFrom('audit_event').select('seq').execute()).toHaveLength(3)
+    })
+  })
+})
