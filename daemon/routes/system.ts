@@ -23,6 +23,8 @@ export function systemRoutes({db, metrics, metricsToken, readyTimeoutMs = 2000}:
     defineRoute({
       method: 'get',
       path: '/health',
+      // Probes and the metrics scraper poll from one address, often: never limited.
+      rateLimit: 'none',
       summary: 'The process is alive',
       tags: ['system'],
       responses: {200: {description: 'Alive', schema: statusSchema}},
@@ -31,6 +33,7 @@ export function systemRoutes({db, metrics, metricsToken, readyTimeoutMs = 2000}:
     defineRoute({
       method: 'get',
       path: '/ready',
+      rateLimit: 'none',
       summary: 'The daemon can serve: its database answers',
       tags: ['system'],
       responses: {200: {description: 'Ready', schema: statusSchema}, 503: {description: 'The database is unreachable (db.unreachable)'}},
@@ -47,6 +50,7 @@ export function systemRoutes({db, metrics, metricsToken, readyTimeoutMs = 2000}:
     defineRoute({
       method: 'get',
       path: '/metrics',
+      rateLimit: 'none',
       summary: 'Prometheus metrics (text exposition format)',
       description: 'Open unless the setting metrics_token is set; then it requires `Authorization: Bearer <metrics_token>` (401 auth.invalid_token otherwise).',
       tags: ['system'],

@@ -18,6 +18,8 @@ export function tenantRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'get',
       path: '/v1/tenants/resolve',
+      // Gateways ask before routing each request, with the introspection secret or a platform key: not limited per IP.
+      rateLimit: 'none',
       summary: 'The organization a host belongs to',
       description:
         'A host names an organization by its custom domain (exact) or as a subdomain of the configured base_domain (`acme.<base_domain>` → acme). Authenticated like introspection: `Authorization: Bearer <introspection_secret>`, or a platform API key (`sk_…`; an organization’s key gets 403 platform.required). 404 org.not_found when the host names no live organization.',

@@ -22,6 +22,8 @@ export function tokenRoutes({core}: {core: Core}): AnyRoute[] {
     defineRoute({
       method: 'post',
       path: '/v1/tokens/introspect',
+      // Resource servers call it for their requests, with the introspection secret: not a per-IP budget's business.
+      rateLimit: 'none',
       summary: 'Is this access token or API key active now? (RFC 7662)',
       description:
         'Authenticated by the daemon’s introspection credential (setting introspection_secret): as a Bearer token, as the password of HTTP Basic (client_secret_basic, any client_id) or as `client_secret` in the body (client_secret_post). The body is JSON or form-encoded (`token=…`). A request in OAuth’s dialect (a form body or Basic credentials) gets errors in RFC 6749 §5.2’s form (`{"error": "invalid_client", …}`), others the daemon’s. `active` is false for expired, revoked, malformed or foreign tokens. An API key (`sk_…`) answers `token_type: api_key`, its `org` (null and `platform: true` for a platform key) and its `permissions` as they are now.',

@@ -30,6 +30,13 @@ export function machineLine() {
 
 const BENCH_SECRET_KEY = randomBytes(32).toString('base64')
 
+/** Benches measure throughput from one address: no request budget unless a bench sets one (env). */
+export const UNLIMITED_REQUEST_RATES_ENV = {
+  SAASCTL_TIER_RPM: 'free=unlimited,basic=unlimited,premium=unlimited,enterprise=unlimited',
+  SAASCTL_RATE_LIMIT_AUTH_RPM: '0',
+  SAASCTL_RATE_LIMIT_PUBLIC_RPM: '0',
+}
+
 /**
  * Starts `saas-ctl serve` on a free loopback port and waits until /health answers. The
  * returned `pid` is the daemon itself (bin/run.js runs the command in-process).
@@ -42,7 +49,7 @@ export async function startDaemon({databaseUrl, cwd, env = {}, args = []}) {
   const child = spawn(process.execPath, [...profile, BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), ...args], {
     cwd,
     // On Postgres secret_key is required (it encrypts the private signing keys): a bench-only one.
-    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_INTROSPECTION_SECRET: INTROSPECTION_SECRET, SAASCTL_LOG_LEVEL: 'warn', ...(/^postgres(ql)?:/i.test(databaseUrl) ? {SAASCTL_SECRET_KEY: BENCH_SECRET_KEY} : {}), ...env},
+    env: {...process.env, SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_INTROSPECTION_SECRET: INTROSPECTION_SECRET, SAASCTL_LOG_LEVEL: 'warn', ...UNLIMITED_REQUEST_RATES_ENV, ...(/^postgres(ql)?:/i.test(databaseUrl) ? {SAASCTL_SECRET_KEY: BENCH_SECRET_KEY} : {}), ...env},
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   const exited = new Promise((resolve) => child.once('exit', resolve))

@@ -16,6 +16,13 @@ export interface DaemonProcess {
   stop(): Promise<number | null>
 }
 
+/** As testConfig: suites send many requests from one address, so no request budget unless a test sets one. */
+export const UNLIMITED_REQUEST_RATES_ENV = {
+  SAASCTL_TIER_RPM: 'free=unlimited,basic=unlimited,premium=unlimited,enterprise=unlimited',
+  SAASCTL_RATE_LIMIT_AUTH_RPM: '0',
+  SAASCTL_RATE_LIMIT_PUBLIC_RPM: '0',
+}
+
 /** Runs `saas-ctl serve` as a real process on the database and waits until /health answers. */
 export async function startDaemonProcess(databaseUrl: string, options: {env?: Record<string, string>; args?: string[]} = {}): Promise<DaemonProcess> {
   const port = await findFreePort('127.0.0.1')
@@ -23,7 +30,7 @@ export async function startDaemonProcess(databaseUrl: string, options: {env?: Re
   const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-daemon-'))
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), ...(options.args ?? [])], {
     cwd,
-    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_ISSUER: 'http://saas-ctl.test', SAASCTL_LOG_LEVEL: 'warn', ...options.env},
+    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, SAASCTL_ISSUER: 'http://saas-ctl.test', SAASCTL_LOG_LEVEL: 'warn', ...UNLIMITED_REQUEST_RATES_ENV, ...options.env},
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -7,10 +7,20 @@ import {createFixedClock, type FixedClock} from '../../src/security/clock.js'
 import {createPasswordHasher} from '../../src/security/password-hasher.js'
 import {createTestDatabase, TEST_SECRET_KEY, type TestDatabase} from './test-database.js'
 
-/** The default configuration on a test database (no config file, no environment). */
+/**
+ * Suites send many requests from 127.0.0.1 to one org: no request budget applies unless a test
+ * sets one (the rate limit tests do).
+ */
+export const UNLIMITED_REQUEST_RATES = {
+  tierRpm: 'free=unlimited,basic=unlimited,premium=unlimited,enterprise=unlimited',
+  rateLimitAuthRpm: 0,
+  rateLimitPublicRpm: 0,
+} as const satisfies Partial<Record<SettingName, unknown>>
+
+/** The default configuration on a test database (no config file, no environment), without request budgets. */
 export function testConfig(databaseUrl: string, overrides: Partial<Record<SettingName, unknown>> = {}): Config {
   const secretKey = /^postgres(ql)?:/i.test(databaseUrl) ? TEST_SECRET_KEY : undefined
-  return loadConfig({flags: {databaseUrl, secretKey, ...overrides}, env: {}, cwd: process.cwd()}).config
+  return loadConfig({flags: {databaseUrl, secretKey, ...UNLIMITED_REQUEST_RATES, ...overrides}, env: {}, cwd: process.cwd()}).config
 }
 
 export interface TestCore {
