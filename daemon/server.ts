@@ -79,6 +79,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   async function runShutdown(reason: string): Promise<void> {
     logger.info({reason}, 'shutting down')
+    // Open event streams end now: they would keep their connections busy until the timeout.
+    daemonApp.openStreams.endAll()
     const isDrained = await drain(server, responses, shutdownTimeoutMs)
     if (!isDrained) logger.warn({timeout_ms: shutdownTimeoutMs}, 'in-flight requests did not finish in time; connections closed')
     for (const hook of hooks) {

@@ -1,0 +1,116 @@
+import type {Response} from 'express'
+import type {Actor} from '../../src/access/principal.js'
+import {followEvents} from '../../src/audit/audit-event-follower.js'
+import {orgAuditStreamQuerySchema} from '../../src/audit/audit-schemas.js'
+import type {Core} from '../../src/core.js'
+import {isDomainError} from '../../src/errors/domain-error.js'
+import {toJsonShape} from '../../src/shared/json-shape.js'
+import {readBearerToken} from '../bearer-token.js'
+import {describeErrorForLog} from '../http-errors.js'
+import type {OpenStreams} from '../open-streams.js'
+import {defineRoute, type AnyRoute} from '../openapi/route.js'
+import {orgParams, requires} from './org-route-params.js'
+
+export interface OrgAuditStreamOptions {
+  core: Core
+  /** Where the stream registers, so a graceful shutdown ends it at once. */
+  openStreams: OpenStreams
+  /** How often the database is asked for new events, and the caller's access checked again. */
+  pollMilliseconds?: number
+  /** A comment line this often, so proxies and clients keep an idle stream open. */
+  heartbeatMilliseconds?: number
+}
+
+export const STREAM_POLL_MILLISECONDS = 1_000
+export const STREAM_HEARTBEAT_MILLISECONDS = 15_000
+
+const DESCRIPTION = [
+  'Server-Sent Events (`text/event-stream`) of the organization\'s events as they are appended, by any daemon or the CLI (polled every second).',
+  'Each event is a `message` with `id: <seq>` and `data:` the event as JSON (the shape of `GET …/audit`).',
+  'Resume with the `Last-Event-ID` header (or `last_event_id`): every event after it is sent, then new ones — none twice, none missed. Without it, only events appended from now on.',
+  'A `: ping` comment every 15 s keeps idle connections open. The credential and the permission are checked again on every poll:',
+  'when they no longer hold (token revoked or expired, key revoked, member removed or demoted), an `event: end` with `{"error": {code, message}}` is sent and the stream ends.',
+  'The stream also ends when the daemon shuts down; reconnect with `Last-Event-ID`.',
+].join(' ')
+
+/** GET /v1/orgs/{org}/audit/stream: an organization's audit events, live. */
+export function orgAuditStreamRoutes(options: OrgAuditStreamOptions): AnyRoute[] {
+  const {core, openStreams} = options
+  const pollMilliseconds = options.pollMilliseconds ?? STREAM_POLL_MILLISECONDS
+  const heartbeatMilliseconds = options.heartbeatMilliseconds ?? STREAM_HEARTBEAT_MILLISECONDS
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/orgs/:org/audit/stream',
+      summary: "An organization's new audit events, as Server-Sent Events",
+      description: requires('audit.read', DESCRIPTION),
+      tags: ['audit'],
+      auth: 'principal',
+      params: orgParams,
+      query: orgAuditStreamQuerySchema,
+      responses: {200: {description: 'The event stream (`id: <seq>`, `data: <event JSON>`; `: ping` comments; `event: end` when access ends)', contentType: 'text/event-stream'}},
+      async handle({actor, params, query, request, response, log}) {
+        // The header a reconnecting EventSource sends wins over the query parameter.
+        const lastEventId = request.get('Last-Event-ID')?.trim() || query.lastEventId
+        // Refusals before the first byte answer as JSON errors, with their status.
+        const {orgId, afterSeq} = await core.audit.openOrgStream(actor, {org: params.org, lastEventId})
+        const token = readBearerToken(request)
+        const stop = new AbortController()
+        const end = () => {
+          stop.abort()
+          if (!response.writableEnded) response.end()
+        }
+        const release = openStreams.add(end)
+        response.once('close', () => stop.abort())
+        response.status(200).set({'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no'})
+        response.flushHeaders()
+        const heartbeat = setInterval(() => {
+          if (!response.writableEnded && !response.writableNeedDrain) response.write(': ping\n\n')
+        }, heartbeatMilliseconds)
+        try {
+          response.write(': connected\n\n')
+          // Every poll authenticates the credential again and reads through the service, which checks audit.read now.
+          const read = async (after: number, limit: number) => {
+            const principal = await core.bearer.authenticate(token)
+            const current: Actor = {principal, origin: actor.origin}
+            return core.audit.listOrgEventsAfter(current, {orgId, afterSeq: after, limit})
+          }
+          for await (const batch of followEvents({read, afterSeq, pollMilliseconds, signal: stop.signal})) {
+            for (const event of batch) await writeFrame(response, `id: ${event.seq}\ndata: ${JSON.stringify(toJsonShape(event))}\n\n`, stop.signal)
+          }
+        } catch (error) {
+          // Once the stream was ended (client gone, shutdown), a read cut short is no failure.
+          if (stop.signal.aborted) {
+            // nothing to tell anyone
+          } else if (isDomainError(error)) {
+            await writeFrame(response, `event: end\ndata: ${JSON.stringify({error: {code: error.code, message: error.message}})}\n\n`, stop.signal)
+          } else {
+            log.error({err: describeErrorForLog(error)}, 'audit stream failed')
+          }
+        } finally {
+          clearInterval(heartbeat)
+          release()
+          end()
+        }
+        return {isStreamed: true}
+      },
+    }),
+  ]
+}
+
+/** Writes a frame; when the client reads slower than events come, waits until it caught up (or left). */
+async function writeFrame(response: Response, frame: string, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || response.writableEnded) return
+  if (response.write(frame)) return
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      response.off('drain', done)
+      response.off('close', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    response.on('drain', done)
+    response.on('close', done)
+    signal.addEventListener('abort', done)
+  })
+}
