@@ -26,13 +26,16 @@ export function createOrgFixtures(t: () => TestCore) {
   /** A user acting with a token bound to `orgId` (null: bound to none). */
   const actorOf = (user: User, orgId: string | null): Actor => userActor({userId: user.id, sessionId: 's', orgId}, {})
 
-  /** An org whose first member named with role 'owner' is its owner; the others are added with their roles. */
-  async function seedOrg(slug: string, roles: Record<string, string>): Promise<SeededOrg> {
+  /**
+   * An org whose first member named with role 'owner' is its owner; the others are added with
+   * their roles. `tier` (default free, 5 seats) for orgs with more members than that.
+   */
+  async function seedOrg(slug: string, roles: Record<string, string>, options: {tier?: 'free' | 'basic' | 'premium' | 'enterprise'} = {}): Promise<SeededOrg> {
     const users: Record<string, User> = {}
     for (const name of Object.keys(roles)) users[name] = await newUser(`${slug}-${name}`)
     const ownerName = Object.keys(roles).find((name) => roles[name] === 'owner')
     if (!ownerName) throw new Error('seedOrg needs an owner')
-    const {org} = await t().core.orgs.createOrg(OPERATOR, {name: slug, slug, owner: users[ownerName]!.id})
+    const {org} = await t().core.orgs.createOrg(OPERATOR, {name: slug, slug, owner: users[ownerName]!.id, tier: options.tier})
     for (const [name, role] of Object.entries(roles)) {
       if (name !== ownerName) await t().core.members.addMember(OPERATOR, {org: org.id, user: users[name]!.id, role})
     }

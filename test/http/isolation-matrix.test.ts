@@ -44,6 +44,8 @@ interface World {
   /** A new custom role of A at level 1 holding org.read. */
   newRole(): Promise<string>
   newApiKeyId(): Promise<string>
+  /** A new pending invitation of A (as viewer), made by the operator. */
+  newInvitationId(): Promise<string>
   flagKey: string
 }
 
@@ -122,6 +124,35 @@ const TABLE: Row[] = [
   },
   // Any member may leave, with a token bound anywhere; the only owner may not; keys are not members.
   {method: 'POST', route: '/v1/orgs/:org/leave', permission: 'org.read', success: 204, expect: 'L S S S S S D D S N N U', isDestructive: true},
+  {
+    method: 'POST',
+    route: '/v1/orgs/:org/invitations',
+    permission: 'members.invite',
+    success: 201,
+    // Inviting as viewer takes granting it: the custom role lacks the viewer's permissions; a permission-list key ranks 0.
+    expect: 'S S S D H D G D M N N U',
+    call: async () => ({body: {email: `invitee-${++counter}@example.com`, role: 'viewer'}}),
+  },
+  {method: 'GET', route: '/v1/orgs/:org/invitations', permission: 'members.invite', success: 200, expect: 'S S S D S D S D M N N U'},
+  {
+    method: 'POST',
+    route: '/v1/orgs/:org/invitations/:id/resend',
+    permission: 'members.invite',
+    success: 200,
+    expect: 'S S S D H D G D M N N U',
+    call: async (world) => ({path: orgPath(world, `/invitations/${await world.newInvitationId()}/resend`)}),
+  },
+  {
+    method: 'DELETE',
+    route: '/v1/orgs/:org/invitations/:id',
+    permission: 'members.invite',
+    success: 204,
+    expect: 'S S S D H D G D M N N U',
+    call: async (world) => ({path: orgPath(world, `/invitations/${await world.newInvitationId()}`)}),
+  },
+  {method: 'GET', route: '/v1/orgs/:org/limits', permission: 'org.read', success: 200, expect: 'S S S S S D S D M N N U'},
+  // Overrides are for platform principals, refused before the org is looked up.
+  {method: 'PATCH', route: '/v1/orgs/:org/limits', permission: 'org.update', success: 200, expect: 'P P P P P P P P P P P U', call: async () => ({body: {seats: 100}})},
   {method: 'GET', route: '/v1/orgs/:org/roles', permission: 'roles.read', success: 200, expect: 'S S S S S D S D M N N U'},
   {
     method: 'POST',
@@ -208,6 +239,8 @@ describeEachDialect('isolation matrix', (dialect) => {
     OPERATOR_CORE = api.core
     await api.core.flags.createFlag(OPERATOR, {key: `iso-flag-${dialect}`, defaultEnabled: true})
     const seeded = await api.seedOrg('iso-b', ['admin'])
+    // Every world's boundElsewhere caller joins B too: no seat limit there either.
+    await api.core.orgs.updateOrg(OPERATOR, {org: seeded.slug, tier: 'enterprise'})
     const key = await api.core.apiKeys.createApiKey(OPERATOR, {org: seeded.slug, name: 'b-all', permissions: [...PERMISSION_KEYS]})
     orgB = {id: seeded.org.id, slug: seeded.slug, ownerToken: seeded.people.owner!.bound, adminEmail: seeded.people.admin!.email, keySecret: key.secret}
   }, 120_000)
@@ -217,7 +250,8 @@ describeEachDialect('isolation matrix', (dialect) => {
   async function buildWorld(permission: PermissionKey) {
     const slug = api.unique('iso-a')
     const owner = await api.register('iso-a-owner')
-    const {org} = await api.core.orgs.createOrg(OPERATOR, {name: `${slug} Inc.`, slug, owner: owner.email})
+    // Enterprise (no seat limit): a world has a member per column, more than the free tier's seats.
+    const {org} = await api.core.orgs.createOrg(OPERATOR, {name: `${slug} Inc.`, slug, owner: owner.email, tier: 'enterprise'})
     const newMember = async (role: string) => {
       const account = await api.register(`iso-a-${role}`)
       await api.core.members.addMember(OPERATOR, {org: slug, user: account.email, role})
@@ -258,6 +292,7 @@ describeEachDialect('isolation matrix', (dialect) => {
       },
       newRole: () => customRole('target', ['org.read'], 1),
       newApiKeyId: async () => (await api.core.apiKeys.createApiKey(OPERATOR, {org: slug, name: `target-${++counter}`, permissions: ['org.read']})).key.id,
+      newInvitationId: async () => (await api.core.invitations.invite(OPERATOR, {org: slug, email: `target-${++counter}@example.com`, role: 'viewer'})).invitation.id,
       flagKey: `iso-flag-${dialect}`,
     }
     const credentialOf = (column: Column) => {

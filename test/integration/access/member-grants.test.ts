@@ -174,7 +174,8 @@ describeEachDialect('member service: who may change whom', (dialect) => {
 
   describe('listMembers pages', () => {
     it('walks every member once by cursor, filters by role, and refuses a bad limit, cursor or role', async () => {
-      const {org, as} = await seedOrg('paged', {own: 'owner', a: 'member', b: 'viewer', c: 'member', d: 'member', e: 'viewer'})
+      // Six members: more than the free tier's five seats.
+      const {org, as} = await seedOrg('paged', {own: 'owner', a: 'member', b: 'viewer', c: 'member', d: 'member', e: 'viewer'}, {tier: 'basic'})
       const viewer = as('b')
       const all = (await t.core.members.listMembers(viewer, {org: org.slug})).items
       expect(all).toHaveLength(6)
