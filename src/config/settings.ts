@@ -192,7 +192,7 @@ export const SETTINGS = {
   },
   registration: {
     key: 'registration',
-    description: 'Self-registration: open, invite_only (refused until invitations exist) or closed',
+    description: 'Self-registration: open, invite_only (only by accepting an invitation) or closed (invitations cannot create accounts either)',
     schema: z.enum(['open', 'invite_only', 'closed']),
     defaultValue: 'open',
   },

@@ -3,14 +3,14 @@ import {DomainError} from '../errors/domain-error.js'
 /**
  * Who may create an account without an operator (setting `registration`):
  * - open: anyone, with POST /v1/auth/register;
- * - invite_only: only someone invited — refused like closed until invitations exist;
- * - closed: nobody (operators still create users with `saas-ctl user create`).
+ * - invite_only: only someone invited, by accepting the invitation (src/invitations/);
+ * - closed: nobody, invitations included (operators still create users with `saas-ctl user create`).
  */
 export type RegistrationPolicy = 'open' | 'invite_only' | 'closed'
 
 /**
- * Raises registration.closed unless self-registration is open. Accepting an invitation will be
- * the one other way to create an account under invite_only: that path checks the invitation
+ * Raises registration.closed unless self-registration is open. Accepting an invitation is the
+ * one other way to create an account under invite_only: that path checks the invitation
  * instead of calling this (see isInvitationRegistrationAllowed).
  */
 export function assertSelfRegistrationAllowed(policy: RegistrationPolicy): void {
@@ -18,7 +18,7 @@ export function assertSelfRegistrationAllowed(policy: RegistrationPolicy): void 
   throw new DomainError('registration.closed', policy === 'invite_only' ? 'Registration is by invitation only' : 'Registration is closed')
 }
 
-/** Whether accepting an invitation may create an account (the seam for invitations; closed refuses even those). */
+/** Whether accepting an invitation may create an account (closed refuses even those). */
 export function isInvitationRegistrationAllowed(policy: RegistrationPolicy): boolean {
   return policy !== 'closed'
 }
