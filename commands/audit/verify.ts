@@ -1,17 +1,55 @@
-import {BaseCommand} from '../lib/base-command.js'
+import {Flags} from '@oclif/core'
+import type {ExpectedHead} from '../../src/audit/audit-log.js'
+import type {VerificationProblemKind} from '../../src/audit/audit-verify.js'
 import {DomainError} from '../../src/errors/domain-error.js'
+import type {ErrorCode} from '../../src/errors/error-codes.js'
+import {BaseCommand} from '../lib/base-command.js'
+
+const PROBLEM_CODES: Record<VerificationProblemKind, ErrorCode> = {
+  chain_broken: 'audit.chain_broken',
+  events_cut: 'audit.events_cut',
+  checkpoint_invalid: 'audit.checkpoint_invalid',
+  checkpoint_missing: 'audit.checkpoint_missing',
+  head_not_found: 'audit.head_not_found',
+}
 
 export default class AuditVerify extends BaseCommand<typeof AuditVerify> {
-  static override summary = 'Check the audit hash chain; exit non-zero naming the first event that does not match'
+  static override summary = 'Check the audit hash chain and its signed head; exit 1 naming what does not match'
+  static override description = [
+    'Walks the chain from its start (the signed checkpoint of what retention pruned, else the first event), then checks that it still ends at or after the signed head checkpoint (an HMAC under the secret key, written on append), so events cut from the end are reported.',
+    'Prints the chain\'s head as <seq>:<hash>: keep it elsewhere and pass it back with --head to also catch a database rolled back together with its checkpoint.',
+  ].join(' ')
+
+  static override flags = {
+    head: Flags.string({description: 'A head kept elsewhere, <seq>:<hash> (or the hash alone): the chain must still hold it'}),
+  }
 
   async run() {
+    const expectedHead = this.flags.head === undefined ? undefined : parseHead(this.flags.head)
     const core = await this.openCore()
-    const result = await core.audit.verifyChain()
-    if (!result.isIntact) {
-      const {seq, id, reason} = result.brokenAt
-      throw new DomainError('audit.chain_broken', `Audit chain broken at event ${id} (#${seq}): ${reason}`, {event_id: id, seq, checked_events: result.checkedEvents})
+    const result = await core.audit.verify({expectedHead})
+    if (result.problem) {
+      const {kind, message, seq, id} = result.problem
+      throw new DomainError(PROBLEM_CODES[kind], message, {
+        ...(id === null ? {} : {event_id: id}),
+        seq,
+        checked_events: result.checkedEvents,
+        pruned_events: result.prunedEvents,
+        checkpoint: result.checkpoint,
+      })
     }
-    this.log(`Audit chain intact: ${result.checkedEvents} event(s) verified`)
+    const pruned = result.prunedEvents > 0 ? ` after ${result.prunedEvents} pruned (from their signed checkpoint)` : ''
+    this.log(`Audit chain intact: ${result.checkedEvents} event(s) verified${pruned}`)
+    if (result.head) this.log(`Head: ${result.head.seq}:${result.head.hash}`)
+    if (result.expectedHead?.status === 'found') this.log(`The chain holds the given head`)
+    if (result.expectedHead?.status === 'pruned') this.log(`The given head is in the pruned prefix: it cannot be checked any more`)
     return result
   }
+}
+
+/** `<seq>:<hash>` or `<hash>`: 64 hex digits. Raises validation.failed. */
+export function parseHead(text: string): ExpectedHead {
+  const match = /^(?:(\d{1,15}):)?([0-9a-f]{64})$/i.exec(text.trim())
+  if (!match) throw new DomainError('validation.failed', 'Invalid --head: expected <seq>:<hash> (the hash: 64 hex digits), as `audit verify` prints it', {problems: [{field: 'head', message: 'must be <seq>:<hash>'}]})
+  return {seq: match[1] === undefined ? null : Number(match[1]), hash: match[2]!.toLowerCase()}
 }

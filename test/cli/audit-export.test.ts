@@ -1,0 +1,117 @@
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {afterAll, beforeAll, expect, it} from 'vitest'
+import {AUDIT_CSV_COLUMNS} from '../../src/audit/audit-export.js'
+import {parseDatabaseUrl} from '../../src/db/database-url.js'
+import {openDatabase} from '../../src/db/open-database.js'
+import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
+
+// `audit export`, `audit head` and `audit verify [--head]` as real processes.
+
+describeEachDialect('CLI audit export, head and verify', (dialect) => {
+  let database: TestDatabase
+  let cli: CliRunner
+  let orgId = ''
+
+  const withDatabase = async <T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> => {
+    const opened = await openDatabase(parseDatabaseUrl(database.url, process.cwd()))
+    try {
+      return await work(opened.db)
+    } finally {
+      await opened.close()
+    }
+  }
+
+  beforeAll(async () => {
+    ;({database, cli} = await createCliDatabase(dialect))
+    const created = await cli.run(['org', 'create', '--name', 'Exported, "Inc"', '--slug', 'exported', '--json'])
+    expect(created.exitCode).toBe(0)
+    orgId = created.json.id
+    for (const key of ['alpha', 'beta', 'gamma']) expect((await cli.run(['flag', 'create', key])).exitCode).toBe(0)
+    expect((await cli.run(['org', 'update', 'exported', '--name', 'Exported Ltd'])).exitCode).toBe(0)
+  })
+  afterAll(async () => database?.drop())
+
+  it('exports JSON Lines to stdout: every event, oldest first, as audit tail --json prints them; no progress line off a terminal', async () => {
+    const exported = await cli.run(['audit', 'export', '--batch-size', '2'])
+    expect(exported.exitCode).toBe(0)
+    expect(exported.stderr).toBe('')
+    const lines = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line))
+    const tail = await cli.run(['audit', 'tail', '-n', '100', '--json'])
+    expect(lines).toEqual(tail.json)
+    expect(lines.map((event) => event.seq)).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('exports one org as CSV to a file created 0600; --json reports the file and the count', async () => {
+    const file = path.join(cli.cwd, 'org-events.csv')
+    // A file that existed readable by others is made private.
+    writeFileSync(file, 'old content', {mode: 0o644})
+    const exported = await cli.run(['audit', 'export', '--org', 'exported', '--format', 'csv', '-o', file, '--json'])
+    expect(exported.exitCode).toBe(0)
+    expect(exported.json).toEqual({file, format: 'csv', events: 2})
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600)
+    const rows = await withDatabase((db) => db.selectFrom('audit_event').select(['seq', 'id', 'created_at', 'action', 'actor_id', 'actor_name']).where('org_id', '=', orgId).orderBy('seq').execute())
+    const created = rows[0]!
+    const updated = rows[1]!
+    expect(readFileSync(file, 'utf8')).toBe(
+      [
+        AUDIT_CSV_COLUMNS.join(','),
+        `${created.seq},${created.id},${created.created_at},org.created,${orgId},cli,${created.actor_id},${created.actor_name},org,${orgId},,,,"{""slug"":""exported"",""name"":""Exported, \\""Inc\\"""",""tier"":""free""}"`,
+        `${updated.seq},${updated.id},${updated.created_at},org.updated,${orgId},cli,${updated.actor_id},${updated.actor_name},org,${orgId},,,,"{""changes"":{""name"":{""from"":""Exported, \\""Inc\\"""",""to"":""Exported Ltd""}}}"`,
+        '',
+      ].join('\n'),
+    )
+
+    const none = await cli.run(['audit', 'export', '--since', '2999-01-01', '--format', 'csv'])
+    expect(none.exitCode).toBe(0)
+    expect(none.stdout).toBe(`${AUDIT_CSV_COLUMNS.join(',')}\n`)
+    const bad = await cli.run(['audit', 'export', '--since', 'yesterday', '--json'])
+    expect(bad.exitCode).toBe(65)
+    expect(bad.json.error.code).toBe('validation.failed')
+  })
+
+  it('audit head prints <seq>:<hash>; verify prints it too and checks --head against the chain', async () => {
+    const head = await cli.run(['audit', 'head'])
+    expect(head.exitCode).toBe(0)
+    const headText = head.stdout.trim()
+    expect(headText).toMatch(/^5:[0-9a-f]{64}$/)
+    const verified = await cli.run(['audit', 'verify', '--head', headText, '--json'])
+    expect(verified.exitCode).toBe(0)
+    expect(verified.json).toMatchObject({is_intact: true, checked_events: 5, pruned_events: 0, head: {seq: 5}, checkpoint: {seq: 5}, expected_head: {seq: 5, status: 'found'}})
+    expect(`${verified.json.head.seq}:${verified.json.head.hash}`).toBe(headText)
+    const plain = await cli.run(['audit', 'verify'])
+    expect(plain.stdout).toContain(`Head: ${headText}`)
+    const malformed = await cli.run(['audit', 'verify', '--head', 'abc', '--json'])
+    expect(malformed.exitCode).toBe(65)
+    expect(malformed.json.error.code).toBe('validation.failed')
+  })
+
+  it('verify reports events deleted from the end (exit 1), and a rolled-back checkpoint through --head', async () => {
+    const keptElsewhere = (await cli.run(['audit', 'head'])).stdout.trim()
+    const earlier = await withDatabase((db) => db.selectFrom('audit_checkpoint').selectAll().where('kind', '=', 'head').executeTakeFirstOrThrow())
+    expect((await cli.run(['flag', 'create', 'delta'])).exitCode).toBe(0)
+    expect((await cli.run(['flag', 'create', 'epsilon'])).exitCode).toBe(0)
+    const newest = (await cli.run(['audit', 'head'])).stdout.trim()
+
+    await withDatabase((db) => db.deleteFrom('audit_event').where('seq', '>', 5).execute())
+    const cut = await cli.run(['audit', 'verify', '--json'])
+    expect(cut.exitCode).toBe(1)
+    expect(cut.json.error).toMatchObject({code: 'audit.events_cut', details: {seq: 7, checked_events: 5}})
+    expect(cut.stderr).toContain('audit.events_cut')
+
+    // Whoever also puts the older checkpoint back hides the cut from the checkpoint, not from a head kept elsewhere.
+    await withDatabase((db) => db.updateTable('audit_checkpoint').set({seq: earlier.seq, hash: earlier.hash, mac: earlier.mac}).where('kind', '=', 'head').execute())
+    expect((await cli.run(['audit', 'verify'])).exitCode).toBe(0)
+    expect((await cli.run(['audit', 'verify', '--head', keptElsewhere])).exitCode).toBe(0)
+    const rolledBack = await cli.run(['audit', 'verify', '--head', newest, '--json'])
+    expect(rolledBack.exitCode).toBe(1)
+    expect(rolledBack.json.error).toMatchObject({code: 'audit.head_not_found', details: {seq: 7}})
+
+    // A checkpoint edited without the key.
+    await withDatabase((db) => db.updateTable('audit_checkpoint').set({seq: 4}).where('kind', '=', 'head').execute())
+    const forged = await cli.run(['audit', 'verify', '--json'])
+    expect(forged.exitCode).toBe(1)
+    expect(forged.json.error.code).toBe('audit.checkpoint_invalid')
+  })
+})
