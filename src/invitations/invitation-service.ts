@@ -110,11 +110,7 @@ export function createInvitationManagement(deps: InvitationDeps) {
           const {org} = access
           const roleRow = await requireRoleInOrg(tx, org.id, org.slug, body.role)
           const role = await requireGrantableRole(tx, access.grant, roleRow.id, org)
-          const invitee = await findUserByEmail(tx, body.email)
-          if (invitee) {
-            const membership = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', invitee.id).executeTakeFirst()
-            if (membership) throw new DomainError('member.exists', `${body.email} is already a member of "${org.slug}"`)
-          }
+          await refuseMember(tx, org, body.email)
           const now = nowIso(deps)
           const earlier = await findPendingInvitationOf(tx, org.id, body.email)
           if (earlier && isLive(earlier, now)) {
@@ -171,7 +167,8 @@ export function createInvitationManagement(deps: InvitationDeps) {
      * expiry starts again. Needs members.invite and a role the caller could grant. One past its
      * expiry takes a seat again (org.seat_limit). Audited invitation.resent.
      * Raises invitation.not_found (also for another org's invitation), invitation.not_pending
-     * (accepted or revoked), org.seat_limit, role.not_found, role.grant_forbidden, permission.denied.
+     * (accepted or revoked), member.exists (the address joined meanwhile), org.seat_limit,
+     * role.not_found, role.grant_forbidden, permission.denied.
      */
     async resendInvitation(actor: Actor, input: InvitationRefInput): Promise<IssuedInvitation> {
       return inTransaction(db, async (tx) => {
@@ -179,6 +176,7 @@ export function createInvitationManagement(deps: InvitationDeps) {
         const {org} = access
         if (row.status !== 'pending') throw notPending(row)
         const role = await requireGrantableRole(tx, access.grant, row.role_id, org)
+        await refuseMember(tx, org, row.email)
         const now = nowIso(deps)
         if (!isLive(row, now)) await assertSeatAvailable(tx, deps.tiers, org, now)
         const token = generateOpaqueToken(32)
@@ -219,6 +217,14 @@ export function createInvitationManagement(deps: InvitationDeps) {
       })
     },
   }
+}
+
+/** Raises member.exists when the address's account is a member of the org (added directly since, say). */
+async function refuseMember(tx: Kysely<Database>, org: OrganizationRow, email: string): Promise<void> {
+  const invitee = await findUserByEmail(tx, email)
+  if (!invitee) return
+  const membership = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', invitee.id).executeTakeFirst()
+  if (membership) throw new DomainError('member.exists', `${email} is already a member of "${org.slug}"`)
 }
 
 function notPending(row: Pick<InvitationRow, 'id' | 'status'>): DomainError {

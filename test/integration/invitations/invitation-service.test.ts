@@ -195,6 +195,11 @@ describeEachDialect('invitations', (dialect) => {
       expect(third.invitation.status).toBe('pending')
       expect(await t.core.invitations.acceptInvitation(ORIGIN, third.token!, {name: 'R', password: PASSWORD})).toMatchObject({role: 'viewer'})
       await expect(t.core.invitations.resendInvitation(OPERATOR, {id: invitation.id})).rejects.toMatchObject({code: 'invitation.not_pending'})
+      // An address that joined by another way since is not invited again.
+      const direct = await f.invite(as('admin'), org.slug, f.email('direct'), 'viewer')
+      const {user} = await t.core.users.createUser(OPERATOR, {email: direct.invitation.email})
+      await t.core.members.addMember(OPERATOR, {org: org.slug, user: user.id, role: 'viewer'})
+      await expect(t.core.invitations.resendInvitation(as('admin'), {org: org.slug, id: direct.invitation.id})).rejects.toMatchObject({code: 'member.exists'})
     })
 
     it('revoke: the link dies, audited; a revoked one cannot be resent; ids of another org are not found', async () => {
