@@ -208,12 +208,8 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
       outcome = nextAttemptAt > windowEnd ? {...identity, status: 'failed', error} : {...identity, status: 'retry', error, nextAttemptAt}
     }
     await inTransaction(db, async (tx) => {
-      await tx
-        .insertInto('webhook_attempt')
-        .values({id: deps.newId(), delivery_id: id, attempted_at: now, duration_ms: durationMs, status_code: statusCode, error, outcome: error === null ? 'succeeded' : 'failed'})
-        .execute()
       // Only while this process still holds the claim: it must not overwrite another's newer claim.
-      await tx
+      const updated = await tx
         .updateTable('webhook_delivery')
         .set({
           status: outcome.status === 'retry' ? 'pending' : outcome.status,
@@ -228,6 +224,12 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
         })
         .where('id', '=', id)
         .where('claimed_by', '=', deps.holder)
+        .executeTakeFirst()
+      // The endpoint (and so the delivery) was deleted while the message was on its way: nothing to record.
+      if (Number(updated.numUpdatedRows) === 0 && !(await tx.selectFrom('webhook_delivery').select('id').where('id', '=', id).executeTakeFirst())) return
+      await tx
+        .insertInto('webhook_attempt')
+        .values({id: deps.newId(), delivery_id: id, attempted_at: now, duration_ms: durationMs, status_code: statusCode, error, outcome: error === null ? 'succeeded' : 'failed'})
         .execute()
       await recordBreakerOutcome(tx, row.endpoint_id, error === null, isProbe, finishedAt)
     })

@@ -46,6 +46,10 @@ interface World {
   newApiKeyId(): Promise<string>
   /** A new pending invitation of A (as viewer), made by the operator. */
   newInvitationId(): Promise<string>
+  /** A new webhook endpoint of A whose stored URL the SSRF guard refuses at send time (so a test send connects nowhere). */
+  newWebhookId(): Promise<string>
+  /** A failed delivery of a new webhook endpoint of A (replayable). */
+  newWebhookDelivery(): Promise<{webhookId: string; deliveryId: string}>
   flagKey: string
 }
 
@@ -217,6 +221,46 @@ const TABLE: Row[] = [
     expect: 'S S D D H D H D M N N U',
     call: async (world) => ({path: orgPath(world, `/api-keys/${await world.newApiKeyId()}`)}),
   },
+  // A public literal address: creating connects nowhere (no worker runs in these tests).
+  {method: 'POST', route: '/v1/orgs/:org/webhooks', permission: 'webhooks.manage', success: 201, expect: 'S S D D S D S D M N N U', call: async () => ({body: {url: 'https://93.184.216.34/hook', events: ['org.*']}})},
+  {method: 'GET', route: '/v1/orgs/:org/webhooks', permission: 'webhooks.manage', success: 200, expect: 'S S D D S D S D M N N U'},
+  ...(
+    [
+      ['GET', '', 200],
+      ['PATCH', '', 200],
+      ['DELETE', '', 204],
+      ['POST', '/rotate-secret', 200],
+      ['POST', '/test', 200],
+      ['GET', '/deliveries', 200],
+    ] as const
+  ).map(
+    ([method, rest, success]): Row => ({
+      method,
+      route: `/v1/orgs/:org/webhooks/:id${rest}`,
+      permission: 'webhooks.manage',
+      success,
+      expect: 'S S D D S D S D M N N U',
+      call: async (world) => ({path: orgPath(world, `/webhooks/${await world.newWebhookId()}${rest}`), body: method === 'PATCH' ? {events: ['*']} : undefined}),
+    }),
+  ),
+  ...(
+    [
+      ['GET', ''],
+      ['POST', '/replay'],
+    ] as const
+  ).map(
+    ([method, rest]): Row => ({
+      method,
+      route: `/v1/orgs/:org/webhooks/:id/deliveries/:delivery${rest}`,
+      permission: 'webhooks.manage',
+      success: 200,
+      expect: 'S S D D S D S D M N N U',
+      call: async (world) => {
+        const {webhookId, deliveryId} = await world.newWebhookDelivery()
+        return {path: orgPath(world, `/webhooks/${webhookId}/deliveries/${deliveryId}${rest}`)}
+      },
+    }),
+  ),
 ]
 
 let counter = 0
@@ -293,6 +337,17 @@ describeEachDialect('isolation matrix', (dialect) => {
       newRole: () => customRole('target', ['org.read'], 1),
       newApiKeyId: async () => (await api.core.apiKeys.createApiKey(OPERATOR, {org: slug, name: `target-${++counter}`, permissions: ['org.read']})).key.id,
       newInvitationId: async () => (await api.core.invitations.invite(OPERATOR, {org: slug, email: `target-${++counter}@example.com`, role: 'viewer'})).invitation.id,
+      newWebhookId: async () => {
+        const {webhook} = await api.core.webhooks.createWebhook(OPERATOR, {org: slug, url: 'https://93.184.216.34/hook', events: ['org.*']})
+        await api.core.database.db.updateTable('webhook_endpoint').set({url: 'http://127.0.0.1:9/refused'}).where('id', '=', webhook.id).execute()
+        return webhook.id
+      },
+      newWebhookDelivery: async () => {
+        const webhookId = await world.newWebhookId()
+        const {id: deliveryId} = await api.core.webhooks.testWebhook(OPERATOR, {org: slug, id: webhookId})
+        await api.core.database.db.updateTable('webhook_delivery').set({status: 'failed'}).where('id', '=', deliveryId).execute()
+        return {webhookId, deliveryId}
+      },
       flagKey: `iso-flag-${dialect}`,
     }
     const credentialOf = (column: Column) => {

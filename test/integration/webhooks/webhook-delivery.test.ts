@@ -2,6 +2,7 @@ import {afterEach, beforeEach, expect, it} from 'vitest'
 import {createCore, type Core} from '../../../src/core.js'
 import {inTransaction} from '../../../src/db/transaction.js'
 import type {HostResolver} from '../../../src/webhooks/ssrf-guard.js'
+import {waitUntil} from '../../helpers/daemon-process.js'
 import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {startWebhookReceiver, verifyWithStandardWebhooks, type WebhookReceiver} from '../../helpers/webhook-receiver.js'
@@ -303,6 +304,20 @@ describeEachDialect('webhook deliveries', (dialect) => {
     expect(await core.audit.latestSeq()).toBe(eventsBefore + 1)
     // The endpoint subscribed to '*' also got its own webhook.created (enqueued when it was made).
     expect(receiver.messages.map((message) => message.payload.type)).toEqual(['webhook.test', 'webhook.created', 'webhook.tested'])
+  })
+
+  it('an endpoint deleted while a message to it is on its way: the send finishes, nothing is recorded, nothing breaks', async () => {
+    const acme = await newOrg()
+    const {webhook} = await core.webhooks.createWebhook(OPERATOR, {org: acme, url: `${receiver.url}/in`, events: ['org.updated']})
+    await touchOrg(acme)
+    receiver.hold()
+    const sending = core.webhookDelivery.deliverDue()
+    await waitUntil(async () => receiver.held() === 1, 5_000)
+    await core.webhooks.deleteWebhook(OPERATOR, {org: acme, id: webhook.id})
+    receiver.release()
+    expect(await sending).toMatchObject({succeeded: 1})
+    expect(await deliveries()).toHaveLength(0)
+    expect(await core.database.db.selectFrom('webhook_attempt').selectAll().execute()).toHaveLength(0)
   })
 
   it('deleting an endpoint takes its deliveries; purging the org takes its endpoints', async () => {
