@@ -6,9 +6,9 @@ import type {StopHook} from './server.js'
 /**
  * Delivers webhooks in the background: every `pollMilliseconds` it asks the core for due
  * deliveries, and while a poll found work it asks again at once. Several daemons on one
- * database each run one; the core's claims keep them off each other's deliveries. Stopping waits
- * for the run in flight, so shutdown never cuts a send between the receiver's answer and its
- * bookkeeping.
+ * database each run one; the core's claims keep them off each other's deliveries. Stopping claims
+ * nothing more and waits for the send in flight, so shutdown never cuts a send between the
+ * receiver's answer and its bookkeeping.
  */
 export function startWebhookWorker({core, logger, pollMilliseconds}: {core: Core; logger: Logger; pollMilliseconds: number}): StopHook {
   let timer: NodeJS.Timeout | null = null
@@ -17,7 +17,8 @@ export function startWebhookWorker({core, logger, pollMilliseconds}: {core: Core
 
   async function runOnce(): Promise<boolean> {
     try {
-      const report = await core.webhookDelivery.deliverDue()
+      // Shutdown waits for the send in flight, not for the rest of the batch.
+      const report = await core.webhookDelivery.deliverDue({shouldStop: () => isStopped})
       for (const outcome of report.outcomes) logOutcome(logger, outcome)
       return report.outcomes.length > 0
     } catch (error) {

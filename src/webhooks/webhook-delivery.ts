@@ -253,9 +253,11 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
     /**
      * Sends what is due now: first one probe per endpoint whose breaker cooled down (this
      * process won its lease), then up to `limit` due deliveries of endpoints whose breaker is
-     * closed, oldest due first. Deliveries another process claimed are left to it.
+     * closed, oldest due first. Deliveries another process claimed are left to it. Once
+     * `shouldStop` answers true (shutdown), no further delivery is claimed.
      */
-    async deliverDue(options: {limit?: number} = {}): Promise<WebhookDeliveryReport> {
+    async deliverDue(options: {limit?: number; shouldStop?: () => boolean} = {}): Promise<WebhookDeliveryReport> {
+      const shouldStop = options.shouldStop ?? (() => false)
       const report: WebhookDeliveryReport = {succeeded: 0, retried: 0, failed: 0, outcomes: []}
       const count = (outcome: WebhookDeliveryOutcome | null) => {
         if (!outcome) return
@@ -264,6 +266,7 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
         else if (outcome.status === 'retry') report.retried++
         else report.failed++
       }
+      if (shouldStop()) return report
       for (const id of await claimProbes()) count(await deliverClaimed(id, {isProbe: true}))
       const now = nowIso(deps)
       const due = await db
@@ -280,6 +283,7 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
         .limit(options.limit ?? DEFAULT_BATCH)
         .execute()
       for (const {id} of due) {
+        if (shouldStop()) break
         if (await claim(id, false)) count(await deliverClaimed(id))
       }
       return report

@@ -1,4 +1,6 @@
 import {afterEach, expect, it} from 'vitest'
+import {parseDatabaseUrl} from '../../src/db/database-url.js'
+import {openDatabase} from '../../src/db/open-database.js'
 import {waitUntil} from '../helpers/daemon-process.js'
 import {OPERATOR} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
@@ -39,5 +41,28 @@ describeEachDialect('the daemon delivers webhooks in the background', (dialect) 
     expect(logs).not.toContain(secret.slice(6))
     expect(logs).not.toContain('path-secret')
     expect(logs).not.toContain('Three')
+  })
+
+  it('shutdown claims nothing more and waits for the send in flight to finish its bookkeeping', async () => {
+    receiver = await startWebhookReceiver()
+    daemon = await startTestDaemon(dialect, {settings: {webhookAllowPrivate: true, webhookPollMs: 50, webhookTimeoutMs: 1_000}, webhookDelivery: true})
+    const {core} = daemon.testCore
+    await core.orgs.createOrg(OPERATOR, {name: 'Acme', slug: 'acme'})
+    await core.webhooks.createWebhook(OPERATOR, {org: 'acme', url: `${receiver.url}/in`, events: ['org.updated']})
+    receiver.hold()
+    for (const name of ['One', 'Two', 'Three']) await core.orgs.updateOrg(OPERATOR, {org: 'acme', name})
+    await waitUntil(async () => receiver!.held() === 1, 5_000)
+    await daemon.running.close()
+    expect(receiver.requests).toHaveLength(1)
+    const opened = await openDatabase(parseDatabaseUrl(daemon.testCore.database.url, process.cwd()))
+    try {
+      const rows = await opened.db.selectFrom('webhook_delivery').selectAll().orderBy('created_at').orderBy('id').execute()
+      // The held one timed out and was recorded; the others were never claimed.
+      expect(rows.map((row) => [row.attempts, row.claimed_by])).toEqual([[1, null], [0, null], [0, null]])
+      expect(rows[0]!.last_error).toMatch(/no answer within 1000 ms/)
+    } finally {
+      await opened.close()
+    }
+    receiver.release()
   })
 })
