@@ -238,6 +238,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
      * A new secret; the current one keeps signing beside it for `overlapSeconds` (default a
      * day), so receivers can switch without missing a message (both signatures go in
      * webhook-signature). Returns the new secret once. Audited (webhook.secret_rotated).
+     * Raises webhook.not_found, db.conflict (a rotation of the same endpoint at the same moment), …
      */
     async rotateSecret(actor: Actor, input: RotateSecretInput): Promise<{webhook: Webhook; secret: string}> {
       const parsed = validateInput(rotateSecretSchema, input)
@@ -247,7 +248,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         const now = nowIso(deps)
         const previousExpiresAt = parsed.overlapSeconds > 0 ? new Date(deps.clock.now().getTime() + parsed.overlapSeconds * 1000).toISOString() : null
         const changes = {secret_sealed: seal(row.id, secret), previous_secret_sealed: previousExpiresAt ? row.secret_sealed : null, previous_expires_at: previousExpiresAt, updated_at: now}
-        await tx.updateTable('webhook_endpoint').set(changes).where('id', '=', row.id).execute()
+        // Conditional on the secret read: of two rotations at once, the later one is refused
+        // rather than handing out a secret that never signs.
+        const result = await tx.updateTable('webhook_endpoint').set(changes).where('id', '=', row.id).where('secret_sealed', '=', row.secret_sealed).executeTakeFirst()
+        if (Number(result.numUpdatedRows) !== 1) throw new DomainError('db.conflict', `Webhook "${row.id}" was rotated at the same moment; try again`)
         await audit.append(tx, actor, {action: 'webhook.secret_rotated', orgId: row.org_id, target: {type: 'webhook', id: row.id}, metadata: {previous_secret_expires_at: previousExpiresAt}})
         return {webhook: toWebhook({...row, ...changes}), secret}
       })

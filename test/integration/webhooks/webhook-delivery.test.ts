@@ -289,6 +289,20 @@ describeEachDialect('webhook deliveries', (dialect) => {
     expect(JSON.stringify(stored)).not.toContain(rotated.secret.slice(6))
   })
 
+  it('two rotations at once: every secret handed out signs (a rotation that lost the race is refused, db.conflict)', async () => {
+    const acme = await newOrg()
+    const {webhook} = await core.webhooks.createWebhook(OPERATOR, {org: acme, url: `${receiver.url}/in`, events: ['org.updated']})
+    const second = await createCore({config: core.config, cwd: process.cwd(), clock: t.clock, passwords: FAST_PASSWORD_HASHER})
+    extraCores.push(second)
+    const results = await Promise.allSettled([core, second].map((each) => each.webhooks.rotateSecret(OPERATOR, {org: acme, id: webhook.id})))
+    const secrets = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.secret] : []))
+    for (const result of results) if (result.status === 'rejected') expect(result.reason).toMatchObject({code: 'db.conflict'})
+    expect(secrets.length).toBeGreaterThanOrEqual(1)
+    await touchOrg(acme)
+    await core.webhookDelivery.deliverDue()
+    for (const secret of secrets) expect(() => verifyWithStandardWebhooks(secret, receiver.messages[0]!, t.clock.now())).not.toThrow()
+  })
+
   it('webhook test sends webhook.test now; delivering writes no audit events (no loop), changes do', async () => {
     const acme = await newOrg()
     const {webhook, secret} = await core.webhooks.createWebhook(OPERATOR, {org: acme, url: `${receiver.url}/in`, events: ['*']})
