@@ -1,5 +1,6 @@
 import {z} from 'zod'
 import {toSnakeCase} from '../../src/shared/json-shape.js'
+import {rateLimitGroupOf} from '../middleware/rate-limit.js'
 import {BODY_MEDIA_TYPES, type AnyRoute} from './route.js'
 
 export interface OpenApiInfo {
@@ -115,11 +116,12 @@ const OAUTH_ERRORS: Record<string, string> = {
   401: 'invalid_client, with WWW-Authenticate',
   413: 'Body too large (invalid_request)',
   415: 'Body neither form-encoded nor JSON (invalid_request)',
+  429: 'Over the client IP’s request budget, with Retry-After and RateLimit-* headers',
   default: 'Any other error (server_error, temporarily_unavailable)',
 }
 
 function describeErrors(route: AnyRoute): Record<string, unknown> {
-  if (route.errorFormat === 'oauth') return describeErrorsOf(route, OAUTH_ERRORS, OAUTH_ERROR_SCHEMA_REF)
+  if (route.errorFormat === 'oauth') return describeErrorsOf(route, rateLimitGroupOf(route) === 'none' ? withoutKey(OAUTH_ERRORS, '429') : OAUTH_ERRORS, OAUTH_ERROR_SCHEMA_REF)
   const errors: Record<string, string> = {}
   if (route.auth === 'access_token') errors['401'] = 'No valid access token (auth.invalid_token)'
   if (route.auth === 'principal') errors['401'] = 'No valid access token or API key (auth.invalid_token)'
@@ -129,9 +131,15 @@ function describeErrors(route: AnyRoute): Record<string, unknown> {
     errors['415'] = route.bodyFormats?.includes('form') ? 'Body neither JSON nor form-encoded (http.unsupported_media_type)' : 'Body not JSON (http.unsupported_media_type)'
   }
   if (route.body || route.query || route.params) errors['422'] = 'Invalid input (validation.failed)'
+  if (rateLimitGroupOf(route) !== 'none') errors['429'] = 'Over the request budget (http.rate_limited), with Retry-After and RateLimit-* headers'
   errors.default = 'Any other error, with its stable code'
   // A route that decides per request answers in either form.
   return describeErrorsOf(route, errors, typeof route.errorFormat === 'function' ? {oneOf: [ERROR_SCHEMA_REF, OAUTH_ERROR_SCHEMA_REF]} : ERROR_SCHEMA_REF)
+}
+
+function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
+  const {[key]: _left, ...rest} = record
+  return rest
 }
 
 function describeErrorsOf(route: AnyRoute, errors: Record<string, string>, schema: JsonSchema): Record<string, unknown> {

@@ -139,4 +139,13 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     daemon.testCore.clock.advance(20_000)
     expect((await send('POST', '/v1/auth/login', {ip, body: wrongLogin})).status).toBe(401)
   })
+
+  it('/openapi.json documents the 429 on every route that draws from a bucket, and only there', async () => {
+    const {paths} = (await send('GET', '/openapi.json')).json
+    expect(paths['/v1/orgs/{org}/members'].get.responses['429']).toBeDefined()
+    expect(paths['/v1/auth/login'].post.responses['429']).toBeDefined()
+    expect(paths['/v1/oauth/token'].post.responses['429']).toBeDefined()
+    expect(paths['/health'].get.responses['429']).toBeUndefined()
+    expect(paths['/v1/tokens/introspect'].post.responses['429']).toBeUndefined()
+  })
 })
