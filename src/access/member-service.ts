@@ -6,6 +6,7 @@ import {requireUser} from '../identity/user-repo.js'
 import {nowIso} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {assertSeatAvailable} from '../tenancy/seat-limit.js'
+import {findHeldInvitation, useUpInvitation} from '../invitations/invitation-takeover.js'
 import {canGrant, canManageMemberAt} from './authorize.js'
 import {createOwnershipActions} from './member-ownership.js'
 import {
@@ -58,7 +59,8 @@ export function createMemberService(deps: MemberServiceDeps) {
     /**
      * Adds a user to an organization with a role: platform principals only (tenants invite).
      * The new member takes a seat: refused with org.seat_limit when members plus pending
-     * invitations already fill the org's limit (counted under the org's row lock).
+     * invitations already fill the org's limit (counted under the org's row lock). A live
+     * invitation of the user's address to the org is used up by the add (its seat is theirs).
      * Raises platform.required, org.not_found, org.deleted, user.not_found, user.disabled,
      * role.not_found, member.exists, org.seat_limit, validation.failed.
      */
@@ -73,9 +75,15 @@ export function createMemberService(deps: MemberServiceDeps) {
           const existing = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirst()
           if (existing) throw new DomainError('member.exists', `${user.email} is already a member of "${org.slug}"`)
           const now = nowIso(deps)
-          await assertSeatAvailable(tx, deps.tiers, org, now)
+          // A live invitation of theirs already holds a seat: the add takes it over and uses the invitation up.
+          const held = await findHeldInvitation(tx, org.id, user.email, now)
+          await assertSeatAvailable(tx, deps.tiers, org, now, {kind: held ? 'held' : 'new'})
           await tx.insertInto('membership').values({id: deps.newId(), org_id: org.id, user_id: user.id, role_id: role.id, created_at: now, updated_at: now}).execute()
           await audit.append(tx, actor, {action: 'member.added', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: role.key}})
+          if (held) {
+            await useUpInvitation(tx, held.id, user.id, now)
+            await audit.append(tx, actor, {action: 'invitation.accepted', orgId: org.id, target: {type: 'invitation', id: held.id}, metadata: {email: user.email, role: role.key, user_id: user.id, created_account: false, by: 'member_add'}})
+          }
           return toMember(user, role.key, now)
         })
       } catch (error) {

@@ -27,9 +27,10 @@ export function createInvitationFixtures(t: () => TestCore) {
       await t().core.database.db.updateTable('user_account').set({email_verified_at: t().clock.now().toISOString()}).where('id', '=', user.id).execute()
       return {id: user.id, actor: userActor({userId: user.id, sessionId: 's', orgId: null, email: address}, {ip: '10.0.0.1'})}
     },
-    /** Another core on the same database (another process, as far as the database can tell). */
+    /** Another core on the same database (another process, as far as the database can tell), with the first one's settings. */
     async secondCore(): Promise<Core> {
-      return createCore({config: testConfig(t().database.url), cwd: process.cwd(), clock: t().clock, passwords: FAST_PASSWORD_HASHER})
+      const {failedAttemptsPerMinute, publicUrl, registration} = t().core.config
+      return createCore({config: testConfig(t().database.url, {failedAttemptsPerMinute, publicUrl, registration}), cwd: process.cwd(), clock: t().clock, passwords: FAST_PASSWORD_HASHER})
     },
     async membersOf(org: string): Promise<string[]> {
       return (await t().core.members.listMembers(OPERATOR, {org})).items.map((member) => member.email).sort()

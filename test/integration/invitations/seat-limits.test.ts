@@ -57,6 +57,18 @@ describeEachDialect('seat limits', (dialect) => {
     expect((await t.core.invitations.resendInvitation(as('admin'), {org: org.slug, id: expiring.invitation.id})).invitation.status).toBe('pending')
   })
 
+  it("a direct add of someone with a live invitation takes the invitation's seat and uses it up", async () => {
+    const {org, as} = await f.seedOrg('seats-takeover', {owner: 'owner', admin: 'admin', member: 'member', viewer: 'viewer'})
+    const address = f.email('taken-over')
+    const {invitation, mailedToken} = await f.invite(as('admin'), org.slug, address, 'viewer')
+    const {user} = await t.core.users.createUser(OPERATOR, {email: address})
+    // Full (4 members + 1 pending of 5), yet the add passes: the invitation held the seat.
+    await t.core.members.addMember(OPERATOR, {org: org.slug, user: user.id, role: 'member'})
+    expect(await t.core.database.db.selectFrom('invitation').select(['status', 'accepted_user_id']).where('id', '=', invitation.id).executeTakeFirstOrThrow()).toEqual({status: 'accepted', accepted_user_id: user.id})
+    expect((await t.core.orgLimits.showLimits(OPERATOR, {org: org.slug})).seatsUsed).toEqual({members: 5, pendingInvitations: 0, total: 5})
+    await expect(t.core.invitations.showInvitation(ORIGIN, mailedToken)).rejects.toMatchObject({code: 'auth.invalid_link_token'})
+  })
+
   it('an org over a lowered limit keeps its members and pending invitations but cannot grow; accepts fill only what the members leave', async () => {
     const {org, as} = await f.seedOrg('seats-lowered', {owner: 'owner', admin: 'admin', member: 'member'})
     await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 10})
@@ -85,7 +97,8 @@ describeEachDialect('seat limits', (dialect) => {
     await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 3})
     const second = await f.secondCore()
     try {
-      const results = await Promise.allSettled(invited.map((item, index) => (index % 2 === 0 ? t.core : second).invitations.acceptInvitation(ORIGIN, item.mailedToken, {name: `R${index}`, password: PASSWORD})))
+      const origin = {ip: '10.7.7.9'}
+      const results = await Promise.allSettled(invited.map((item, index) => (index % 2 === 0 ? t.core : second).invitations.acceptInvitation(origin, item.mailedToken, {name: `R${index}`, password: PASSWORD})))
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
       expect(results.filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason.code)).toEqual(Array(5).fill('org.seat_limit'))
     } finally {
