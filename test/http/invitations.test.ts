@@ -100,6 +100,9 @@ describeEachDialect('invitations over HTTP', (dialect) => {
       expect(accepted.json.user.email_verified_at).not.toBeNull()
       expect(await api.login(email, slug)).toEqual(expect.any(String))
       expectError(await api.post(`/v1/invitations/${token}/accept`, undefined, {name: 'Again', password: PASSWORD}), 422, 'auth.invalid_link_token')
+      // The token travels in the path: the access log names the route pattern, never the token.
+      expect(api.daemon.rawLogs()).not.toContain(token)
+      expect(api.daemon.rawLogs()).toContain('/v1/invitations/:token/accept')
     })
 
     it('signed in with an access token: a verified matching email joins; mismatch 403, account not signed in 401, a bad bearer 401', async () => {
