@@ -33,6 +33,8 @@ export interface TestDaemonOptions {
   shutdownTimeoutMs?: number
   /** Run the daemon's mail worker (default false: tests read the outbox, or call deliverDue). */
   mailDelivery?: boolean
+  /** Run the daemon's webhook worker (default false: tests read the deliveries, or call deliverDue). */
+  webhookDelivery?: boolean
 }
 
 /**
@@ -53,6 +55,7 @@ export async function startTestDaemon(dialect: DialectName, options: TestDaemonO
     checkResponses: true,
     cleanupJobs: false,
     mailDelivery: options.mailDelivery ?? false,
+    webhookDelivery: options.webhookDelivery ?? false,
     backgroundTasks: options.backgroundTasks,
     shutdownTimeoutMs: options.shutdownTimeoutMs,
   })
