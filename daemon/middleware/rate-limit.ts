@@ -2,6 +2,7 @@ import type {NextFunction, Request, RequestHandler, Response} from 'express'
 import type {Principal} from '../../src/access/principal.js'
 import {DomainError} from '../../src/errors/domain-error.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
+import {clientKeyOf} from '../../src/rate-limit/client-key.js'
 import type {ClientRateLimitGroup, RateLimitDecision, RateLimiter, RateLimitGroup} from '../../src/rate-limit/rate-limiter.js'
 import type {AnyRoute} from '../openapi/route.js'
 
@@ -48,13 +49,13 @@ export function rateLimitFor(route: AnyRoute, options: RateLimitOptions): Reques
   const {limiter} = options
   if (group !== 'org') {
     return (request, response, next) => {
-      answer(limiter.takeForClient(group, clientKeyOf(request)), response, next)
+      answer(limiter.takeForClient(group, clientKeyOfRequest(request)), response, next)
     }
   }
   return (request, response, next) => {
     const budget = budgetOf(options.authenticatedCallerOf(response))
     if (budget.kind === 'none') return next()
-    if (budget.kind === 'client') return answer(limiter.takeForClient(budget.group, clientKeyOf(request)), response, next)
+    if (budget.kind === 'client') return answer(limiter.takeForClient(budget.group, clientKeyOfRequest(request)), response, next)
     const decision = limiter.takeForOrg(budget.orgId)
     // The org's limit is cached: only its first request (and one every few seconds) waits for a read.
     if (decision instanceof Promise) return decision.then((loaded) => answer(loaded, response, next))
@@ -72,8 +73,9 @@ function budgetOf({principal, caller}: AuthenticatedCaller): Budget {
   return {kind: 'client', group: 'public'}
 }
 
-function clientKeyOf(request: Request): string {
-  return request.ip ?? request.socket.remoteAddress ?? 'unknown'
+/** The client's bucket key: its address (trust_proxy decides which), an IPv6 one by its /64. */
+function clientKeyOfRequest(request: Request): string {
+  return clientKeyOf(request.ip ?? request.socket.remoteAddress ?? 'unknown')
 }
 
 function answer(decision: RateLimitDecision | null, response: Response, next: NextFunction): void {

@@ -124,8 +124,14 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     expect((await send('POST', '/v1/auth/password/forgot', {ip, body: JSON.stringify({email: 'x@example.com'})})).status).toBe(429)
     const oauth = await send('POST', '/v1/oauth/token', {ip, body: 'grant_type=refresh_token&refresh_token=x', contentType: 'application/x-www-form-urlencoded'})
     expect({status: oauth.status, isOAuthForm: typeof oauth.json.error === 'string', retryAfter: oauth.headers.get('retry-after')}).toEqual({status: 429, isOAuthForm: true, retryAfter: '20'})
-    // Another address has its own bucket.
+    // Another address has its own bucket; IPv6 addresses share one per /64.
     expect((await send('POST', '/v1/auth/login', {body: wrongLogin})).status).toBe(401)
+    const subnet = `2001:db8:${counter}:1`
+    // (Another account: the login guard's lockout counts an account's failures from every address.)
+    const otherWrongLogin = JSON.stringify({email: `${unique('nobody')}@example.com`, password: 'wrong password here'})
+    for (let attempt = 1; attempt <= AUTH_RPM; attempt += 1) expect((await send('POST', '/v1/auth/login', {ip: `${subnet}::${attempt}`, body: otherWrongLogin})).status).toBe(401)
+    expect((await send('POST', '/v1/auth/login', {ip: `${subnet}::ffff`, body: otherWrongLogin})).status).toBe(429)
+    expect((await send('POST', '/v1/auth/login', {ip: `2001:db8:${counter}:2::1`, body: otherWrongLogin})).status).toBe(401)
 
     // The public group is a bucket of its own.
     for (let index = 1; index <= PUBLIC_RPM; index += 1) expect((await send('GET', '/.well-known/jwks.json', {ip})).status).toBe(200)
@@ -138,6 +144,18 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     }
     daemon.testCore.clock.advance(20_000)
     expect((await send('POST', '/v1/auth/login', {ip, body: wrongLogin})).status).toBe(401)
+  })
+
+  it('a token bound to no org draws from its client IP’s public bucket', async () => {
+    const email = `${unique('unbound')}@example.com`
+    await daemon.testCore.core.users.createUser(OPERATOR, {email, password: PASSWORD, isPlatformAdmin: true})
+    const login = await send('POST', '/v1/auth/login', {body: JSON.stringify({email, password: PASSWORD})})
+    expect(login.status, login.text).toBe(200)
+    const ip = newIp()
+    const me = await send('GET', '/v1/auth/me', {ip, token: login.json.access_token})
+    expect({status: me.status, limit: me.headers.get('ratelimit-limit'), remaining: me.headers.get('ratelimit-remaining')}).toEqual({status: 200, limit: String(PUBLIC_RPM), remaining: String(PUBLIC_RPM - 1)})
+    // The same address's anonymous reads share that bucket.
+    expect(rateLimitHeaders(await send('GET', '/.well-known/jwks.json', {ip})).remaining).toBe(String(PUBLIC_RPM - 2))
   })
 
   it('/openapi.json documents the 429 on every route that draws from a bucket, and only there', async () => {

@@ -137,3 +137,17 @@ describe('rate limiter', () => {
     expect(limiter.bucketCounts().org).toBe(0)
   })
 })
+
+describe('client keys of per-IP buckets', () => {
+  it('keys IPv4 by address, IPv4-mapped IPv6 as IPv4, IPv6 by its /64', async () => {
+    const {clientKeyOf} = await import('../../../src/rate-limit/client-key.js')
+    expect(clientKeyOf('203.0.113.7')).toBe('203.0.113.7')
+    expect(clientKeyOf('::ffff:203.0.113.7')).toBe('203.0.113.7')
+    expect(clientKeyOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64')
+    expect(clientKeyOf('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64')
+    expect(clientKeyOf('2001:db8::1')).toBe('2001:db8:0:0::/64')
+    expect(clientKeyOf('::1')).toBe('0:0:0:0::/64')
+    expect(clientKeyOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64')
+    expect(clientKeyOf('unknown')).toBe('unknown')
+  })
+})
