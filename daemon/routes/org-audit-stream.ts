@@ -62,6 +62,10 @@ export function orgAuditStreamRoutes(options: OrgAuditStreamOptions): AnyRoute[]
         }
         const release = openStreams.add(end)
         response.once('close', () => stop.abort())
+        // A write to a connection that broke meanwhile must end the stream, never crash the daemon.
+        response.on('error', () => stop.abort())
+        // The client may have left while access was checked: its 'close' is already past.
+        if (request.socket.destroyed) stop.abort()
         response.status(200).set({'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no'})
         response.flushHeaders()
         const heartbeat = setInterval(() => {
