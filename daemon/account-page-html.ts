@@ -44,7 +44,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 main { max-width: 26rem; margin: 4rem auto; padding: 0 1.25rem; }
 h1 { font-size: 1.4rem; margin-bottom: 1rem; }
 label { display: block; margin: 1rem 0 0.25rem; font-weight: 600; }
-input[type=email], input[type=password] { box-sizing: border-box; width: 100%; padding: 0.5rem; font: inherit; }
+input[type=email], input[type=password], input[type=text] { box-sizing: border-box; width: 100%; padding: 0.5rem; font: inherit; }
 button { margin-top: 1.25rem; padding: 0.55rem 1.1rem; font: inherit; font-weight: 600; cursor: pointer; }
 .problem { border-left: 4px solid #c62828; padding: 0.25rem 0.75rem; }
 .hint { font-size: 0.9rem; opacity: 0.8; }
@@ -99,7 +99,7 @@ export function link(href: string, text: string): SafeHtml {
 export interface FormField {
   name: string
   label: string
-  type: 'email' | 'password'
+  type: 'email' | 'password' | 'text'
   value?: string
   autocomplete: string
   minLength?: number

@@ -14,7 +14,7 @@ import {PASSWORD_FORGOT_ANSWER} from './account.js'
  * Headers of every page: the token is in the address (and in the form), so no cache keeps the
  * page and no Referer carries the address off; the page's own strict CSP (no script at all).
  */
-const PAGE_HEADERS: Readonly<Record<string, string>> = {
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
   'Referrer-Policy': 'no-referrer',
@@ -29,7 +29,7 @@ const HTML = 'text/html; charset=utf-8'
  * repeated) reads as absent, so the page answers in HTML (the invalid-link page) rather than
  * with the API's JSON validation error.
  */
-const pageField = z.string().optional().catch(undefined)
+export const pageField = z.string().optional().catch(undefined)
 const tokenQuery = z.object({token: pageField})
 const verifyForm = z.object({token: pageField})
 const resetForm = z.object({token: pageField, password: pageField, passwordConfirmation: pageField})
@@ -218,7 +218,7 @@ function forgotPasswordPage(at: PagePath, email = '', problem?: string): Account
  * with its status, an exhausted failure budget 429 with Retry-After, a fault of the server a
  * 500 page (logged with its cause, as the error handler logs it).
  */
-async function answering(
+export async function answering(
   context: {request: Request; log: Logger; requestId: string; page: (status: number, content: AccountPage, headers?: Record<string, string>) => RouteResult; invalidLink: AccountPage},
   work: () => Promise<RouteResult>,
 ): Promise<RouteResult> {

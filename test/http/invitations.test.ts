@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {latestMail, tokenFromMail} from '../helpers/outbox-mail.js'
 import {OPERATOR} from '../helpers/test-core.js'
+import {request} from './http-harness.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {camelCaseKeysOf, expectError, PASSWORD, startOrgApi, type OrgApi} from './org-api-fixtures.js'
 
@@ -127,6 +128,54 @@ describeEachDialect('invitations over HTTP', (dialect) => {
       for (let attempt = 0; attempt < 30 && last.status === 422; attempt += 1) last = await api.post(`/v1/invitations/guess-${attempt}/accept`, undefined, {name: 'G', password: PASSWORD})
       expectError(last, 429, 'auth.too_many_attempts')
       expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0)
+      // The budget's minute passes (the daemon's clock is the test's): later tests start afresh.
+      api.daemon.testCore.clock.advance(61_000)
+    })
+  })
+
+  describe('the invitation page the link opens', () => {
+    const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) => request(`${api.daemon.url}/accept-invitation`, {method: 'POST', headers, body: new URLSearchParams(fields)})
+
+    it('shows the invitation and a form that creates the account and joins; mismatched passwords, a weak one, a wrong token and cross-site posts are pages', async () => {
+      const {slug, org, people} = await roomy('http-page')
+      const email = `${api.unique('page')}@example.com`
+      await api.post(`/v1/orgs/${slug}/invitations`, people.admin!.bound, {email, role: 'viewer'})
+      const token = await mailedToken(email)
+      const shown = await request(`${api.daemon.url}/accept-invitation?token=${encodeURIComponent(token)}`)
+      expect(shown.status).toBe(200)
+      expect(shown.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(shown.headers.get('cache-control')).toBe('no-store')
+      expect(shown.headers.get('content-security-policy')).toContain("default-src 'none'")
+      expect(shown.text).toContain(org.name)
+      expect(shown.text).toContain(email)
+      expect(shown.text).not.toContain('<script')
+
+      const mismatch = await postForm({token, name: 'Page User', password: PASSWORD, password_confirmation: `${PASSWORD}!`})
+      expect(mismatch.status).toBe(422)
+      expect(mismatch.text).toContain('do not match')
+      const weak = await postForm({token, name: 'Page User', password: 'short', password_confirmation: 'short'})
+      expect(weak.status).toBe(422)
+      const crossSite = await postForm({token, name: 'Page User', password: PASSWORD, password_confirmation: PASSWORD}, {'sec-fetch-site': 'cross-site'})
+      expect(crossSite.status).toBe(403)
+      const joined = await postForm({token, name: 'Page User', password: PASSWORD, password_confirmation: PASSWORD})
+      expect(joined.status, joined.text).toBe(200)
+      expect(joined.text).toContain(`Welcome to ${org.name}`)
+      expect(await api.login(email, slug)).toEqual(expect.any(String))
+      const used = await postForm({token, name: 'Page User', password: PASSWORD, password_confirmation: PASSWORD})
+      expect(used.status).toBe(422)
+      expect(used.text).toContain('does not work')
+      expect((await request(`${api.daemon.url}/accept-invitation?token=nope`)).status).toBe(422)
+      expect((await request(`${api.daemon.url}/accept-invitation`)).status).toBe(400)
+    })
+
+    it('an address with an account is told to sign in', async () => {
+      const {slug, people} = await roomy('http-page-known')
+      const known = await api.register('page-known')
+      await api.post(`/v1/orgs/${slug}/invitations`, people.admin!.bound, {email: known.email, role: 'viewer'})
+      const token = await mailedToken(known.email)
+      const refused = await postForm({token, name: 'Known', password: PASSWORD, password_confirmation: PASSWORD})
+      expect(refused.status).toBe(401)
+      expect(refused.text).toContain('already have an account')
     })
   })
 
