@@ -58,6 +58,9 @@ describeEachDialect('CLI webhook', (dialect) => {
     expect(human.stdout).toMatch(/^ID\s+EVENT\s+STATUS\s+ATTEMPTS\s+CODE/)
 
     const succeeded = deliveries.json[1]
+    const attempts = await cli.run(['webhook', 'delivery', deliveries.json[0].id, '--json'])
+    expect(attempts.json.attempt_log.map((attempt: {outcome: string; status_code: number}) => [attempt.outcome, attempt.status_code])).toEqual([['failed', 500]])
+    expect((await cli.run(['webhook', 'delivery', deliveries.json[0].id])).stdout).toMatch(/ATTEMPTED\s+MS\s+OUTCOME\s+CODE/)
     const replayed = await cli.run(['webhook', 'replay', succeeded.id, '--json'])
     expect(replayed.exitCode, replayed.stderr).toBe(0)
     expect(replayed.json).toMatchObject({id: succeeded.id, status: 'pending', message_id: succeeded.message_id})
