@@ -4,6 +4,7 @@ import {DomainError} from '../../src/errors/domain-error.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import {clientKeyOf} from '../../src/rate-limit/client-key.js'
 import type {ClientRateLimitGroup, RateLimitDecision, RateLimiter, RateLimitGroup} from '../../src/rate-limit/rate-limiter.js'
+import {ACCOUNT_PAGE_CSP} from '../account-page-html.js'
 import type {AnyRoute} from '../openapi/route.js'
 
 // Anonymous routes under these prefixes sign in, hand out or check tokens, or take invitations:
@@ -47,6 +48,9 @@ export function rateLimitFor(route: AnyRoute, options: RateLimitOptions): Reques
   const group = rateLimitGroupOf(route)
   if (group === 'none') return null
   const {limiter} = options
+  // Pages for people (the account pages) are refused with a page, never with the API's JSON.
+  const refuse = Object.values(route.responses).some((spec) => spec.contentType?.startsWith('text/html')) ? refuseWithPage : refuseWithError
+  const answer = (decision: RateLimitDecision | null, response: Response, next: NextFunction) => answerWith(decision, response, next, refuse)
   if (group !== 'org') {
     return (request, response, next) => {
       answer(limiter.takeForClient(group, clientKeyOfRequest(request)), response, next)
@@ -78,15 +82,33 @@ function clientKeyOfRequest(request: Request): string {
   return clientKeyOf(request.ip ?? request.socket.remoteAddress ?? 'unknown')
 }
 
-function answer(decision: RateLimitDecision | null, response: Response, next: NextFunction): void {
+type Refusal = (decision: RateLimitDecision, response: Response) => void
+
+function answerWith(decision: RateLimitDecision | null, response: Response, next: NextFunction, refuse: Refusal): void {
   if (!decision) return next()
   response.setHeader('RateLimit-Limit', String(decision.limit))
   response.setHeader('RateLimit-Remaining', String(decision.remaining))
   response.setHeader('RateLimit-Reset', String(decision.resetSeconds))
   response.setHeader('RateLimit-Policy', `${decision.limit};w=60`)
   if (decision.isAllowed) return next()
+  refuse(decision, response)
+}
+
+/** The daemon's error answer (or OAuth's, on its routes), through the error handler. */
+function refuseWithError(decision: RateLimitDecision): void {
   throw new DomainError('http.rate_limited', `Too many requests: the limit is ${decision.limit} per minute; retry in ${decision.retryAfterSeconds} s`, {
     limit: decision.limit,
     retry_after_seconds: decision.retryAfterSeconds,
   })
+}
+
+/** A plain page with the same status and headers, under the account pages' strict policy (no script, nothing loaded). */
+function refuseWithPage(decision: RateLimitDecision, response: Response): void {
+  response
+    .status(429)
+    .set({'Retry-After': String(decision.retryAfterSeconds), 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'Content-Security-Policy': ACCOUNT_PAGE_CSP})
+    .type('html')
+    .send(
+      `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Too many requests</title>\n</head>\n<body>\n<main>\n<h1>Too many requests</h1>\n<p>Too many requests came from your network. Try again in ${decision.retryAfterSeconds} seconds.</p>\n</main>\n</body>\n</html>\n`,
+    )
 }

@@ -124,6 +124,16 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     expect((await send('POST', '/v1/auth/password/forgot', {ip, body: JSON.stringify({email: 'x@example.com'})})).status).toBe(429)
     const oauth = await send('POST', '/v1/oauth/token', {ip, body: 'grant_type=refresh_token&refresh_token=x', contentType: 'application/x-www-form-urlencoded'})
     expect({status: oauth.status, isOAuthForm: typeof oauth.json.error === 'string', retryAfter: oauth.headers.get('retry-after')}).toEqual({status: 429, isOAuthForm: true, retryAfter: '20'})
+    // The account pages answer with a page, not the API's JSON.
+    const page = await send('POST', '/forgot-password', {ip, body: 'email=someone%40example.com', contentType: 'application/x-www-form-urlencoded'})
+    expect({status: page.status, type: page.headers.get('content-type'), retryAfter: page.headers.get('retry-after'), limit: page.headers.get('ratelimit-limit')}).toEqual({
+      status: 429,
+      type: 'text/html; charset=utf-8',
+      retryAfter: '20',
+      limit: String(AUTH_RPM),
+    })
+    expect(page.text).toContain('Too many requests')
+    expect(page.json).toBeUndefined()
     // Another address has its own bucket; IPv6 addresses share one per /64.
     expect((await send('POST', '/v1/auth/login', {body: wrongLogin})).status).toBe(401)
     const subnet = `2001:db8:${counter}:1`
