@@ -9,6 +9,8 @@ export interface ReceivedMessage {
   timestamp: string
   signature: string
   contentType: string | undefined
+  /** The Host header. */
+  host: string | undefined
   body: string
   payload: {type: string; timestamp: string; data: Record<string, any>}
   receivedAt: number
@@ -80,6 +82,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         timestamp: String(request.headers['webhook-timestamp'] ?? ''),
         signature: String(request.headers['webhook-signature'] ?? ''),
         contentType: request.headers['content-type'],
+        host: request.headers.host,
         body,
         payload,
         receivedAt: Date.now(),

@@ -83,6 +83,7 @@ describe('the SSRF guard', () => {
       const result = await send({url: `http://hooks.example.test:${receiver.port}/in`, headers: {'content-type': 'application/json'}, body: '{"type":"x"}'})
       expect(result).toEqual({statusCode: 204, error: null})
       expect(receiver.requests).toHaveLength(1)
+      expect(receiver.requests[0]!.host).toBe(`hooks.example.test:${receiver.port}`)
       receiver.answerWith(302)
       expect(await send({url: `${receiver.url}/in`, headers: {}, body: '{}'})).toEqual({statusCode: 302, error: null})
       expect(receiver.requests).toHaveLength(2)
