@@ -1,6 +1,7 @@
 import {createHmac, hkdfSync, timingSafeEqual} from 'node:crypto'
 import type {Kysely} from 'kysely'
 import type {AuditCheckpointRow, Database} from '../db/database.js'
+import {isDomainError} from '../errors/domain-error.js'
 import type {SecretKeySource} from '../security/secret-key.js'
 
 /**
@@ -28,9 +29,23 @@ export function createCheckpointSigner(secretKey: SecretKeySource) {
   }
   const macOf = (kind: CheckpointKind, point: ChainPoint): string => createHmac('sha256', keyOf()).update(`audit_checkpoint:${kind}:${point.seq}:${point.hash}`, 'utf8').digest('hex')
   return {
-    /** Raises secret_key.required (Postgres without secret_key): nothing is appended unsigned. */
+    /** Raises secret_key.required (Postgres without secret_key) for what cannot do without signing: verify, prune. */
     requireKey(): void {
       keyOf()
+    },
+    /**
+     * Whether a key is there to sign with: false on Postgres without secret_key (where the
+     * CLI's changes still work, unsigned until the next append that has the key); a configured
+     * key that is not valid still raises.
+     */
+    hasKey(): boolean {
+      try {
+        keyOf()
+        return true
+      } catch (error) {
+        if (isDomainError(error) && error.code === 'secret_key.required') return false
+        throw error
+      }
     },
     macOf,
     /** Whether a stored checkpoint carries the MAC of its own kind, seq and hash. */

@@ -64,7 +64,7 @@ export type AuditLog = ReturnType<typeof createAuditLog>
 export type AuditAppendHook = (trx: Kysely<Database>, event: AuditEvent & {hash: string}) => Promise<void>
 
 export interface AuditLogDeps extends ServiceDeps {
-  /** Signs the checkpoints; on Postgres without secret_key every append refuses (secret_key.required). */
+  /** Signs the checkpoints; on Postgres without secret_key appends leave the head unsigned, verify and prune refuse. */
   secretKey: SecretKeySource
   /** audit_checkpoint_interval: sign the head every N events (default 1: every append). */
   checkpointInterval?: number
@@ -89,8 +89,6 @@ export function createAuditLog(deps: AuditLogDeps) {
      */
     async append(trx: Kysely<Database>, actor: Actor, entry: AuditEntry): Promise<void> {
       await lockAuditChain(trx)
-      // Nothing is appended that could not be checkpointed.
-      signer.requireKey()
       const newest = await trx.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
       // After a prune the newest event stays; an empty table continues from the pruned prefix.
       const last: ChainPoint = newest ? {seq: Number(newest.seq), hash: newest.hash} : ((await readCheckpoint(trx, 'pruned')) ?? GENESIS)
@@ -114,7 +112,9 @@ export function createAuditLog(deps: AuditLogDeps) {
       }
       const stored = {...event, hash: computeEventHash(event)}
       await trx.insertInto('audit_event').values(stored).execute()
-      await advanceHeadCheckpoint(trx, signer, checkpointInterval, last, stored, event.created_at)
+      // Without the key (a CLI on Postgres without secret_key) the head stays where it was: the
+      // next append that has the key (every daemon has it) signs a head covering these events.
+      if (signer.hasKey()) await advanceHeadCheckpoint(trx, signer, checkpointInterval, last, stored, event.created_at)
       if (appendHooks.length === 0) return
       const appended = {...toAuditEvent(stored), hash: stored.hash}
       for (const hook of appendHooks) await hook(trx, appended)

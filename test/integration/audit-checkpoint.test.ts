@@ -4,7 +4,8 @@ import {createCheckpointSigner} from '../../src/audit/audit-checkpoint.js'
 import {computeEventHash} from '../../src/audit/audit-hash.js'
 import {pruneExpiredEvents} from '../../src/audit/audit-retention.js'
 import type {AuditEventRow} from '../../src/db/database.js'
-import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
+import {createCore} from '../../src/core.js'
+import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 
 // Truncation detection (the signed head checkpoint) and retention (the signed checkpoint of the
@@ -139,12 +140,24 @@ describeEachDialect('audit checkpoints and retention', (dialect) => {
     })
 
     if (dialect === 'postgres') {
-      it('on Postgres without secret_key, nothing is appended unsigned: the change is refused whole', async () => {
-        t = await createTestCore(dialect, {secretKey: undefined})
-        await expect(t.core.orgs.createOrg(OPERATOR, {name: 'Unsigned', slug: 'unsigned'})).rejects.toMatchObject({code: 'secret_key.required'})
-        expect(await db().selectFrom('organization').select('id').where('slug', '=', 'unsigned').execute()).toEqual([])
-        expect(await db().selectFrom('audit_event').select('seq').execute()).toEqual([])
-        await expect(t.core.audit.verify()).rejects.toMatchObject({code: 'secret_key.required'})
+      it('on Postgres without secret_key, changes are appended unsigned; the next append with the key signs a head covering them', async () => {
+        t = await createTestCore(dialect)
+        await createOrgs(2)
+        const keyless = await createCore({config: testConfig(t.database.url, {secretKey: undefined}), cwd: process.cwd(), clock: t.clock, passwords: FAST_PASSWORD_HASHER})
+        try {
+          await keyless.orgs.createOrg(OPERATOR, {name: 'Unsigned', slug: 'unsigned'})
+          await keyless.orgs.createOrg(OPERATOR, {name: 'Unsigned 2', slug: 'unsigned-2'})
+          await expect(keyless.audit.verify()).rejects.toMatchObject({code: 'secret_key.required'})
+          await expect(keyless.jobs.runNow('purge-audit-events', 'test')).resolves.toEqual({events_pruned: 0})
+        } finally {
+          await keyless.close()
+        }
+        expect(await checkpoint('head')).toMatchObject({seq: 2})
+        // Meanwhile the signed head still catches a cut that reaches it.
+        expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 4, checkpoint: {seq: 2}})
+        await createOrgs(1, 'signed')
+        expect(await checkpoint('head')).toMatchObject({seq: 5, hash: (await eventAt(5)).hash})
+        expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 5})
       })
     }
   })
