@@ -73,3 +73,35 @@ export async function writeCheckpoint(trx: Kysely<Database>, signer: CheckpointS
     .onConflict((oc) => oc.column('kind').doUpdateSet(values))
     .execute()
 }
+
+/**
+ * Moves a checkpoint from `from` to `to` in one statement, only if the stored one is exactly the
+ * signed checkpoint of `from` (seq, hash and its MAC — HMAC is deterministic, so the MAC of
+ * `from` is known without reading the row), or writes it when there is none. Returns whether
+ * it wrote; false leaves the stored checkpoint as it is.
+ */
+export async function moveCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, from: ChainPoint, to: ChainPoint, createdAt: string): Promise<boolean> {
+  const values = {seq: to.seq, hash: to.hash, mac: signer.macOf(kind, to), created_at: createdAt}
+  const result = await trx
+    .insertInto('audit_checkpoint')
+    .values({kind, ...values})
+    .onConflict((oc) =>
+      oc
+        .column('kind')
+        .doUpdateSet(values)
+        .where('audit_checkpoint.seq', '=', from.seq)
+        .where('audit_checkpoint.hash', '=', from.hash)
+        .where('audit_checkpoint.mac', '=', signer.macOf(kind, from)),
+    )
+    .executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+}
+
+/** Writes the checkpoint of a kind only when there is none yet. */
+export async function writeFirstCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, point: ChainPoint, createdAt: string): Promise<void> {
+  await trx
+    .insertInto('audit_checkpoint')
+    .values({kind, seq: point.seq, hash: point.hash, mac: signer.macOf(kind, point), created_at: createdAt})
+    .onConflict((oc) => oc.column('kind').doNothing())
+    .execute()
+}

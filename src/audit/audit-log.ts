@@ -10,7 +10,7 @@ import {orgRefInputSchema} from '../tenancy/org-schemas.js'
 import {auditActorOf} from './actor.js'
 import type {AuditAction} from './audit-actions.js'
 import {computeEventHash} from './audit-hash.js'
-import {createCheckpointSigner, readCheckpoint, writeCheckpoint, type ChainPoint, type CheckpointSigner} from './audit-checkpoint.js'
+import {createCheckpointSigner, moveCheckpoint, readCheckpoint, writeCheckpoint, writeFirstCheckpoint, type ChainPoint, type CheckpointSigner} from './audit-checkpoint.js'
 import {auditRetentionJob} from './audit-retention.js'
 import {orgAuditQuerySchema, orgAuditStreamQuerySchema, type OrgAuditQuery} from './audit-schemas.js'
 import {GENESIS, verifyAuditLog, walkChain, type AuditVerification, type ChainVerification, type ExpectedHead} from './audit-verify.js'
@@ -243,16 +243,22 @@ export function createAuditLog(deps: AuditLogDeps) {
 }
 
 /**
- * Signs the new head when due: on every append (interval 1), else when the head is `interval`
- * events old (and on the first append after the table was created). A head that the chain no
- * longer holds — its event cut or replaced, or the checkpoint forged or put back lower — is
- * left as it is, never overwritten, so `audit verify` keeps reporting it.
+ * Signs the new head when due: on every append (interval 1), else on every seq that is a
+ * multiple of the interval (and on the first append after the table was created). A head that
+ * the chain no longer holds — its event cut or replaced, or the checkpoint forged or put back
+ * lower — is left as it is, never overwritten, so `audit verify` keeps reporting it.
  */
 async function advanceHeadCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, interval: number, previous: ChainPoint, appended: ChainPoint, createdAt: string): Promise<void> {
+  if (interval > 1 && appended.seq % interval !== 0) {
+    await writeFirstCheckpoint(trx, signer, 'head', appended, createdAt)
+    return
+  }
+  // The usual case with interval 1: the stored head is the signed checkpoint of the previous event; one statement moves it.
+  if (interval === 1 && (await moveCheckpoint(trx, signer, 'head', previous, appended, createdAt))) return
+  // Otherwise (an interval, events appended without the key, or something wrong): check it, then move it.
   const head = await readCheckpoint(trx, 'head')
   if (head) {
-    if (appended.seq - head.seq < interval) return
-    if (!signer.isAuthentic(head)) return
+    if (head.seq >= appended.seq || !signer.isAuthentic(head)) return
     const heldHash = head.seq === previous.seq ? previous.hash : (await trx.selectFrom('audit_event').select('hash').where('seq', '=', head.seq).executeTakeFirst())?.hash
     if (heldHash !== head.hash) return
   }
