@@ -87,6 +87,9 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     // Another org is not touched; a platform key (the operator's) draws from no bucket.
     const other = await send('GET', `/v1/orgs/${b.slug}/members`, {token: b.key})
     expect({status: other.status, remaining: rateLimitHeaders(other).remaining}).toEqual({status: 200, remaining: '4'})
+    // A caller pays from its own org's bucket, whatever org the path names: nobody spends another tenant's budget.
+    expect((await send('GET', `/v1/orgs/${b.slug}/members`, {token: a.token})).status).toBe(429)
+    expect(rateLimitHeaders(await send('GET', `/v1/orgs/${b.slug}/members`, {token: b.key})).remaining).toBe('3')
     const platformKey = (await daemon.testCore.core.apiKeys.createPlatformKey(OPERATOR, {name: unique('platform')})).secret
     const asPlatform = await send('GET', `/v1/orgs/${a.slug}/members`, {token: platformKey})
     expect({status: asPlatform.status, limit: asPlatform.headers.get('ratelimit-limit')}).toEqual({status: 200, limit: null})
