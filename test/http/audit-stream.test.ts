@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {DialectName} from '../../src/db/database-url.js'
 import {waitUntil} from '../helpers/daemon-process.js'
+import {createCliRunner} from '../helpers/run-cli.js'
 import {OPERATOR} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {request, startTestDaemon} from './http-harness.js'
@@ -129,6 +130,19 @@ describeEachDialect('audit event stream (SSE)', (dialect: DialectName) => {
     third.close()
     await third.ended
     expect(seqsOf(third.events())).toEqual(seqsOf(second.events()))
+  })
+
+  it('sends events another process (the CLI) appends', async () => {
+    const {slug, org, people} = await api.seedOrg('cross-process', [])
+    const stream = await openStream(streamUrl(slug), people.owner!.bound)
+    await waitUntil(async () => stream.comments.includes('connected'), 5_000)
+    const cli = createCliRunner(api.daemon.testCore.database.url)
+    const updated = await cli.run(['org', 'update', slug, '--name', 'Renamed by the CLI'])
+    expect(updated.exitCode).toBe(0)
+    await waitUntil(async () => stream.events().length >= 1, 10_000)
+    stream.close()
+    await stream.ended
+    expect(stream.events()).toMatchObject([{action: 'org.updated', org_id: org.id, actor: {type: 'cli'}, metadata: {changes: {name: {to: 'Renamed by the CLI'}}}}])
   })
 
   it('answers refusals before streaming as JSON errors', async () => {
