@@ -1,8 +1,18 @@
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import express from 'express'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {readBearerToken} from '../../daemon/bearer-token.js'
+import {createLogger} from '../../daemon/logger.js'
+import {errorHandler} from '../../daemon/middleware/error-handler.js'
+import {requestId} from '../../daemon/middleware/request-id.js'
+import {mountRoutes} from '../../daemon/openapi/mount-routes.js'
+import {createOpenStreams} from '../../daemon/open-streams.js'
+import {orgAuditStreamRoutes} from '../../daemon/routes/org-audit-stream.js'
 import type {DialectName} from '../../src/db/database-url.js'
 import {waitUntil} from '../helpers/daemon-process.js'
 import {createCliRunner} from '../helpers/run-cli.js'
-import {OPERATOR} from '../helpers/test-core.js'
+import {createTestCore, OPERATOR} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {request, startTestDaemon} from './http-harness.js'
 import {expectError, startOrgApi, type OrgApi} from './org-api-fixtures.js'
@@ -234,5 +244,41 @@ describeEachDialect('audit event stream and shutdown', (dialect: DialectName) =>
     expect(messages).toEqual(expect.arrayContaining(['shutting down', 'stopped']))
     expect(messages).not.toContain('in-flight requests did not finish in time; connections closed')
     expect(daemon.logs().filter((line) => line.level === 'error' || (line as any).level >= 50)).toEqual([])
+  })
+})
+
+describeEachDialect('audit event stream: heartbeats and a full batch', (dialect: DialectName) => {
+  it('sends a ": ping" comment on every heartbeat while idle, and catches up on more events than a batch', async () => {
+    const t = await createTestCore(dialect)
+    // The route alone, with short intervals: the daemon's are 1 s polls and 15 s heartbeats.
+    const openStreams = createOpenStreams()
+    const router = express.Router()
+    const logger = createLogger({level: 'silent'})
+    mountRoutes(router, orgAuditStreamRoutes({core: t.core, openStreams, pollMilliseconds: 20, heartbeatMilliseconds: 30}), {logger, bodyLimitBytes: 10_000, authenticatePrincipal: (request) => t.core.bearer.authenticate(readBearerToken(request))})
+    const app = express()
+    app.use(requestId())
+    app.use(router)
+    app.use(errorHandler({logger}))
+    const server = createServer(app)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const {org} = await t.core.orgs.createOrg(OPERATOR, {name: 'Beating', slug: 'beating'})
+      const key = await t.core.apiKeys.createApiKey(OPERATOR, {org: 'beating', name: 'reader', role: 'admin'})
+      // More events than one read takes (500): sent in order, none twice.
+      await t.core.database.db.transaction().execute(async (trx) => {
+        for (let index = 0; index < 1_200; index += 1) await t.core.audit.append(trx, OPERATOR, {action: 'flag.updated', orgId: org.id, metadata: {index}})
+      })
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/orgs/beating/audit/stream`
+      const stream = await openStream(url, key.secret, {'Last-Event-ID': '0'})
+      await waitUntil(async () => stream.events().length >= 1_202 && stream.comments.filter((comment) => comment === 'ping').length >= 3, 20_000)
+      const seqs = seqsOf(stream.events())
+      expect(seqs).toEqual(Array.from({length: seqs.length}, (_, index) => index + 1))
+      openStreams.endAll()
+      await stream.ended
+      expect(openStreams.size).toBe(0)
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+      await t.close()
+    }
   })
 })
