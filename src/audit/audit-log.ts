@@ -57,8 +57,8 @@ export interface AuditFilter {
 export type AuditLog = ReturnType<typeof createAuditLog>
 
 /**
- * Runs inside the transaction of every append, after the event is written: what must exist
- * exactly when the event does (webhook deliveries, the signed chain head) is written here.
+ * Runs inside the transaction of every append, after the event and its signed head are
+ * written: what must exist exactly when the event does (webhook deliveries) is written here.
  * A hook that throws rolls back the change with its event.
  */
 export type AuditAppendHook = (trx: Kysely<Database>, event: AuditEvent & {hash: string}) => Promise<void>
@@ -66,7 +66,7 @@ export type AuditAppendHook = (trx: Kysely<Database>, event: AuditEvent & {hash:
 export interface AuditLogDeps extends ServiceDeps {
   /** Signs the checkpoints; on Postgres without secret_key appends leave the head unsigned, verify and prune refuse. */
   secretKey: SecretKeySource
-  /** audit_checkpoint_interval: sign the head every N events (default 1: every append). */
+  /** audit_checkpoint_interval: sign the head of events whose seq is a multiple of N (default 1: every append). */
   checkpointInterval?: number
   /** audit_retention_days: undefined keeps events forever. */
   retentionDays?: number
