@@ -1,6 +1,8 @@
 import ApiKeyCreate from './apikey/create.js'
 import ApiKeyList from './apikey/list.js'
 import ApiKeyRevoke from './apikey/revoke.js'
+import AuditExport from './audit/export.js'
+import AuditHead from './audit/head.js'
 import AuditTail from './audit/tail.js'
 import AuditVerify from './audit/verify.js'
 import ConfigShow from './config.js'
@@ -20,7 +22,11 @@ import KeysRotate from './keys/rotate.js'
 import MailList from './mail/list.js'
 import MailRetry from './mail/retry.js'
 import MailTest from './mail/test.js'
+import InviteList from './invite/list.js'
+import InviteResend from './invite/resend.js'
+import InviteRevoke from './invite/revoke.js'
 import MemberAdd from './member/add.js'
+import MemberInvite from './member/invite.js'
 import MemberList from './member/list.js'
 import MemberRemove from './member/remove.js'
 import MemberSetRole from './member/set-role.js'
@@ -29,6 +35,7 @@ import MigrateStatus from './migrate/status.js'
 import MigrateUp from './migrate/up.js'
 import OrgCreate from './org/create.js'
 import OrgDelete from './org/delete.js'
+import OrgLimits from './org/limits.js'
 import OrgList from './org/list.js'
 import OrgRestore from './org/restore.js'
 import OrgShow from './org/show.js'
@@ -52,12 +59,23 @@ import UserList from './user/list.js'
 import UserShow from './user/show.js'
 import UserUnlock from './user/unlock.js'
 import UserUpdate from './user/update.js'
+import WebhookCreate from './webhook/create.js'
+import WebhookDelete from './webhook/delete.js'
+import WebhookDelivery from './webhook/delivery.js'
+import WebhookDeliveries from './webhook/deliveries.js'
+import WebhookList from './webhook/list.js'
+import WebhookReplay from './webhook/replay.js'
+import WebhookRotateSecret from './webhook/rotate-secret.js'
+import WebhookTest from './webhook/test.js'
+import WebhookUpdate from './webhook/update.js'
 
 /** Every command, by its id (topics separated by ":"; typed with spaces). */
 export const COMMANDS = {
   'apikey:create': ApiKeyCreate,
   'apikey:list': ApiKeyList,
   'apikey:revoke': ApiKeyRevoke,
+  'audit:export': AuditExport,
+  'audit:head': AuditHead,
   'audit:tail': AuditTail,
   'audit:verify': AuditVerify,
   config: ConfigShow,
@@ -77,7 +95,11 @@ export const COMMANDS = {
   'mail:list': MailList,
   'mail:retry': MailRetry,
   'mail:test': MailTest,
+  'invite:list': InviteList,
+  'invite:resend': InviteResend,
+  'invite:revoke': InviteRevoke,
   'member:add': MemberAdd,
+  'member:invite': MemberInvite,
   'member:list': MemberList,
   'member:remove': MemberRemove,
   'member:set-role': MemberSetRole,
@@ -86,6 +108,7 @@ export const COMMANDS = {
   'migrate:up': MigrateUp,
   'org:create': OrgCreate,
   'org:delete': OrgDelete,
+  'org:limits': OrgLimits,
   'org:list': OrgList,
   'org:restore': OrgRestore,
   'org:show': OrgShow,
@@ -109,4 +132,13 @@ export const COMMANDS = {
   'user:show': UserShow,
   'user:unlock': UserUnlock,
   'user:update': UserUpdate,
+  'webhook:create': WebhookCreate,
+  'webhook:delete': WebhookDelete,
+  'webhook:delivery': WebhookDelivery,
+  'webhook:deliveries': WebhookDeliveries,
+  'webhook:list': WebhookList,
+  'webhook:replay': WebhookReplay,
+  'webhook:rotate-secret': WebhookRotateSecret,
+  'webhook:test': WebhookTest,
+  'webhook:update': WebhookUpdate,
 }

@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto'
 import {statSync} from 'node:fs'
 import {validate as isCronExpression} from 'node-cron'
 import {SYSTEM_ACTOR} from '../src/access/principal.js'
@@ -6,10 +7,12 @@ import type {Core} from '../src/core.js'
 import {parseDatabaseUrl} from '../src/db/database-url.js'
 import {DomainError} from '../src/errors/domain-error.js'
 import {startRevocationFollower} from '../src/identity/revocation-follower.js'
+import {startRateLimitSync} from '../src/rate-limit/rate-limit-sync.js'
 import {secretKeyFileOf} from '../src/security/secret-key.js'
 import {scheduleCleanupJobs} from './cleanup-schedule.js'
 import {findFreePort} from './find-free-port.js'
 import {startMailWorker} from './mail-worker.js'
+import {startWebhookWorker} from './webhook-worker.js'
 import {createLogger, type Logger} from './logger.js'
 import type {AnyRoute} from './openapi/route.js'
 import {startServer, type RunningServer, type StopHook} from './server.js'
@@ -33,6 +36,11 @@ export interface StartDaemonOptions {
    * to read what a change enqueued, or drive core.mailDelivery.deliverDue() themselves.
    */
   mailDelivery?: boolean
+  /**
+   * Deliver webhooks every config.webhookPollMs (default true). In-process tests turn it off to
+   * read what an event enqueued, or drive core.webhookDelivery.deliverDue() themselves.
+   */
+  webhookDelivery?: boolean
   /** Stopped at shutdown after the daemon's own tasks (jobs, revocation follower). */
   backgroundTasks?: StopHook[]
   shutdownTimeoutMs?: number
@@ -106,6 +114,7 @@ export async function startDaemon(core: Core, config: Config, options: StartDaem
     ownTasks = await startBackgroundTasks(core, config, logger, options.cleanupJobs ?? true)
     // First to stop: a send in flight finishes its bookkeeping before the database closes.
     if (options.mailDelivery ?? true) ownTasks.unshift(startMailWorker({core, logger, pollMilliseconds: config.mailPollMs}))
+    if (options.webhookDelivery ?? true) ownTasks.unshift(startWebhookWorker({core, logger, pollMilliseconds: config.webhookPollMs}))
   } catch (error) {
     await core.close()
     throw error
@@ -125,6 +134,17 @@ export async function startDaemon(core: Core, config: Config, options: StartDaem
     await stopAll(ownTasks, logger)
     throw error
   })
+  // Organizations' request use, shared with the other daemons on the database every rate_limit_sync_ms.
+  running.addShutdownHook(
+    startRateLimitSync({
+      db: core.database.db,
+      limiter: running.app.rateLimiter,
+      clock: core.clock,
+      daemonId: randomUUID(),
+      intervalMs: config.rateLimitSyncMs,
+      onError: (error) => logger.warn({err: error}, 'rate limit sync failed; retrying'),
+    }),
+  )
   logger.info({url: running.url}, 'listening')
   return running
 }

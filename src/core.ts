@@ -10,6 +10,7 @@ import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
 import {flagOverridesPurgeHook} from './flags/flag-purge-hook.js'
 import {createFlagService} from './flags/flag-service.js'
+import {createInvitationService} from './invitations/invitations.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
 import {createRevocationSignal} from './identity/revocation-signal.js'
@@ -33,9 +34,12 @@ import {createSecretKeySource, generateSecretKeyText, secretKeyFileOf} from './s
 import {createPurgeHooks} from './shared/purge-hooks.js'
 import type {ServiceDeps} from './shared/service-deps.js'
 import {customRolesPurgeHook, membershipsPurgeHook} from './tenancy/org-purge-hooks.js'
+import {createOrgLimitsService} from './tenancy/org-limits-service.js'
 import {createOrgService} from './tenancy/org-service.js'
 import {createTenantResolver, hostNameOfUrl} from './tenancy/tenant-resolution.js'
 import type {TierTable} from './tenancy/tiers.js'
+import type {HostResolver} from './webhooks/ssrf-guard.js'
+import {createWebhookServices} from './webhooks/webhook-services.js'
 
 export interface CoreOptions {
   config: Config
@@ -49,6 +53,8 @@ export interface CoreOptions {
    * 'migrate': apply pending migrations on either (serve --migrate).
    */
   schema?: 'ensure' | 'migrate'
+  /** How webhook hosts are resolved for the SSRF guard (default: the system's resolver; tests inject one). */
+  webhookResolver?: HostResolver
 }
 
 export type Core = Awaited<ReturnType<typeof createCore>>
@@ -69,9 +75,11 @@ export async function createCore(options: CoreOptions) {
     throw error
   }
   const deps: ServiceDeps = {db: database.db, clock: options.clock ?? systemClock, newId: options.newId ?? (() => uuidv7())}
-  const audit = createAuditLog(deps)
-  const passwords = options.passwords ?? createPasswordHasher()
   const {config} = options
+  // The deployment's secret key, resolved on first use; it also signs the audit checkpoints.
+  const secretKey = secretKeySourceOf(config, database)
+  const audit = createAuditLog({...deps, secretKey, checkpointInterval: config.auditCheckpointInterval, retentionDays: config.auditRetentionDays})
+  const passwords = options.passwords ?? createPasswordHasher()
   const accessTokenTtlSeconds = config.accessTokenTtlSeconds
   const revocationSignal = createRevocationSignal()
   // Each feature registers what it deletes with an org (or a user); they run in reverse order,
@@ -85,7 +93,6 @@ export async function createCore(options: CoreOptions) {
   const secondFactor = {isEnabled: (db: Parameters<typeof mfa.isEnabled>[0], userId: string) => mfa.isEnabled(db, userId)}
   const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation, secondFactor})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
-  const secretKey = secretKeySourceOf(config, database)
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds, secretKey})
   const revocations = createRevocationCache(deps.clock)
   const keyProvider = createDatabaseKeyProvider(signingKeys, deps.clock, revocations)
@@ -118,19 +125,26 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(mfa.purgeHook)
   const jobs = createJobService({...deps, signingKeys, accessTokenTtlSeconds})
   jobs.register(loginGuard.purgeJob)
+  jobs.register(audit.retentionJob)
   purgeHooks.register(loginPurgeHook)
   const login = {guard: loginGuard, secondFactor: mfa, mail, publicUrl, requireVerifiedEmail: config.requireVerifiedEmail, mfaTokenTtlSeconds: config.mfaTokenTtlSeconds}
   const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
+  // The deployment's tier table: seats and requests per minute, before per-org overrides.
+  const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
   const apiKeys = createApiKeyService({...deps, audit})
+  // Invitations: seats, the accept link mailed through the outbox, accounts created by accepting.
+  const invitations = createInvitationService({...deps, audit, mail, passwords, tiers, publicUrl, invitationTtlSeconds: config.invitationTtlSeconds, registration: config.registration, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
+  purgeHooks.register(invitations.purgeHook)
+  // Outgoing webhooks: a delivery per subscribed endpoint is written on every audit append.
+  const webhookServices = createWebhookServices({...deps, audit, jobs, secretKey, config, resolve: options.webhookResolver})
+  purgeHooks.register(webhookServices.service.purgeHook)
   // Registered after the custom roles, so an org's keys (which point at its roles) go first.
   purgeHooks.register(apiKeys.purgeHook)
   const policy = {accessTokenTtlSeconds, refreshTokenTtlSeconds: config.refreshTokenTtlSeconds, sessionAbsoluteTtlSeconds: config.sessionAbsoluteTtlSeconds, maxSessionsPerUser: config.maxSessionsPerUser}
   // Hosts name organizations under base_domain; the daemon's own host (the issuer's) never does.
   const tenancy = {baseDomain: config.baseDomain, ownHost: hostNameOfUrl(issuer)}
-  // The deployment's tier table: seats and requests per minute, before per-org overrides.
-  const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
   return {
     tiers,
     config,
@@ -141,7 +155,7 @@ export async function createCore(options: CoreOptions) {
     orgs,
     purgeHooks,
     users,
-    members: createMemberService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
+    members: createMemberService({...deps, audit, accessTokenTtlSeconds, revocationSignal, tiers}),
     roles: createRoleService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
     flags: createFlagService({...deps, audit}),
     passwords,
@@ -168,6 +182,10 @@ export async function createCore(options: CoreOptions) {
     revocations,
     authenticator,
     apiKeys,
+    /** Invitations to organizations: invite, list, resend, revoke; show and accept by token. */
+    invitations,
+    /** Per-org limit overrides (`org limits`, GET/PATCH /v1/orgs/{org}/limits). */
+    orgLimits: createOrgLimitsService({...deps, audit, tiers}),
     /** The principal behind a Bearer credential: an API key (`sk_…`) or an access token. */
     bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,
@@ -189,6 +207,10 @@ export async function createCore(options: CoreOptions) {
     mailAdmin: mailServices.admin,
     /** TOTP 2FA: enrolment, recovery codes, reset; the login's SecondFactor. */
     mfa,
+    /** Outgoing webhook endpoints, their delivery log, replays and tests (src/webhooks/). */
+    webhooks: webhookServices.service,
+    /** Sends due webhook deliveries (the daemon's worker calls deliverDue). */
+    webhookDelivery: webhookServices.delivery,
     close: () => {
       mailServices.delivery.close()
       return database.close()

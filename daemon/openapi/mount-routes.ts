@@ -21,6 +21,11 @@ export interface MountOptions {
   authenticatePrincipal?: (request: Request) => Promise<Principal>
   /** Check every JSON response against its declared schema (tests): a mismatch or an undeclared field is a 500. */
   checkResponses?: boolean
+  /**
+   * The request budget of a route (daemon/middleware/rate-limit.ts), run after authentication
+   * and before the body is read; null: the route draws from none.
+   */
+  rateLimit?: (route: AnyRoute) => RequestHandler | null
 }
 
 type ValidationLocation = 'path' | 'query' | 'body'
@@ -33,7 +38,7 @@ interface ValidationProblem {
 
 /**
  * Mounts routes on a router, grouped by path. Each route runs: content type check, caller
- * authentication, body parsing (JSON, and forms where the route takes them), validation of path, query and body (all problems in one
+ * authentication, its request budget (rate limit), body parsing (JSON, and forms where the route takes them), validation of path, query and body (all problems in one
  * 422 validation.failed), the handler, and the response. Other methods on a known path get
  * 405 with Allow (OPTIONS: 204 with Allow).
  */
@@ -54,6 +59,8 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], options
       const chain: RequestHandler[] = [markRoute(path, route.errorFormat), checkContentType]
       if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!))
       if (route.auth === 'principal') chain.push(authenticatePrincipal(options.authenticatePrincipal!))
+      const limitRequests = options.rateLimit?.(route)
+      if (limitRequests) chain.push(limitRequests)
       chain.push(parseBody, ...(takesForm ? [parseForm] : []), handleRoute(route, options))
       expressRoute[route.method](...chain)
     }
@@ -73,6 +80,12 @@ function markRoute(pattern: string, errorFormat: ErrorFormatChoice | undefined):
 
 const CALLER = Symbol('saasctl.caller')
 const PRINCIPAL = Symbol('saasctl.principal')
+
+/** Who the request authenticated as, once its route's authentication ran (for the rate limit). */
+export function authenticatedCallerOf(response: Response): {principal?: Principal; caller?: AuthContext} {
+  const locals = response.locals as Record<symbol, unknown>
+  return {principal: locals[PRINCIPAL] as Principal | undefined, caller: locals[CALLER] as AuthContext | undefined}
+}
 
 function authenticateCaller(authenticate: (request: Request) => Promise<AuthContext>): RequestHandler {
   return async (request, response, next) => {
@@ -147,6 +160,7 @@ function validationFailed(problems: ValidationProblem[]): DomainError {
 }
 
 function sendResult(route: AnyRoute, result: RouteResult, response: Response, options: MountOptions): void {
+  if (result.isStreamed) return
   const status = result.status ?? defaultStatus(route)
   if (result.headers) response.set(result.headers)
   if (result.body === undefined || status === 204 || status === 304) {

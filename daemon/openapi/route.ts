@@ -3,6 +3,7 @@ import type {z} from 'zod'
 import type {Actor} from '../../src/access/principal.js'
 import type {RequestContext} from '../../src/identity/session-service.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
+import type {RateLimitGroup} from '../../src/rate-limit/rate-limiter.js'
 import type {Logger} from '../logger.js'
 import type {ErrorFormatChoice} from '../request-state.js'
 
@@ -64,6 +65,12 @@ export interface RouteResult {
   contentType?: string
   /** Send the JSON body with its keys as they are (documents with their own key conventions, e.g. OpenAPI). */
   rawJson?: boolean
+  /**
+   * The handler took over `response` (a stream, e.g. Server-Sent Events): it has sent the
+   * status and headers, writes the body and ends it; nothing more is sent. Document the
+   * route's 200 with its contentType (e.g. text/event-stream) and no schema.
+   */
+  isStreamed?: boolean
 }
 
 export interface RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth extends AuthMode> {
@@ -84,6 +91,12 @@ export interface RouteSpec<BodySchema, QuerySchema, ParamsSchema, Auth extends A
   params?: ParamsSchema
   /** Every status the route answers with on success; error statuses are documented for every route. */
   responses: Record<number, ResponseSpec>
+  /**
+   * Which request budget the route draws from (see rateLimitGroupOf in daemon/middleware/rate-limit.ts):
+   * default `org` for authenticated routes, `auth` for anonymous sign-in, token and invitation
+   * routes and anonymous writes, `public` for other anonymous reads; `none` for no limit.
+   */
+  rateLimit?: RateLimitGroup
   /** Left out of /openapi.json (e.g. the docs page itself). */
   isHidden?: boolean
   handle(context: RouteContext<Parsed<BodySchema>, Parsed<QuerySchema>, Parsed<ParamsSchema>, CallerOf<Auth>, ActorOf<Auth>>): RouteResult | Promise<RouteResult>

@@ -49,6 +49,18 @@ export const AUDIT_ACTIONS = [
   'apikey.revoked',
   'mail.retried',
   'mail.test_queued',
+  'audit.pruned',
+  'invitation.created',
+  'invitation.resent',
+  'invitation.revoked',
+  'invitation.accepted',
+  'org.limits_updated',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.secret_rotated',
+  'webhook.replayed',
+  'webhook.tested',
 ] as const
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]

@@ -15,6 +15,7 @@ export interface Database {
   feature_flag: FeatureFlagTable
   flag_override: FlagOverrideTable
   audit_event: AuditEventTable
+  audit_checkpoint: AuditCheckpointTable
   signing_key: SigningKeyTable
   session: SessionTable
   refresh_token: RefreshTokenTable
@@ -28,6 +29,11 @@ export interface Database {
   totp_credential: TotpCredentialTable
   recovery_code: RecoveryCodeTable
   known_device: KnownDeviceTable
+  invitation: InvitationTable
+  rate_limit_usage: RateLimitUsageTable
+  webhook_endpoint: WebhookEndpointTable
+  webhook_delivery: WebhookDeliveryTable
+  webhook_attempt: WebhookAttemptTable
 }
 
 export interface UserAccountTable {
@@ -55,9 +61,9 @@ export interface OrganizationTable {
   domain: string | null
   /** 1: members must have 2FA on to log in or switch into it. */
   require_2fa: Generated<number>
-  /** Overrides the tier's seat limit (members plus pending invitations); null: the tier's. */
+  /** Overrides the tier's seat limit (members plus pending invitations); null: the tier's; -1: unlimited. */
   seat_limit: number | null
-  /** Overrides the tier's requests per minute; null: the tier's. */
+  /** Overrides the tier's requests per minute; null: the tier's; -1: unlimited. */
   rpm_limit: number | null
 }
 
@@ -129,6 +135,16 @@ export interface AuditEventTable {
   created_at: string
   prev_hash: string
   hash: string
+}
+
+/** A signed checkpoint of the audit chain: `head` (the newest event when written) or `pruned` (the last event retention deleted). */
+export interface AuditCheckpointTable {
+  kind: 'head' | 'pruned'
+  seq: number
+  hash: string
+  /** HMAC-SHA256 (hex) of kind, seq and hash under a key derived from the secret key. */
+  mac: string
+  created_at: string
 }
 
 export interface SigningKeyTable {
@@ -292,6 +308,102 @@ export interface KnownDeviceTable {
   last_seen_at: string
 }
 
+/** Requests one daemon admitted for an organization in one minute window (shared rate limits). */
+export interface RateLimitUsageTable {
+  org_id: string
+  /** Unique per daemon process. */
+  daemon_id: string
+  /** Milliseconds since the epoch (bigint in Postgres: read back as a string). */
+  window_start: number | string
+  used: number
+}
+
+/** An outgoing webhook endpoint: of one organization, or instance-wide (org_id null). */
+export interface WebhookEndpointTable {
+  id: string
+  org_id: string | null
+  url: string
+  description: string | null
+  /** JSON array of event types and families (`member.*`, `*`). */
+  events: string
+  /** Instance-wide endpoints: 1 also receives every organization's events. */
+  include_all_orgs: number
+  /** `whsec_…` sealed with the secret key. */
+  secret_sealed: string
+  previous_secret_sealed: string | null
+  previous_expires_at: string | null
+  disabled: number
+  consecutive_failures: number
+  breaker_state: 'closed' | 'open' | 'half_open'
+  breaker_opened_at: string | null
+  next_probe_at: string | null
+  probe_holder: string | null
+  probe_until: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** One event on its way to one endpoint: written with the audit event, delivered by a worker. */
+export interface WebhookDeliveryTable {
+  id: string
+  endpoint_id: string
+  org_id: string | null
+  event_id: string
+  event_type: string
+  /** The webhook-id header, stable per event and endpoint. */
+  message_id: string
+  /** The JSON body, exactly as sent. */
+  payload: string
+  status: 'pending' | 'succeeded' | 'failed'
+  attempts: number
+  next_attempt_at: string
+  window_started_at: string | null
+  claimed_by: string | null
+  claimed_until: string | null
+  last_status_code: number | null
+  last_error: string | null
+  created_at: string
+  delivered_at: string | null
+}
+
+export interface WebhookAttemptTable {
+  id: string
+  delivery_id: string
+  attempted_at: string
+  duration_ms: number
+  status_code: number | null
+  error: string | null
+  outcome: 'succeeded' | 'failed'
+}
+
+export type WebhookEndpointRow = Selectable<WebhookEndpointTable>
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>
+/** An invitation to join an organization (src/invitations/): its link's token only as a hash. */
+export interface InvitationTable {
+  id: string
+  org_id: string
+  /** Trimmed and lowercased. */
+  email: string
+  role_id: string
+  /** SHA-256 of the accept link's token (hashToken); the token is never stored. */
+  token_hash: string
+  invited_by_type: string
+  invited_by_id: string | null
+  invited_by_name: string | null
+  /** A pending one past expires_at is expired (judged by the server's clock); 'expired' is stored once it is replaced. */
+  status: 'pending' | 'accepted' | 'revoked' | 'expired'
+  created_at: string
+  expires_at: string
+  /** When the newest link was mailed (creation or resend). */
+  sent_at: string
+  resend_count: Generated<number>
+  accepted_at: string | null
+  accepted_user_id: string | null
+  revoked_at: string | null
+}
+
+export type InvitationRow = Selectable<InvitationTable>
 export type MailOutboxRow = Selectable<MailOutboxTable>
 export type OneTimeTokenRow = Selectable<OneTimeTokenTable>
 export type ApiKeyRow = Selectable<ApiKeyTable>
@@ -305,5 +417,6 @@ export type RoleRow = Selectable<RoleTable>
 export type MembershipRow = Selectable<MembershipTable>
 export type FeatureFlagRow = Selectable<FeatureFlagTable>
 export type AuditEventRow = Selectable<AuditEventTable>
+export type AuditCheckpointRow = Selectable<AuditCheckpointTable>
 export type NewAuditEvent = Insertable<AuditEventTable>
 export type {Generated, Insertable, Selectable, Updateable}

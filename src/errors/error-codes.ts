@@ -43,6 +43,14 @@ export const ERROR_CODES = {
   'flag.not_found': 'not_found',
   'flag.key_taken': 'conflict',
   'audit.chain_broken': 'integrity',
+  // audit verify: the signed head names events the chain no longer ends with.
+  'audit.events_cut': 'integrity',
+  // A checkpoint of the audit chain whose HMAC does not verify under the secret key.
+  'audit.checkpoint_invalid': 'integrity',
+  // Events and no signed head checkpoint: a cut from the end cannot be ruled out.
+  'audit.checkpoint_missing': 'integrity',
+  // audit verify --head: the chain does not hold the head kept elsewhere.
+  'audit.head_not_found': 'integrity',
   'confirmation.required': 'usage',
   'auth.invalid_credentials': 'unauthenticated',
   'auth.invalid_token': 'unauthenticated',
@@ -95,6 +103,25 @@ export const ERROR_CODES = {
   'mail.not_failed': 'conflict',
   // `mail test`: the transport refused or could not be reached (the mail stays queued for retry).
   'mail.delivery_failed': 'unavailable',
+  'invitation.not_found': 'not_found',
+  // A pending invitation for this address already exists in the organization (resend it instead).
+  'invitation.exists': 'conflict',
+  // The signed-in user's verified email is not the invited address.
+  'invitation.email_mismatch': 'forbidden',
+  // An account with the invited address exists: sign in as it to accept.
+  'invitation.sign_in_required': 'unauthenticated',
+  // Only pending invitations can be resent or revoked.
+  'invitation.not_pending': 'conflict',
+  // The organization's seats (members plus pending invitations) are all taken: the state of the org, not the caller's rights.
+  'org.seat_limit': 'conflict',
+  'webhook.not_found': 'not_found',
+  'webhook.delivery_not_found': 'not_found',
+  // A replay of a delivery that is still pending (it goes out anyway).
+  'webhook.delivery_pending': 'conflict',
+  // The endpoint's address is private, loopback, link-local … (SSRF guard; webhook_allow_private allows it), or does not resolve.
+  'webhook.url_refused': 'invalid',
+  // `webhook test`: the receiver did not answer 2xx (the result is in the details).
+  'webhook.delivery_failed': 'unavailable',
   'internal.error': 'internal',
   // The daemon's HTTP layer; the status of those whose category does not say it is set in daemon/http-errors.ts.
   'http.bad_request': 'usage',
