@@ -3,6 +3,7 @@ import ApiKeyList from './apikey/list.js'
 import ApiKeyRevoke from './apikey/revoke.js'
 import AuditExport from './audit/export.js'
 import AuditHead from './audit/head.js'
+import AuditSignHead from './audit/sign-head.js'
 import AuditTail from './audit/tail.js'
 import AuditVerify from './audit/verify.js'
 import ConfigShow from './config.js'
@@ -76,6 +77,7 @@ export const COMMANDS = {
   'apikey:revoke': ApiKeyRevoke,
   'audit:export': AuditExport,
   'audit:head': AuditHead,
+  'audit:sign-head': AuditSignHead,
   'audit:tail': AuditTail,
   'audit:verify': AuditVerify,
   config: ConfigShow,

@@ -50,6 +50,7 @@ export const AUDIT_ACTIONS = [
   'mail.retried',
   'mail.test_queued',
   'audit.pruned',
+  'audit.head_signed',
   'invitation.created',
   'invitation.resent',
   'invitation.revoked',

@@ -77,27 +77,27 @@ export async function writeCheckpoint(trx: Kysely<Database>, signer: CheckpointS
 /**
  * Moves a checkpoint from `from` to `to` in one statement, only if the stored one is exactly the
  * signed checkpoint of `from` (seq, hash and its MAC — HMAC is deterministic, so the MAC of
- * `from` is known without reading the row), or writes it when there is none. Returns whether
- * it wrote; false leaves the stored checkpoint as it is.
+ * `from` is known without reading the row). Never creates one: a missing checkpoint stays
+ * missing (see advanceHeadCheckpoint). Returns whether it wrote; false leaves the stored
+ * checkpoint as it is.
  */
 export async function moveCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, from: ChainPoint, to: ChainPoint, createdAt: string): Promise<boolean> {
-  const values = {seq: to.seq, hash: to.hash, mac: signer.macOf(kind, to), created_at: createdAt}
   const result = await trx
-    .insertInto('audit_checkpoint')
-    .values({kind, ...values})
-    .onConflict((oc) =>
-      oc
-        .column('kind')
-        .doUpdateSet(values)
-        .where('audit_checkpoint.seq', '=', from.seq)
-        .where('audit_checkpoint.hash', '=', from.hash)
-        .where('audit_checkpoint.mac', '=', signer.macOf(kind, from)),
-    )
+    .updateTable('audit_checkpoint')
+    .set({seq: to.seq, hash: to.hash, mac: signer.macOf(kind, to), created_at: createdAt})
+    .where('kind', '=', kind)
+    .where('seq', '=', from.seq)
+    .where('hash', '=', from.hash)
+    .where('mac', '=', signer.macOf(kind, from))
     .executeTakeFirst()
-  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+  return Number(result.numUpdatedRows ?? 0) > 0
 }
 
-/** Writes the checkpoint of a kind only when there is none yet. */
+/**
+ * Writes the checkpoint of a kind only when there is none yet. For the head: only with the
+ * first event of a fresh log (nothing before it, no pruned prefix), never later — a head that
+ * went missing while events exist is not recreated by an append (`audit sign-head` does that).
+ */
 export async function writeFirstCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, point: ChainPoint, createdAt: string): Promise<void> {
   await trx
     .insertInto('audit_checkpoint')

@@ -1,6 +1,8 @@
 import {sql, type Kysely} from 'kysely'
 import type {AuditEventRow, Database} from '../db/database.js'
-import {lockAuditChain} from '../db/dialect-helpers.js'
+import {dialectOf, lockAuditChain} from '../db/dialect-helpers.js'
+import {DomainError} from '../errors/domain-error.js'
+import type {ErrorCode} from '../errors/error-codes.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {requireOrgPermission} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
@@ -13,7 +15,7 @@ import {computeEventHash} from './audit-hash.js'
 import {createCheckpointSigner, moveCheckpoint, readCheckpoint, writeCheckpoint, writeFirstCheckpoint, type ChainPoint, type CheckpointSigner} from './audit-checkpoint.js'
 import {auditRetentionJob} from './audit-retention.js'
 import {orgAuditQuerySchema, orgAuditStreamQuerySchema, type OrgAuditQuery} from './audit-schemas.js'
-import {GENESIS, verifyAuditLog, walkChain, type AuditVerification, type ChainVerification, type ExpectedHead} from './audit-verify.js'
+import {GENESIS, verifyAuditLog, walkChain, type AuditVerification, type ChainVerification, type ExpectedHead, type VerificationProblemKind} from './audit-verify.js'
 import {parseSince} from './parse-since.js'
 
 export type {AuditVerification, ChainVerification, ExpectedHead} from './audit-verify.js'
@@ -56,6 +58,35 @@ export interface AuditFilter {
 
 export type AuditLog = ReturnType<typeof createAuditLog>
 
+/** The error code of each problem `audit verify` can report. */
+export const VERIFICATION_PROBLEM_CODES: Record<VerificationProblemKind, ErrorCode> = {
+  chain_broken: 'audit.chain_broken',
+  events_cut: 'audit.events_cut',
+  checkpoint_invalid: 'audit.checkpoint_invalid',
+  checkpoint_missing: 'audit.checkpoint_missing',
+  head_not_found: 'audit.head_not_found',
+  unsigned_events: 'audit.unsigned_events',
+}
+
+/**
+ * What `audit sign-head` found before signing: `missing` (no head: deleted, or a database from
+ * before checkpoints), `behind` (a valid head the chain holds, with unsigned events after it),
+ * `current` (the head already names the chain's end: nothing signed), `cut` / `invalid` (a head
+ * the chain no longer holds, or one whose MAC does not verify: only with acceptCut), `empty`
+ * (no events: nothing to sign).
+ */
+export type SignHeadReason = 'missing' | 'behind' | 'current' | 'cut' | 'invalid' | 'empty'
+
+export interface SignedHead {
+  reason: SignHeadReason
+  /** The chain's end the head now names (before the `audit.head_signed` event that records it); null for an empty log. */
+  signed: ChainPoint | null
+  /** The head checkpoint found before, whatever it was. */
+  previousHead: ChainPoint | null
+  /** Events checked from the chain's start (the pruned prefix's checkpoint, or genesis). */
+  checkedEvents: number
+}
+
 /**
  * Runs inside the transaction of every append, after the event and its signed head are
  * written: what must exist exactly when the event does (webhook deliveries) is written here.
@@ -77,6 +108,8 @@ export function createAuditLog(deps: AuditLogDeps) {
   const appendHooks: AuditAppendHook[] = []
   const signer = createCheckpointSigner(deps.secretKey)
   const checkpointInterval = deps.checkpointInterval ?? 1
+  // On SQLite every append has the key (the key file beside the database); on Postgres a CLI without secret_key appends unsigned.
+  const isEveryAppendSigned = dialectOf(deps.db) === 'sqlite'
   const log = {
     /** Features add what an append writes beside the event (createCore calls it, in order). */
     onAppend(hook: AuditAppendHook): void {
@@ -191,11 +224,72 @@ export function createAuditLog(deps: AuditLogDeps) {
       signer.requireKey()
       const batchSize = options.batchSize ?? 1000
       const prunedBefore = await readCheckpoint(deps.db, 'pruned')
-      const result = await verifyAuditLog(deps.db, signer, {...options, batchSize})
+      const verifyOptions = {...options, batchSize, interval: checkpointInterval, isEveryAppendSigned}
+      const result = await verifyAuditLog(deps.db, signer, verifyOptions)
       if (result.isIntact) return result
       // A prune that committed during the walk moves the chain's start: check again from the new one.
       const prunedAfter = await readCheckpoint(deps.db, 'pruned')
-      return prunedAfter?.seq === prunedBefore?.seq ? result : verifyAuditLog(deps.db, signer, {...options, batchSize})
+      return prunedAfter?.seq === prunedBefore?.seq ? result : verifyAuditLog(deps.db, signer, verifyOptions)
+    },
+
+    /**
+     * `audit sign-head`: signs the chain's current end as its head, after checking the chain from
+     * its start (and a head kept elsewhere, when given). The one way a head is created while
+     * events exist (appends never do): a database upgraded from before checkpoints, a head that
+     * was deleted, or — with acceptCut — a head the chain no longer holds (a cut investigated
+     * and accepted). The operator at the command line only; audited (`audit.head_signed`, with
+     * the head found before). Raises permission.denied, secret_key.required, audit.chain_broken,
+     * audit.checkpoint_invalid (the pruned prefix's, or the head's without acceptCut),
+     * audit.events_cut (without acceptCut), audit.head_not_found, db.conflict (the chain changed
+     * while it was checked: run it again).
+     */
+    async signHead(actor: Actor, input: {acceptCut?: boolean; expectedHead?: ExpectedHead; batchSize?: number} = {}): Promise<SignedHead> {
+      if (actor.principal.kind !== 'operator') throw new DomainError('permission.denied', 'Only an operator at the command line signs the audit head')
+      signer.requireKey()
+      const batchSize = input.batchSize ?? 1000
+      // The whole chain first, outside the chain lock: a long walk under it would hold up every audited change.
+      const checked = await verifyAuditLog(deps.db, signer, {expectedHead: input.expectedHead, batchSize, ignoreHead: true})
+      if (checked.problem) {
+        const {kind, message, seq, id} = checked.problem
+        throw new DomainError(VERIFICATION_PROBLEM_CODES[kind], `${message}; nothing was signed`, {...(id === null ? {} : {event_id: id}), seq})
+      }
+      const checkedTo: ChainPoint = checked.head ?? GENESIS
+      return deps.db.transaction().execute(async (trx) => {
+        await lockAuditChain(trx)
+        // Then, under the lock, only what was appended since: the event checked last must still be there, unchanged.
+        const pruned = await readCheckpoint(trx, 'pruned')
+        if (pruned && !signer.isAuthentic(pruned)) throw new DomainError('audit.checkpoint_invalid', `The checkpoint of the pruned prefix (#${pruned.seq}) does not carry a valid signature; nothing was signed`, {seq: pruned.seq})
+        const hashAt = async (seq: number): Promise<string | undefined> => {
+          if (pruned && pruned.seq === seq) return pruned.hash
+          if (seq === 0) return GENESIS.hash
+          return (await trx.selectFrom('audit_event').select('hash').where('seq', '=', seq).executeTakeFirst())?.hash
+        }
+        if ((await hashAt(checkedTo.seq)) !== checkedTo.hash) throw new DomainError('db.conflict', 'The audit chain changed while it was checked (pruned, or rewritten); nothing was signed: run the command again')
+        const walked = await walkChain(trx, checkedTo, batchSize, () => {})
+        if (walked.brokenAt) {
+          const {seq, id, reason} = walked.brokenAt
+          throw new DomainError('audit.chain_broken', `Audit chain broken at event ${id} (#${seq}): ${reason}; nothing was signed`, {event_id: id, seq})
+        }
+        const end = walked.last
+        const checkedEvents = checked.checkedEvents + walked.checkedEvents
+        const head = await readCheckpoint(trx, 'head')
+        const previousHead = head ? {seq: head.seq, hash: head.hash} : null
+        if (end.seq === 0) return {reason: 'empty', signed: null, previousHead, checkedEvents}
+        let reason: SignHeadReason
+        if (!head) reason = 'missing'
+        else if (!signer.isAuthentic(head)) reason = 'invalid'
+        else if (head.seq > end.seq || head.seq < (pruned?.seq ?? 0) || (await hashAt(head.seq)) !== head.hash) reason = 'cut'
+        else reason = head.seq === end.seq ? 'current' : 'behind'
+        if (reason === 'current') return {reason, signed: end, previousHead, checkedEvents}
+        if ((reason === 'cut' || reason === 'invalid') && !input.acceptCut) {
+          const code = reason === 'cut' ? 'audit.events_cut' : 'audit.checkpoint_invalid'
+          const what = reason === 'cut' ? `The signed head #${head!.seq} (hash ${head!.hash}) is no longer held by the chain, which ends at #${end.seq}: events were cut or replaced` : `The head checkpoint (#${head!.seq}) does not carry a valid signature`
+          throw new DomainError(code, `${what}; nothing was signed. Once investigated, --accept-cut signs the chain as it now ends (recorded with the head found)`, {seq: head!.seq, checkpoint: previousHead})
+        }
+        await writeCheckpoint(trx, signer, 'head', end, nowIso(deps))
+        await log.append(trx, actor, {action: 'audit.head_signed', metadata: {seq: end.seq, hash: end.hash, reason, previous_head: previousHead, checked_events: checkedEvents}})
+        return {reason, signed: end, previousHead, checkedEvents}
+      })
     },
 
     /**
@@ -244,24 +338,28 @@ export function createAuditLog(deps: AuditLogDeps) {
 
 /**
  * Signs the new head when due: on every append (interval 1), else on every seq that is a
- * multiple of the interval (and on the first append after the table was created). A head that
- * the chain no longer holds — its event cut or replaced, or the checkpoint forged or put back
- * lower — is left as it is, never overwritten, so `audit verify` keeps reporting it.
+ * multiple of the interval. Only the first event of a fresh log (nothing before it: no event,
+ * no pruned prefix) creates the head; afterwards an append only ever moves a head it finds
+ * signed and held by the chain. A head that is missing while events exist (deleted, or a
+ * database from before checkpoints) stays missing — an append recreating it would sign
+ * whatever the chain holds now, a cut or a rewrite included — until an operator who checked the
+ * chain signs one (`audit sign-head`). A head the chain no longer holds — its event cut or
+ * replaced, or the checkpoint forged or put back lower — is likewise left as it is, never
+ * overwritten, so `audit verify` keeps reporting it.
  */
 async function advanceHeadCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, interval: number, previous: ChainPoint, appended: ChainPoint, createdAt: string): Promise<void> {
-  if (interval > 1 && appended.seq % interval !== 0) {
+  if (previous.seq === 0) {
     await writeFirstCheckpoint(trx, signer, 'head', appended, createdAt)
     return
   }
+  if (interval > 1 && appended.seq % interval !== 0) return
   // The usual case with interval 1: the stored head is the signed checkpoint of the previous event; one statement moves it.
   if (interval === 1 && (await moveCheckpoint(trx, signer, 'head', previous, appended, createdAt))) return
   // Otherwise (an interval, events appended without the key, or something wrong): check it, then move it.
   const head = await readCheckpoint(trx, 'head')
-  if (head) {
-    if (head.seq >= appended.seq || !signer.isAuthentic(head)) return
-    const heldHash = head.seq === previous.seq ? previous.hash : (await trx.selectFrom('audit_event').select('hash').where('seq', '=', head.seq).executeTakeFirst())?.hash
-    if (heldHash !== head.hash) return
-  }
+  if (!head || head.seq >= appended.seq || !signer.isAuthentic(head)) return
+  const heldHash = head.seq === previous.seq ? previous.hash : (await trx.selectFrom('audit_event').select('hash').where('seq', '=', head.seq).executeTakeFirst())?.hash
+  if (heldHash !== head.hash) return
   await writeCheckpoint(trx, signer, 'head', appended, createdAt)
 }
 

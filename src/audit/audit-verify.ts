@@ -9,8 +9,10 @@ import {readCheckpoint, type ChainPoint, type CheckpointSigner} from './audit-ch
  * (events removed from the end, or the end replaced). `checkpoint_invalid`: a checkpoint whose
  * MAC does not verify under the secret key (forged, or edited). `checkpoint_missing`: events
  * and no signed head. `head_not_found`: a head kept elsewhere (`--head`) that the chain lacks.
+ * `unsigned_events`: more events after the signed head than the checkpoint interval explains,
+ * where every append has the key (SQLite): appended without signing, i.e. not by saas-ctl.
  */
-export type VerificationProblemKind = 'chain_broken' | 'events_cut' | 'checkpoint_invalid' | 'checkpoint_missing' | 'head_not_found'
+export type VerificationProblemKind = 'chain_broken' | 'events_cut' | 'checkpoint_invalid' | 'checkpoint_missing' | 'head_not_found' | 'unsigned_events'
 
 export interface VerificationProblem {
   kind: VerificationProblemKind
@@ -36,6 +38,12 @@ export interface AuditVerification {
   head: ChainPoint | null
   /** The signed head checkpoint the chain was checked against. */
   checkpoint: (ChainPoint & {createdAt: string}) | null
+  /**
+   * Events after the signed head that no signature covers: a cut of them would not be seen.
+   * With audit_checkpoint_interval N up to N−1 is normal; on Postgres also the events of a CLI
+   * without secret_key, until the next append with the key. See `unsigned_events`.
+   */
+  unsignedEvents: number
   /** `found`: the chain holds it; `pruned`: it lies in the pruned prefix, so it cannot be checked. */
   expectedHead: (ExpectedHead & {status: 'found' | 'pruned'}) | null
   problem: VerificationProblem | null
@@ -73,6 +81,9 @@ export function findChainProblem(row: AuditEventRow, previous: ChainPoint): stri
   return null
 }
 
+/** How to go on after a reported cut (see the README's recovery). */
+const CUT_HINT = '. Once investigated (restore the events from a backup or export if you can), `saas-ctl audit sign-head --accept-cut` signs the chain as it now ends, so later cuts are seen again'
+
 export const GENESIS: ChainPoint = {seq: 0, hash: GENESIS_HASH}
 
 /**
@@ -82,9 +93,24 @@ export const GENESIS: ChainPoint = {seq: 0, hash: GENESIS_HASH}
  * chain. A prune committing during the walk can make the walk miss its start; the caller
  * retries once when the pruned checkpoint moved.
  */
-export async function verifyAuditLog(db: Kysely<Database>, signer: CheckpointSigner, options: {expectedHead?: ExpectedHead; batchSize: number}): Promise<AuditVerification> {
+export interface VerifyAuditLogOptions {
+  expectedHead?: ExpectedHead
+  batchSize: number
+  /** Check the chain (and a head kept elsewhere) only, as if there were no head checkpoint: `audit sign-head` before it signs. */
+  ignoreHead?: boolean
+  /** audit_checkpoint_interval: how many events after the signed head are normal. */
+  interval?: number
+  /**
+   * Whether every append signs (it has the key): then more unsigned events than the interval
+   * explains are a problem (`unsigned_events`). False on Postgres, where a CLI without
+   * secret_key appends unsigned events legitimately: there they are only counted.
+   */
+  isEveryAppendSigned?: boolean
+}
+
+export async function verifyAuditLog(db: Kysely<Database>, signer: CheckpointSigner, options: VerifyAuditLogOptions): Promise<AuditVerification> {
   const pruned = await readCheckpoint(db, 'pruned')
-  const head = await readCheckpoint(db, 'head')
+  const head = options.ignoreHead ? null : await readCheckpoint(db, 'head')
   const result: AuditVerification = {
     isIntact: false,
     checkedEvents: 0,
@@ -92,6 +118,7 @@ export async function verifyAuditLog(db: Kysely<Database>, signer: CheckpointSig
     head: null,
     checkpoint: head ? {seq: head.seq, hash: head.hash, createdAt: head.created_at} : null,
     expectedHead: null,
+    unsignedEvents: 0,
     problem: null,
   }
   const fail = (kind: VerificationProblemKind, message: string, seq: number | null = null, id: string | null = null): AuditVerification => ({...result, isIntact: false, problem: {kind, message, seq, id}})
@@ -117,14 +144,33 @@ export async function verifyAuditLog(db: Kysely<Database>, signer: CheckpointSig
   }
   const last = walked.last
   if (!head) {
-    if (last.seq > 0) return fail('checkpoint_missing', `There is no signed head checkpoint, so events cut from the end cannot be ruled out (the next appended event writes one)`)
+    if (last.seq > 0 && !options.ignoreHead) {
+      return fail(
+        'checkpoint_missing',
+        `There is no signed head checkpoint, so events cut from the end (or the chain rewritten) cannot be ruled out, and appends do not create one. Find out why (a database from before checkpoints has none; otherwise it was deleted), check the chain (and a head kept elsewhere with --head), then sign its current end with \`saas-ctl audit sign-head\``,
+      )
+    }
   } else if (headMismatch !== null) {
     const row = headMismatch as AuditEventRow
-    return fail('events_cut', `Events cut from the end: the signed head is #${head.seq} with hash ${head.hash}, but event #${head.seq} now has hash ${row.hash} (the end of the chain was replaced)`, head.seq, row.id)
+    return fail('events_cut', `Events cut from the end: the signed head is #${head.seq} with hash ${head.hash}, but event #${head.seq} now has hash ${row.hash} (the end of the chain was replaced)${CUT_HINT}`, head.seq, row.id)
   } else if (last.seq < head.seq) {
-    return fail('events_cut', `Events cut from the end: the signed head is #${head.seq} with hash ${head.hash}, but the chain ends at #${last.seq}`, head.seq)
+    return fail('events_cut', `Events cut from the end: the signed head is #${head.seq} with hash ${head.hash}, but the chain ends at #${last.seq}${CUT_HINT}`, head.seq)
   } else if (last.seq === head.seq && last.hash !== head.hash) {
-    return fail('events_cut', `Events cut from the end: the signed head #${head.seq} has hash ${head.hash}, the chain's #${last.seq} has ${last.hash}`, head.seq)
+    return fail('events_cut', `Events cut from the end: the signed head #${head.seq} has hash ${head.hash}, the chain's #${last.seq} has ${last.hash}${CUT_HINT}`, head.seq)
+  }
+  if (head && last.seq > head.seq) {
+    // Events committed after the head was read lengthen the chain: their appends may have moved the head meanwhile.
+    const headNow = await readCheckpoint(db, 'head')
+    const signedThrough = headNow && headNow.seq > head.seq && signer.isAuthentic(headNow) ? headNow.seq : head.seq
+    result.unsignedEvents = Math.max(0, last.seq - signedThrough)
+    const interval = options.interval ?? 1
+    if (options.isEveryAppendSigned && result.unsignedEvents >= interval) {
+      return fail(
+        'unsigned_events',
+        `${result.unsignedEvents} event(s) after the signed head #${signedThrough} are not covered by a signature, more than audit_checkpoint_interval ${interval} leaves unsigned: they were appended without signing (not by saas-ctl), or the interval was lowered since (the next change signs them then). Once checked, \`saas-ctl audit sign-head\` signs them`,
+        signedThrough + 1,
+      )
+    }
   }
   if (expected) {
     if (expected.seq !== null && expected.seq < start.seq) result.expectedHead = {...expected, status: 'pruned'}

@@ -4,6 +4,8 @@ import {createCheckpointSigner} from '../../src/audit/audit-checkpoint.js'
 import {computeEventHash} from '../../src/audit/audit-hash.js'
 import {pruneExpiredEvents} from '../../src/audit/audit-retention.js'
 import type {AuditEventRow} from '../../src/db/database.js'
+import {SYSTEM_ACTOR} from '../../src/access/principal.js'
+import {GENESIS_HASH} from '../../src/audit/audit-hash.js'
 import {createCore} from '../../src/core.js'
 import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../helpers/test-core.js'
 import {describeEachDialect} from '../helpers/test-database.js'
@@ -164,6 +166,167 @@ describeEachDialect('audit checkpoints and retention', (dialect) => {
         expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 5})
       })
     }
+  })
+
+  /** Appends well-chained events straight into the table, as someone holding only the database (or a database from before checkpoints) would have them. */
+  async function insertRawEvents(count: number): Promise<void> {
+    const newest = await db().selectFrom('audit_event').selectAll().orderBy('seq', 'desc').limit(1).executeTakeFirst()
+    let previous = newest ? {seq: Number(newest.seq), hash: newest.hash} : {seq: 0, hash: GENESIS_HASH}
+    for (let index = 0; index < count; index += 1) {
+      const seq = previous.seq + 1
+      const content: Omit<AuditEventRow, 'hash'> = {
+        seq,
+        id: `raw-${seq}`,
+        action: 'org.created',
+        org_id: null,
+        actor_type: 'cli',
+        actor_id: null,
+        actor_name: 'someone',
+        target_type: null,
+        target_id: null,
+        metadata: '{}',
+        ip: null,
+        user_agent: null,
+        request_id: null,
+        created_at: t.clock.now().toISOString(),
+        prev_hash: previous.hash,
+      }
+      const hash = computeEventHash(content)
+      await db().insertInto('audit_event').values({...content, hash}).execute()
+      previous = {seq, hash}
+    }
+  }
+
+  describe('a missing head is never recreated by an append (review F1)', () => {
+    for (const interval of [1, 3]) {
+      it(`interval ${interval}: events cut, the head row deleted, then an ordinary append: verify still reports the missing head, and nothing is signed`, async () => {
+        t = await createTestCore(dialect, {auditCheckpointInterval: interval})
+        await createOrgs(6)
+        expect(await checkpoint('head')).toMatchObject({seq: 6})
+        await db().deleteFrom('audit_event').where('seq', '>', 3).execute()
+        await db().deleteFrom('audit_checkpoint').where('kind', '=', 'head').execute()
+        // #4, #5, #6 (#6 would be due with interval 3): none writes a head.
+        await createOrgs(3, 'after-cut')
+        expect(await checkpoint('head')).toBeUndefined()
+        expect(await t.core.audit.verifyChain()).toEqual({isIntact: true, checkedEvents: 6})
+        expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_missing'}})
+      })
+    }
+
+    it('a rewritten chain without its head is not signed by the next append either', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(4)
+      await forgeTailFrom(2, 3)
+      await db().deleteFrom('audit_checkpoint').execute()
+      await createOrgs(1, 'after-rewrite')
+      expect(await checkpoint('head')).toBeUndefined()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_missing'}})
+    })
+
+    it('the first append of a fresh log signs the head (interval 1 and N)', async () => {
+      t = await createTestCore(dialect, {auditCheckpointInterval: 5})
+      expect(await checkpoint('head')).toBeUndefined()
+      await createOrgs(1)
+      expect(await checkpoint('head')).toMatchObject({seq: 1, hash: (await eventAt(1)).hash})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 1, unsignedEvents: 0})
+    })
+
+    it('a database upgraded with events and no checkpoint stays unsigned until `audit sign-head`, which is audited and then covers the log', async () => {
+      t = await createTestCore(dialect)
+      await insertRawEvents(3)
+      await createOrgs(2)
+      expect(await checkpoint('head')).toBeUndefined()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_missing'}})
+
+      await expect(t.core.audit.signHead(SYSTEM_ACTOR)).rejects.toMatchObject({code: 'permission.denied'})
+      const signed = await t.core.audit.signHead(OPERATOR)
+      expect(signed).toMatchObject({reason: 'missing', signed: {seq: 5, hash: (await eventAt(5)).hash}, previousHead: null, checkedEvents: 5})
+      const recorded = await eventAt(6)
+      expect(recorded).toMatchObject({action: 'audit.head_signed', actor_type: 'cli'})
+      expect(JSON.parse(recorded.metadata)).toMatchObject({seq: 5, reason: 'missing', previous_head: null})
+      expect(await checkpoint('head')).toMatchObject({seq: 6, hash: recorded.hash})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 6, unsignedEvents: 0})
+      // Covered from now on: a cut is reported again.
+      await createOrgs(1, 'later')
+      await db().deleteFrom('audit_event').where('seq', '=', 7).execute()
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'events_cut', seq: 7}})
+    })
+
+    it('`audit sign-head` refuses a broken chain, a head kept elsewhere the chain lacks, and a cut unless accepted', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(5)
+      const keptElsewhere = (await t.core.audit.verify()).head!
+      // A cut: refused without acceptCut, nothing signed.
+      await db().deleteFrom('audit_event').where('seq', '>', 3).execute()
+      await expect(t.core.audit.signHead(OPERATOR)).rejects.toMatchObject({code: 'audit.events_cut'})
+      await expect(t.core.audit.signHead(OPERATOR, {acceptCut: true, expectedHead: keptElsewhere})).rejects.toMatchObject({code: 'audit.head_not_found'})
+      expect(await checkpoint('head')).toMatchObject({seq: 5})
+      // Accepted: signed where the chain now ends, the old head recorded.
+      const third = await eventAt(3)
+      expect(await t.core.audit.signHead(OPERATOR, {acceptCut: true})).toMatchObject({reason: 'cut', signed: {seq: 3, hash: third.hash}, previousHead: {seq: 5, hash: keptElsewhere.hash}})
+      expect(JSON.parse((await eventAt(4)).metadata)).toMatchObject({reason: 'cut', previous_head: {seq: 5, hash: keptElsewhere.hash}})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 4})
+      // Already at the end: nothing to do, nothing recorded.
+      expect(await t.core.audit.signHead(OPERATOR)).toMatchObject({reason: 'current', signed: {seq: 4}})
+      expect(await t.core.audit.latestSeq()).toBe(4)
+      // A forged head is replaced only when accepted.
+      await db().updateTable('audit_checkpoint').set({mac: 'f'.repeat(64)}).where('kind', '=', 'head').execute()
+      await expect(t.core.audit.signHead(OPERATOR)).rejects.toMatchObject({code: 'audit.checkpoint_invalid'})
+      // A broken chain is never signed, accepted or not.
+      await db().updateTable('audit_event').set({metadata: '{"tampered":true}'}).where('seq', '=', 2).execute()
+      await expect(t.core.audit.signHead(OPERATOR, {acceptCut: true})).rejects.toMatchObject({code: 'audit.chain_broken', details: {seq: 2}})
+      expect(await checkpoint('head')).toMatchObject({seq: 4, mac: 'f'.repeat(64)})
+    })
+
+    it('`audit sign-head` on an empty log signs nothing', async () => {
+      t = await createTestCore(dialect)
+      expect(await t.core.audit.signHead(OPERATOR)).toMatchObject({reason: 'empty', signed: null})
+      expect(await checkpoint('head')).toBeUndefined()
+    })
+
+    if (dialect === 'postgres') {
+      it('on Postgres, a log whose first events were written without secret_key gets its head from `audit sign-head`', async () => {
+        t = await createTestCore(dialect)
+        const keyless = await createCore({config: testConfig(t.database.url, {secretKey: undefined}), cwd: process.cwd(), clock: t.clock, passwords: FAST_PASSWORD_HASHER})
+        try {
+          await keyless.orgs.createOrg(OPERATOR, {name: 'First', slug: 'first'})
+        } finally {
+          await keyless.close()
+        }
+        await createOrgs(1, 'keyed')
+        expect(await checkpoint('head')).toBeUndefined()
+        expect(await t.core.audit.verify()).toMatchObject({isIntact: false, problem: {kind: 'checkpoint_missing'}})
+        expect(await t.core.audit.signHead(OPERATOR)).toMatchObject({reason: 'missing', signed: {seq: 2}})
+        expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 3})
+      })
+    }
+  })
+
+  describe('events after the signed head that no signature covers (review F6)', () => {
+    it('interval 1: events appended behind saas-ctl\'s back are counted; a problem on SQLite (every append signs), only reported on Postgres', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(3)
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, unsignedEvents: 0})
+      await insertRawEvents(2)
+      const result = await t.core.audit.verify()
+      expect(result.unsignedEvents).toBe(2)
+      if (dialect === 'sqlite') expect(result).toMatchObject({isIntact: false, problem: {kind: 'unsigned_events', seq: 4}})
+      else expect(result).toMatchObject({isIntact: true, problem: null})
+      // The operator who checked them signs them (`audit sign-head`): covered again.
+      expect(await t.core.audit.signHead(OPERATOR)).toMatchObject({reason: 'behind', signed: {seq: 5}, previousHead: {seq: 3}})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, unsignedEvents: 0})
+    })
+
+    it('interval N: up to N−1 unsigned events are normal; N or more is a problem on SQLite', async () => {
+      t = await createTestCore(dialect, {auditCheckpointInterval: 3})
+      await createOrgs(5)
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, unsignedEvents: 2, checkpoint: {seq: 3}})
+      await insertRawEvents(1)
+      const result = await t.core.audit.verify()
+      expect(result.unsignedEvents).toBe(3)
+      if (dialect === 'sqlite') expect(result).toMatchObject({isIntact: false, problem: {kind: 'unsigned_events'}})
+      else expect(result).toMatchObject({isIntact: true})
+    })
   })
 
   describe('retention', () => {
