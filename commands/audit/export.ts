@@ -1,4 +1,6 @@
-import {closeSync, createWriteStream, fchmodSync, openSync, unlinkSync, type WriteStream} from 'node:fs'
+import {randomBytes} from 'node:crypto'
+import {closeSync, constants, createWriteStream, fsyncSync, openSync, renameSync, unlinkSync, type WriteStream} from 'node:fs'
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {AUDIT_EXPORT_FORMATS, writeAuditExport} from '../../src/audit/audit-export.js'
 import type {AuditFilter} from '../../src/audit/audit-log.js'
@@ -14,7 +16,7 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
   static override description = [
     'Streams in constant memory: events are read a batch at a time by position (seq) and written as the output takes them, so millions of rows need no more memory than one batch.',
     'JSON Lines: one event per line, as `audit tail --json` prints it. CSV: a fixed header (seq, id, created_at, action, org_id, actor_type, actor_id, actor_name, target_type, target_id, ip, user_agent, request_id, metadata), metadata as JSON text, cells that a spreadsheet would run as a formula prefixed with \'.',
-    'A file given with -o is created with mode 0600 (events carry IP addresses and emails). On a terminal a progress line goes to stderr (not with --json).',
+    'A file given with -o is written to a new temporary file (mode 0600: events carry IP addresses and emails) in the same directory, then renamed over the path: a symbolic link there is replaced, never followed, and a failed export leaves whatever was there untouched. On a terminal a progress line goes to stderr (not with --json).',
   ].join(' ')
 
   static override flags = {
@@ -31,20 +33,21 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
     if (this.flags.since) filter.since = parseSince(this.flags.since, new Date())
     if (this.flags.org) filter.orgId = await resolveAuditOrgId(core, this.actor(), this.flags.org)
     const file = this.flags.output
-    const output = file ? openPrivateFile(file) : process.stdout
+    const temporary = file ? openTemporaryFile(file) : null
+    const output = temporary ? temporary.stream : process.stdout
     const progress = this.progressReporter()
     let written: number
     try {
       written = await writeAuditExport(core.audit.iterateEvents(filter, this.flags['batch-size']), output, {format: this.flags.format, onProgress: progress.update})
-      if (file) await closeStream(output as WriteStream)
+      if (temporary && file) {
+        await closeTemporaryFile(temporary)
+        renameSync(temporary.path, file)
+      }
     } catch (error) {
       // A reader that went away (`| head`) ends the export; nothing to report.
-      if (!file && (error as NodeJS.ErrnoException).code === 'EPIPE') return undefined
-      if (file) {
-        ;(output as WriteStream).destroy()
-        // A partial export of private data is not left behind.
-        unlinkSafely(file)
-      }
+      if (!temporary && (error as NodeJS.ErrnoException).code === 'EPIPE') return undefined
+      // A partial export of private data is not left behind; the destination was never touched.
+      if (temporary) discardTemporaryFile(temporary)
       throw error
     } finally {
       progress.finish()
@@ -80,23 +83,46 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
   }
 }
 
-/** Opens (truncating) a file readable by its owner only, also when it existed with a looser mode. */
-function openPrivateFile(file: string): WriteStream {
-  const descriptor = openSync(file, 'w', 0o600)
-  try {
-    fchmodSync(descriptor, 0o600)
-  } catch (error) {
-    closeSync(descriptor)
-    throw error
-  }
-  return createWriteStream(file, {fd: descriptor})
+/**
+ * Creates a new file readable by its owner only, beside `file` (so a rename moves it there):
+ * O_EXCL never opens something that exists, O_NOFOLLOW never a symbolic link's target.
+ */
+interface TemporaryFile {
+  path: string
+  descriptor: number
+  stream: WriteStream
 }
 
-function closeStream(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject)
-    stream.end(() => resolve())
+function openTemporaryFile(file: string): TemporaryFile {
+  const temporaryPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0)
+  const descriptor = openSync(temporaryPath, flags, 0o600)
+  return {path: temporaryPath, descriptor, stream: createWriteStream(temporaryPath, {fd: descriptor, autoClose: false})}
+}
+
+/** Ends the stream, then flushes the file to disk and closes it. */
+async function closeTemporaryFile(temporary: TemporaryFile): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    temporary.stream.once('error', reject)
+    temporary.stream.end(() => resolve())
   })
+  fsyncSync(temporary.descriptor)
+  closeSync(temporary.descriptor)
+  temporary.descriptor = -1
+}
+
+/** After a failure: the stream stopped, the descriptor closed (once). */
+function discardTemporaryFile(temporary: TemporaryFile): void {
+  temporary.stream.destroy()
+  if (temporary.descriptor >= 0) {
+    try {
+      closeSync(temporary.descriptor)
+    } catch {
+      // already closed
+    }
+    temporary.descriptor = -1
+  }
+  unlinkSafely(temporary.path)
 }
 
 function unlinkSafely(file: string): void {

@@ -1,4 +1,4 @@
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {AUDIT_CSV_COLUMNS} from '../../src/audit/audit-export.js'
@@ -71,6 +71,38 @@ describeEachDialect('CLI audit export, head and verify', (dialect) => {
     expect(bad.json.error.code).toBe('validation.failed')
   })
 
+  // Review F9: -o once opened the path with 'w' (following a symbolic link, truncating and chmodding its target) and deleted it on failure.
+  it.skipIf(process.platform === 'win32')('-o naming a symbolic link replaces the link with the export (mode 0600); the file it pointed to is untouched', async () => {
+    const victim = path.join(cli.cwd, 'victim.txt')
+    writeFileSync(victim, 'precious', {mode: 0o644})
+    const link = path.join(cli.cwd, 'link.jsonl')
+    symlinkSync(victim, link)
+    const exported = await cli.run(['audit', 'export', '-o', link, '--json'])
+    expect(exported.exitCode).toBe(0)
+    expect(exported.json).toMatchObject({file: link, events: 5})
+    expect(readFileSync(victim, 'utf8')).toBe('precious')
+    expect(statSync(victim).mode & 0o777).toBe(0o644)
+    expect(lstatSync(link).isSymbolicLink()).toBe(false)
+    expect(lstatSync(link).mode & 0o777).toBe(0o600)
+    expect(readFileSync(link, 'utf8').trimEnd().split('\n')).toHaveLength(5)
+  })
+
+  it('a failed export leaves the file already at the -o path as it was, and no temporary file behind', async () => {
+    const file = path.join(cli.cwd, 'kept.jsonl')
+    writeFileSync(file, 'the previous export\n', {mode: 0o600})
+    const victim = await withDatabase((db) => db.selectFrom('audit_event').select(['seq', 'metadata']).where('seq', '=', 3).executeTakeFirstOrThrow())
+    // An event that no longer reads (its metadata is not JSON) fails the export after the output was opened.
+    await withDatabase((db) => db.updateTable('audit_event').set({metadata: 'not json'}).where('seq', '=', 3).execute())
+    try {
+      const failed = await cli.run(['audit', 'export', '-o', file, '--batch-size', '2'])
+      expect(failed.exitCode).not.toBe(0)
+    } finally {
+      await withDatabase((db) => db.updateTable('audit_event').set({metadata: victim.metadata}).where('seq', '=', 3).execute())
+    }
+    expect(readFileSync(file, 'utf8')).toBe('the previous export\n')
+    expect(readdirSync(cli.cwd).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
   it('audit head prints <seq>:<hash>; verify prints it too and checks --head against the chain', async () => {
     const head = await cli.run(['audit', 'head'])
     expect(head.exitCode).toBe(0)
@@ -113,5 +145,31 @@ describeEachDialect('CLI audit export, head and verify', (dialect) => {
     const forged = await cli.run(['audit', 'verify', '--json'])
     expect(forged.exitCode).toBe(1)
     expect(forged.json.error.code).toBe('audit.checkpoint_invalid')
+  })
+
+  it('audit sign-head: asks (refuses without a terminal), replaces a forged head only with --accept-cut, and signs a missing one', async () => {
+    // The previous test left a forged head and a chain cut back to #5.
+    const unconfirmed = await cli.run(['audit', 'sign-head', '--json'])
+    expect(unconfirmed.json.error.code).toBe('confirmation.required')
+    const refused = await cli.run(['audit', 'sign-head', '--yes', '--json'])
+    expect(refused.exitCode).toBe(1)
+    expect(refused.json.error.code).toBe('audit.checkpoint_invalid')
+    const accepted = await cli.run(['audit', 'sign-head', '--accept-cut', '--yes', '--json'])
+    expect(accepted.exitCode).toBe(0)
+    expect(accepted.json).toMatchObject({reason: 'invalid', signed: {seq: 5}, previous_head: {seq: 4}})
+    expect((await cli.run(['audit', 'verify'])).exitCode).toBe(0)
+
+    // A deleted head: verify fails, the next change does not bring it back, sign-head does.
+    await withDatabase((db) => db.deleteFrom('audit_checkpoint').where('kind', '=', 'head').execute())
+    expect((await cli.run(['flag', 'create', 'zeta'])).exitCode).toBe(0)
+    const missing = await cli.run(['audit', 'verify', '--json'])
+    expect(missing.exitCode).toBe(1)
+    expect(missing.json.error.code).toBe('audit.checkpoint_missing')
+    const signed = await cli.run(['audit', 'sign-head', '--yes'])
+    expect(signed.exitCode).toBe(0)
+    expect(signed.stdout).toContain('audit.head_signed')
+    const verified = await cli.run(['audit', 'verify', '--json'])
+    expect(verified.exitCode).toBe(0)
+    expect(verified.json).toMatchObject({is_intact: true, unsigned_events: 0})
   })
 })
