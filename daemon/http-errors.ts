@@ -29,6 +29,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   'http.method_not_allowed': 405,
   'http.rate_limited': 429,
   'auth.too_many_attempts': 429,
+  'invitation.resend_too_soon': 429,
+  'invitation.daily_limit': 429,
 }
 
 export interface ErrorBody {

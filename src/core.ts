@@ -135,7 +135,7 @@ export async function createCore(options: CoreOptions) {
   const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
   const apiKeys = createApiKeyService({...deps, audit})
   // Invitations: seats, the accept link mailed through the outbox, accounts created by accepting.
-  const invitations = createInvitationService({...deps, audit, mail, passwords, tiers, publicUrl, invitationTtlSeconds: config.invitationTtlSeconds, registration: config.registration, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
+  const invitations = createInvitationService({...deps, audit, mail, passwords, tiers, publicUrl, invitationTtlSeconds: config.invitationTtlSeconds, invitationMailsPerDay: config.invitationMailsPerDay, registration: config.registration, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(invitations.purgeHook)
   // Outgoing webhooks: a delivery per subscribed endpoint is written on every audit append.
   const webhookServices = createWebhookServices({...deps, audit, jobs, secretKey, config, resolve: options.webhookResolver})

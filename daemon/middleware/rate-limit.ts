@@ -38,8 +38,9 @@ export interface RateLimitOptions {
  * The request budget of one route, checked after authentication and before the body is read
  * or the handler runs: a refused request (429 http.rate_limited with Retry-After) does
  * nothing. Authenticated requests draw from their organization's bucket — the org of the API
- * key, or the one the access token is bound to; a token bound to none draws from its IP's
- * `public` bucket; platform keys (the operator's credential) are not limited. Anonymous
+ * key, or the one the access token is bound to; a token bound to none, or whose binding was
+ * voided since (the member removed), draws from its IP's `public` bucket, and so does a caller
+ * whose org no longer exists (purged): never unlimited; platform keys (the operator's credential) are not limited. Anonymous
  * requests draw from their IP's bucket of the route's group. Every limited answer carries
  * RateLimit-Limit, -Remaining, -Reset (seconds until the bucket is full) and -Policy.
  * Returns null for a route that draws from no bucket.
@@ -60,7 +61,7 @@ export function rateLimitFor(route: AnyRoute, options: RateLimitOptions): Reques
     const budget = budgetOf(options.authenticatedCallerOf(response))
     if (budget.kind === 'none') return next()
     if (budget.kind === 'client') return answer(limiter.takeForClient(budget.group, clientKeyOfRequest(request)), response, next)
-    const decision = limiter.takeForOrg(budget.orgId)
+    const decision = limiter.takeForOrg(budget.orgId, clientKeyOfRequest(request))
     // The org's limit is cached: only its first request (and one every few seconds) waits for a read.
     if (decision instanceof Promise) return decision.then((loaded) => answer(loaded, response, next))
     answer(decision, response, next)
@@ -71,8 +72,8 @@ type Budget = {kind: 'org'; orgId: string} | {kind: 'client'; group: ClientRateL
 
 function budgetOf({principal, caller}: AuthenticatedCaller): Budget {
   if (principal?.kind === 'api_key') return principal.orgId ? {kind: 'org', orgId: principal.orgId} : {kind: 'none'}
-  if (principal?.kind === 'user') return principal.boundOrgId ? {kind: 'org', orgId: principal.boundOrgId} : {kind: 'client', group: 'public'}
   // A token whose org binding was voided (the member was removed) no longer speaks for the org.
+  if (principal?.kind === 'user') return principal.boundOrgId && !principal.isOrgBindingRevoked ? {kind: 'org', orgId: principal.boundOrgId} : {kind: 'client', group: 'public'}
   if (caller) return caller.orgId && !caller.isOrgBindingRevoked ? {kind: 'org', orgId: caller.orgId} : {kind: 'client', group: 'public'}
   return {kind: 'client', group: 'public'}
 }

@@ -212,8 +212,10 @@ function forgotPasswordPage(at: PagePath, email = '', problem?: string): Account
 }
 
 /**
- * Runs a page's POST. Refuses one a browser says came from another site (Sec-Fetch-Site), so
- * another site cannot send the forms in the user's name. Errors become pages, never the API's
+ * Runs a page's request. Refuses a POST a browser says came from another site (Sec-Fetch-Site),
+ * so another site cannot send the forms in the user's name; a GET (which changes nothing) is
+ * answered whatever its Sec-Fetch-Site: it is how a link in a mail opens, and a click in a
+ * webmail is cross-site. Errors become pages, never the API's
  * JSON nor a stack: a wrong, used or expired token (and a malformed one) the invalid-link page
  * with its status, an exhausted failure budget 429 with Retry-After, a fault of the server a
  * 500 page (logged with its cause, as the error handler logs it).
@@ -224,7 +226,8 @@ export async function answering(
 ): Promise<RouteResult> {
   const {page} = context
   const site = context.request.get('Sec-Fetch-Site')
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') {
+  const isSafe = context.request.method === 'GET' || context.request.method === 'HEAD'
+  if (!isSafe && site !== undefined && site !== 'same-origin' && site !== 'none') {
     return page(403, {title: 'Request refused', content: paragraph('This form can only be sent from its own page. Open the link from your mail again.')})
   }
   try {

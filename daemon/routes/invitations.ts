@@ -137,5 +137,5 @@ async function signedInUser(core: Core, request: Request): Promise<Principal | n
   const header = request.get('Authorization')
   if (header === undefined || header.trim() === '') return null
   const caller = await core.authenticator.authenticate(readBearerToken(request))
-  return {kind: 'user', userId: caller.userId, sessionId: caller.sessionId, boundOrgId: caller.orgId}
+  return {kind: 'user', userId: caller.userId, sessionId: caller.sessionId, boundOrgId: caller.orgId, ...(caller.isOrgBindingRevoked ? {isOrgBindingRevoked: true} : {})}
 }

@@ -19,7 +19,8 @@ export function createBearerAuthenticator(deps: {tokens: TokenAuthenticator; api
     async authenticate(credential: string): Promise<Principal> {
       if (credential.startsWith(API_KEY_PREFIX)) return deps.apiKeys.authenticate(credential)
       const token = await deps.tokens.authenticate(credential)
-      return {kind: 'user', userId: token.userId, sessionId: token.sessionId, boundOrgId: token.orgId}
+      // The voided binding is carried along: the rate limiter must not charge that org for it.
+      return {kind: 'user', userId: token.userId, sessionId: token.sessionId, boundOrgId: token.orgId, ...(token.isOrgBindingRevoked ? {isOrgBindingRevoked: true} : {})}
     },
   }
 }

@@ -10,8 +10,12 @@
 export type Principal =
   /** An operator at the saas-ctl command line: whoever holds the database. Passes every check. */
   | {kind: 'operator'; name: string}
-  /** A user behind an access token: its session and the organization the token is bound to. */
-  | {kind: 'user'; userId: string; sessionId: string; boundOrgId: string | null; email?: string | null}
+  /**
+   * A user behind an access token: its session and the organization the token is bound to.
+   * isOrgBindingRevoked: the token's binding to boundOrgId was voided since it was issued (the
+   * member was removed, the org deleted); the token no longer speaks for that org (absent: false).
+   */
+  | {kind: 'user'; userId: string; sessionId: string; boundOrgId: string | null; email?: string | null; isOrgBindingRevoked?: boolean}
   /** An API key (`sk_…`): of one organization, or a platform key (orgId null) that acts on every org. */
   | {kind: 'api_key'; keyId: string; name: string; orgId: string | null}
   /** Background jobs of the daemon. */

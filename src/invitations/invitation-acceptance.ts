@@ -85,7 +85,9 @@ export function createInvitationAcceptance(deps: InvitationAcceptanceDeps) {
      * the setting `registration` is closed (invite_only allows it). The invitation is claimed by
      * one conditional update under the org's row lock: of concurrent accepts exactly one joins,
      * the others get auth.invalid_link_token. The acceptance holds the invitation's seat; it is
-     * refused (org.seat_limit) only when the members alone already fill a lowered limit.
+     * refused (org.seat_limit, without the org's counts in its details: the invitee is no
+     * member) only when the members alone already fill a lowered limit; a refusal rolls the
+     * claim back.
      * Audited invitation.accepted and member.added (and user.created for a new account).
      * Raises auth.invalid_link_token, auth.too_many_attempts, member.exists, org.seat_limit,
      * password.too_weak, validation.failed, user.disabled.
@@ -119,8 +121,13 @@ export function createInvitationAcceptance(deps: InvitationAcceptanceDeps) {
           const org = await findOrgByRef(tx, row.org_id)
           const now = nowIso(deps)
           if (!org || org.deleted_at) return null
-          // Counted before the claim: this invitation is still pending, so it is among the seats.
-          await assertSeatAvailable(tx, deps.tiers, org, now, {kind: 'held'})
+          // Read under the org lock (deleteRole takes it too) and before the claim: a role deleted
+          // since the link was checked leaves the invitation unusable, as the link check says,
+          // and nothing is written (never an accepted invitation without its membership).
+          const role = await tx.selectFrom('role').select(['id', 'key']).where('id', '=', row.role_id).executeTakeFirst()
+          if (!role) return null
+          // Claimed first: of concurrent accepts of one link the losers get the invalid-link
+          // answer, whatever the seats. A refusal below throws, and the claim is rolled back.
           const claimed = await tx
             .updateTable('invitation')
             .set({status: 'accepted', accepted_at: now})
@@ -130,8 +137,8 @@ export function createInvitationAcceptance(deps: InvitationAcceptanceDeps) {
             .where('expires_at', '>', now)
             .executeTakeFirst()
           if (Number(claimed.numUpdatedRows) !== 1) return null
-          const role = await tx.selectFrom('role').select(['id', 'key']).where('id', '=', row.role_id).executeTakeFirst()
-          if (!role) return null
+          // The claim changes no count of members: 'held' counts them alone.
+          await assertSeatAvailableToInvitee(tx, deps.tiers, org, now)
           let userId: string
           let createdAccount = false
           if (signedIn) {
@@ -161,5 +168,19 @@ export function createInvitationAcceptance(deps: InvitationAcceptanceDeps) {
       await guard.recordSuccess('invite_token', origin, outcome.user.id)
       return outcome
     },
+  }
+}
+
+/**
+ * The acceptance's seat check: refused only when the members alone fill the limit. The
+ * invitee is not a member (and may hold no account): the refusal does not tell them how many
+ * members and pending invitations the org has, nor its limit.
+ */
+async function assertSeatAvailableToInvitee(tx: Parameters<typeof assertSeatAvailable>[0], tiers: TierTable, org: Parameters<typeof assertSeatAvailable>[2], now: string): Promise<void> {
+  try {
+    await assertSeatAvailable(tx, tiers, org, now, {kind: 'held'})
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'org.seat_limit') throw new DomainError('org.seat_limit', `"${org.slug}" has no seat left`)
+    throw error
   }
 }

@@ -17,6 +17,7 @@ import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
 import {validateInput} from '../shared/validate.js'
 import {assertSeatAvailable} from '../tenancy/seat-limit.js'
 import type {TierTable} from '../tenancy/tiers.js'
+import {assertInvitationMailBudget, assertResendCooldown} from './invitation-mail-budget.js'
 import {acceptInvitationUrl, invitationMail} from './invitation-mails.js'
 import {findInvitation, findPendingInvitationOf, isLive, listLiveInvitations, toInvitation, type Invitation, type InvitationWithRole} from './invitation-repo.js'
 import {createInvitationSchema, invitationIdSchema, type CreateInvitationInput, type InvitationRefInput} from './invitation-schemas.js'
@@ -28,6 +29,8 @@ export interface InvitationDeps extends ServiceDeps {
   /** Accept links start with it. */
   publicUrl: string
   invitationTtlSeconds: number
+  /** Setting invitation_mails_per_day: invitation mails per org per 24 hours for tenant principals (0: no cap). */
+  invitationMailsPerDay: number
 }
 
 /**
@@ -86,6 +89,19 @@ export function createInvitationManagement(deps: InvitationDeps) {
     return acceptUrl
   }
 
+  /**
+   * The limits on invitation mails, for tenant principals (members' tokens, org API keys): the
+   * resend cooldown of the invitation (`row`, for a resend) and the org's daily cap, counted
+   * under the org row lock the caller holds. Operators and platform principals are trusted (they
+   * may create accounts and are shown the links anyway; an onboarding may invite hundreds at
+   * once; they set the setting) and held to neither; their mails still count toward the cap.
+   */
+  async function assertMailAllowed(tx: Kysely<Database>, actor: Actor, org: OrganizationRow, now: string, row?: Pick<InvitationRow, 'id' | 'sent_at'>): Promise<void> {
+    if (await isPlatformActor(tx, actor)) return
+    if (row) assertResendCooldown(row, now)
+    await assertInvitationMailBudget(tx, org, deps.invitationMailsPerDay, now)
+  }
+
   async function issued(tx: Kysely<Database>, actor: Actor, row: InvitationWithRole, token: string, acceptUrl: string, now: string): Promise<IssuedInvitation> {
     const shows = await isPlatformActor(tx, actor)
     return {invitation: toInvitation(row, now), acceptUrl: shows ? acceptUrl : null, token: shows ? token : null}
@@ -97,10 +113,12 @@ export function createInvitationManagement(deps: InvitationDeps) {
      * outbox, in this transaction) valid for invitation_ttl_seconds. Needs members.invite; the
      * role must exist in the org and be one the inviter could grant (role.grant_forbidden,
      * permission.not_held). The invitation takes a seat (org.seat_limit when none is left,
-     * counted under the org's row lock). Audited invitation.created.
+     * counted under the org's row lock). Tenant principals (not operators nor platform
+     * principals) may mail invitation_mails_per_day invitations (created plus resent) per org and 24 hours (invitation.daily_limit, 429).
+     * Audited invitation.created.
      * Raises org.not_found, org.deleted, auth.org_mismatch, permission.denied, role.not_found,
      * member.exists (the address is a member), invitation.exists (a live invitation exists:
-     * resend it), org.seat_limit, validation.failed.
+     * resend it), org.seat_limit, invitation.daily_limit, validation.failed.
      */
     async invite(actor: Actor, input: CreateInvitationInput): Promise<IssuedInvitation> {
       const body = validateInput(createInvitationSchema, {email: input.email, role: input.role})
@@ -117,6 +135,7 @@ export function createInvitationManagement(deps: InvitationDeps) {
             throw new DomainError('invitation.exists', `${body.email} already has a pending invitation to "${org.slug}"; resend it instead`, {invitation_id: earlier.id})
           }
           // One past its expiry is replaced (it no longer takes a seat, and the index allows one pending).
+          await assertMailAllowed(tx, actor, org, now)
           if (earlier) await tx.updateTable('invitation').set({status: 'expired'}).where('id', '=', earlier.id).where('status', '=', 'pending').execute()
           await assertSeatAvailable(tx, deps.tiers, org, now)
           const token = generateOpaqueToken(32)
@@ -165,10 +184,14 @@ export function createInvitationManagement(deps: InvitationDeps) {
     /**
      * Mails a pending invitation again with a new link: the old link stops working and the
      * expiry starts again. Needs members.invite and a role the caller could grant. One past its
-     * expiry takes a seat again (org.seat_limit). Audited invitation.resent.
+     * expiry takes a seat again (org.seat_limit). For tenant principals (not operators nor
+     * platform principals): at most one mail a minute per invitation (invitation.resend_too_soon,
+     * 429; its creation counts) and the org's invitation_mails_per_day (invitation.daily_limit,
+     * 429). Audited invitation.resent.
      * Raises invitation.not_found (also for another org's invitation), invitation.not_pending
      * (accepted or revoked), member.exists (the address joined meanwhile), org.seat_limit,
-     * role.not_found, role.grant_forbidden, permission.denied.
+     * invitation.resend_too_soon, invitation.daily_limit, role.not_found, role.grant_forbidden,
+     * permission.denied.
      */
     async resendInvitation(actor: Actor, input: InvitationRefInput): Promise<IssuedInvitation> {
       return inTransaction(db, async (tx) => {
@@ -178,6 +201,8 @@ export function createInvitationManagement(deps: InvitationDeps) {
         const role = await requireGrantableRole(tx, access.grant, row.role_id, org)
         await refuseMember(tx, org, row.email)
         const now = nowIso(deps)
+        // The row was read after the org row lock: of concurrent resends, the later ones see the first one's sent_at.
+        await assertMailAllowed(tx, actor, org, now, row)
         if (!isLive(row, now)) await assertSeatAvailable(tx, deps.tiers, org, now)
         const token = generateOpaqueToken(32)
         const expiresAt = new Date(Date.parse(now) + ttlMs).toISOString()

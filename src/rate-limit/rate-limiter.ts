@@ -1,6 +1,6 @@
 import type {Clock} from '../security/clock.js'
 import {createBucketStore} from './bucket-store.js'
-import type {OrgRateLimits} from './org-rate-limits.js'
+import type {OrgRateLimits, OrgRpm} from './org-rate-limits.js'
 import type {TakeResult} from './token-bucket.js'
 
 /**
@@ -59,8 +59,10 @@ export function createRateLimiter(options: RateLimiterOptions) {
   // With other daemons: what this one may admit per org until the next sync (see shareOf).
   const shares = new Map<string, {base: number; since: number; spent: number}>()
 
-  function takeFromOrg(orgId: string, rpm: number | null): RateLimitDecision | null {
+  function takeFromOrg(orgId: string, rpm: OrgRpm, clientKey: string): RateLimitDecision | null {
     if (rpm === null) return null
+    // No org has the id (purged): never unlimited, the caller pays from its IP's public bucket.
+    if (rpm === 'missing') return takeForClient('public', clientKey)
     const now = clock.now().getTime()
     const limit = {perMinute: rpm}
     const share = daemonCount > 1 ? shareOf(orgId, limit, now) : null
@@ -105,19 +107,24 @@ export function createRateLimiter(options: RateLimiterOptions) {
     }
   }
 
+  function takeForClient(group: ClientRateLimitGroup, ip: string): RateLimitDecision | null {
+    const rpm = clientRpm[group]
+    if (rpm === 0) return null
+    return {...clientBuckets.take(`${group}:${ip}`, {perMinute: rpm}, clock.now().getTime()), limit: rpm}
+  }
+
   return {
-    /** Draws one token from the organization's bucket; null when its tier or override sets no limit. */
-    takeForOrg(orgId: string): RateLimitDecision | null | Promise<RateLimitDecision | null> {
+    /**
+     * Draws one token from the organization's bucket; null when its tier or override sets no
+     * limit. An id no org has (purged) draws from the public bucket of `clientKey` (the caller's IP key).
+     */
+    takeForOrg(orgId: string, clientKey = 'unknown'): RateLimitDecision | null | Promise<RateLimitDecision | null> {
       const rpm = orgLimits.rpmOf(orgId)
-      return typeof rpm === 'object' && rpm !== null ? rpm.then((loaded) => takeFromOrg(orgId, loaded)) : takeFromOrg(orgId, rpm)
+      return typeof rpm === 'object' && rpm !== null ? rpm.then((loaded) => takeFromOrg(orgId, loaded, clientKey)) : takeFromOrg(orgId, rpm, clientKey)
     },
 
     /** Draws one token from the client IP's bucket of the group; null when the group has no limit. */
-    takeForClient(group: ClientRateLimitGroup, ip: string): RateLimitDecision | null {
-      const rpm = clientRpm[group]
-      if (rpm === 0) return null
-      return {...clientBuckets.take(`${group}:${ip}`, {perMinute: rpm}, clock.now().getTime()), limit: rpm}
-    },
+    takeForClient,
 
     /** What this daemon admitted and has not shared yet. */
     unsharedUsage(): UsageCount[] {
@@ -148,7 +155,7 @@ export function createRateLimiter(options: RateLimiterOptions) {
     /** Charges the organization's bucket with requests other daemons admitted. */
     async chargeOrg(orgId: string, requests: number): Promise<void> {
       const rpm = await orgLimits.rpmOf(orgId)
-      if (rpm === null) return
+      if (rpm === null || rpm === 'missing') return
       orgBuckets.charge(orgId, {perMinute: rpm}, requests, clock.now().getTime())
     },
 
@@ -157,7 +164,7 @@ export function createRateLimiter(options: RateLimiterOptions) {
       const now = clock.now().getTime()
       orgBuckets.sweep(now, (orgId) => {
         const rpm = orgLimits.lastKnownRpmOf(orgId)
-        return rpm === undefined || rpm === null ? null : {perMinute: rpm}
+        return typeof rpm === 'number' ? {perMinute: rpm} : null
       })
       clientBuckets.sweep(now, (key) => {
         const rpm = clientRpm[key.slice(0, key.indexOf(':')) as ClientRateLimitGroup]

@@ -10,8 +10,23 @@ import type {OrgTier} from './org-repo.js'
 import {countSeats} from './seat-limit.js'
 import {asTier, effectiveOrgLimits, UNLIMITED_OVERRIDE, type TierTable} from './tiers.js'
 
-/** A limit as given: a whole number ≥ 0, "unlimited", or null (back to the tier's). */
-const limitValueSchema = z.union([z.literal('unlimited'), z.null(), z.coerce.number().int('must be a whole number').min(0, 'must be ≥ 0').max(10_000_000, 'must be at most 10000000')])
+const MAX_LIMIT = 10_000_000
+
+/**
+ * A limit as given: a whole number ≥ 0 (a JSON integer, or a string of decimal digits as the
+ * CLI's flags give it), "unlimited", or null (back to the tier's). Nothing else is read as a
+ * number: "", " ", false, [] or "0x10" are refused, never taken for 0 or 16 (0 locks the org out).
+ */
+const limitValueSchema = z.union([
+  z.literal('unlimited'),
+  z.null(),
+  z.number().int('must be a whole number').min(0, 'must be ≥ 0').max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`),
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number or "unlimited"')
+    .transform(Number)
+    .pipe(z.number().max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`)),
+])
 
 /** `PATCH /v1/orgs/{org}/limits` and `org limits --seats --rpm --clear`. A field left out stays as it is. */
 export const setOrgLimitsSchema = z

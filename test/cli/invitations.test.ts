@@ -70,6 +70,13 @@ describeEachDialect('CLI invitations and org limits', (dialect) => {
     expect(full.json.error.code).toBe('org.seat_limit')
     const bad = await cli.run(['org', 'limits', 'acme', '--seats', 'many', '--json'])
     expect(bad.exitCode).toBe(65)
+    // An empty or hexadecimal flag is refused, never read as 0 (a lock-out) or 16.
+    for (const value of ['', '0x10', ' ']) {
+      const refused = await cli.run(['org', 'limits', 'acme', '--rpm', value, '--json'])
+      expect(refused.exitCode, value).toBe(65)
+      expect(refused.json.error.code).toBe('validation.failed')
+    }
+    expect(JSON.parse((await cli.run(['org', 'limits', 'acme', '--json'])).stdout).overrides.rpm).toBe('unlimited')
     const cleared = await cli.run(['org', 'limits', 'acme', '--clear'])
     expect(cleared.exitCode, cleared.stderr).toBe(0)
     expect(cleared.stdout).toMatch(/^seats:\s+5 \(tier 5, override none\)$/m)

@@ -37,6 +37,11 @@ describeEachDialect('invitations over HTTP', (dialect) => {
       expect(listed.status).toBe(200)
       expect(listed.json.invitations.map((item: any) => item.id)).toEqual([id])
 
+      // At most one mail a minute per invitation (its creation counts).
+      const tooSoon = await api.post(`/v1/orgs/${slug}/invitations/${id}/resend`, people.admin!.bound)
+      expectError(tooSoon, 429, 'invitation.resend_too_soon')
+      expect(tooSoon.headers.get('retry-after')).toBe('60')
+      api.daemon.testCore.clock.advance(60_000)
       const resent = await api.post(`/v1/orgs/${slug}/invitations/${id}/resend`, people.admin!.bound)
       expect(resent.status).toBe(200)
       expect(resent.json.invitation.resend_count).toBe(1)
@@ -168,6 +173,26 @@ describeEachDialect('invitations over HTTP', (dialect) => {
       expect((await request(`${api.daemon.url}/accept-invitation`)).status).toBe(400)
     })
 
+    it('the link opens from a mail: a cross-site GET is the page (the account pages too); a cross-site POST is still refused', async () => {
+      const {slug, org, people} = await roomy('http-page-cross')
+      const email = `${api.unique('cross')}@example.com`
+      await api.post(`/v1/orgs/${slug}/invitations`, people.admin!.bound, {email, role: 'viewer'})
+      const token = await mailedToken(email)
+      const fromWebmail = {'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document'}
+      const shown = await request(`${api.daemon.url}/accept-invitation?token=${encodeURIComponent(token)}`, {headers: fromWebmail})
+      expect(shown.status, shown.text).toBe(200)
+      expect(shown.text).toContain(org.name)
+      for (const page of ['/verify-email?token=x', '/reset-password?token=x', '/forgot-password']) {
+        expect((await request(`${api.daemon.url}${page}`, {headers: fromWebmail})).status, page).toBe(200)
+      }
+      const crossPost = await postForm({token, name: 'Cross', password: PASSWORD, password_confirmation: PASSWORD}, {'sec-fetch-site': 'cross-site'})
+      expect(crossPost.status).toBe(403)
+      const sameSite = await postForm({token, name: 'Cross', password: PASSWORD, password_confirmation: PASSWORD}, {'sec-fetch-site': 'same-site'})
+      expect(sameSite.status).toBe(403)
+      // Nothing was accepted: the link still opens.
+      expect((await request(`${api.daemon.url}/accept-invitation?token=${encodeURIComponent(token)}`, {headers: fromWebmail})).status).toBe(200)
+    })
+
     it('an address with an account is told to sign in', async () => {
       const {slug, people} = await roomy('http-page-known')
       const known = await api.register('page-known')
@@ -191,10 +216,13 @@ describeEachDialect('invitations over HTTP', (dialect) => {
       expect(changed.status).toBe(200)
       expect(changed.json).toMatchObject({effective: {seats: null, rpm: 1000}, overrides: {seats: 'unlimited', rpm: 1000}})
       expectError(await api.patch(`/v1/orgs/${slug}/limits`, platform.token, {seats: -1}), 422, 'validation.failed')
+      // Only a JSON integer, a string of digits or "unlimited": "" is not 0 (a lock-out), "0x10" not 16.
+      for (const rpm of ['', ' ', false, [], '0x10', '1e3', 2.5]) expectError(await api.patch(`/v1/orgs/${slug}/limits`, platform.token, {rpm}), 422, 'validation.failed')
+      expect((await api.patch(`/v1/orgs/${slug}/limits`, platform.token, {rpm: '1200'})).json.overrides.rpm).toBe(1200)
       const cleared = await api.patch(`/v1/orgs/${slug}/limits`, platform.token, {seats: null, rpm: null})
       expect(cleared.json.overrides).toEqual({seats: null, rpm: null})
       const orgId = (await api.core.orgs.showOrg(OPERATOR, {org: slug})).id
-      expect(await api.core.audit.listEvents({orgId, action: 'org.limits_updated'}, 10)).toHaveLength(2)
+      expect(await api.core.audit.listEvents({orgId, action: 'org.limits_updated'}, 10)).toHaveLength(3)
       expectError(await api.get(`/v1/orgs/${slug}/limits`, (await api.register('limits-outsider')).token), 404, 'org.not_found')
     })
   })

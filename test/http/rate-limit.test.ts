@@ -171,6 +171,31 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     expect(rateLimitHeaders(await send('GET', '/.well-known/jwks.json', {ip})).remaining).toBe(String(PUBLIC_RPM - 2))
   })
 
+  it('a removed member’s token no longer draws from the former org’s bucket: its IP’s public bucket pays, on principal and token routes alike', async () => {
+    const a = await seedOrg('removed')
+    const {core} = daemon.testCore
+    const email = `${unique('leaver')}@example.com`
+    const {user} = await core.users.createUser(OPERATOR, {email, password: PASSWORD})
+    await core.members.addMember(OPERATOR, {org: a.slug, user: user.id, role: 'member'})
+    const login = await send('POST', '/v1/auth/login', {body: JSON.stringify({email, password: PASSWORD, org: a.slug})})
+    expect(login.status, login.text).toBe(200)
+    const token = login.json.access_token as string
+    expect(rateLimitHeaders(await send('GET', `/v1/orgs/${a.slug}/members`, {token})).remaining).toBe(String(FREE_RPM - 1))
+    // (A removal voids the tokens issued before it: the test clock moves on a second first.)
+    daemon.testCore.clock.advance(1000)
+    await core.members.removeMember(OPERATOR, {org: a.slug, user: user.id})
+    const ip = newIp()
+    for (let index = 1; index <= PUBLIC_RPM; index += 1) {
+      // A principal route (refused: no longer a member) and a token route: both from the IP's public bucket.
+      const response = index % 2 === 0 ? await send('GET', `/v1/orgs/${a.slug}/members`, {ip, token}) : await send('GET', '/v1/auth/me', {ip, token})
+      expect({limit: response.headers.get('ratelimit-limit'), remaining: response.headers.get('ratelimit-remaining')}).toEqual({limit: String(PUBLIC_RPM), remaining: String(PUBLIC_RPM - index)})
+    }
+    const refused = await send('GET', `/v1/orgs/${a.slug}/members`, {ip, token})
+    expect({status: refused.status, code: refused.json.error.code}).toEqual({status: 429, code: 'http.rate_limited'})
+    // The org's bucket paid for none of it.
+    expect(rateLimitHeaders(await send('GET', `/v1/orgs/${a.slug}/members`, {token: a.key})).remaining).toBe(String(FREE_RPM - 2))
+  })
+
   it('/openapi.json documents the 429 on every route that draws from a bucket, and only there', async () => {
     const {paths} = (await send('GET', '/openapi.json')).json
     expect(paths['/v1/orgs/{org}/members'].get.responses['429']).toBeDefined()

@@ -1,7 +1,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {hashToken} from '../../../src/security/secure-token.js'
 import {latestMail, queuedMails, tokenFromMail} from '../../helpers/outbox-mail.js'
-import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
+import {createCore} from '../../../src/core.js'
+import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 import {createInvitationFixtures, ORIGIN, PASSWORD} from './invitation-fixtures.js'
 
@@ -263,6 +264,172 @@ describeEachDialect('invitations', (dialect) => {
     })
   })
 
+  describe('mail flooding: the resend cooldown and the daily cap', () => {
+    const mailsTo = async (address: string) => (await queuedMails(t.core, {to: address, kind: 'invitation'})).length
+
+    it('a tenant resends one invitation at most once a minute (its creation counts): 429 invitation.resend_too_soon with retry_after_seconds; nothing written', async () => {
+      const {org, as} = await seeded('inv-cooldown')
+      const address = f.email('cool')
+      const {invitation} = await f.invite(as('admin'), org.slug, address, 'viewer')
+      const seq = await t.core.audit.latestSeq()
+      await expect(t.core.invitations.resendInvitation(as('admin'), {org: org.slug, id: invitation.id})).rejects.toMatchObject({code: 'invitation.resend_too_soon', details: {retry_after_seconds: 60}})
+      t.clock.advance(45_000)
+      await expect(t.core.invitations.resendInvitation(as('owner'), {org: org.slug, id: invitation.id})).rejects.toMatchObject({code: 'invitation.resend_too_soon', details: {retry_after_seconds: 15}})
+      expect(await t.core.audit.latestSeq()).toBe(seq)
+      expect(await mailsTo(address)).toBe(1)
+      t.clock.advance(15_000)
+      expect((await t.core.invitations.resendInvitation(as('admin'), {org: org.slug, id: invitation.id})).invitation.resendCount).toBe(1)
+      await expect(t.core.invitations.resendInvitation(as('admin'), {org: org.slug, id: invitation.id})).rejects.toMatchObject({code: 'invitation.resend_too_soon'})
+      // Operators are trusted: no cooldown.
+      expect((await t.core.invitations.resendInvitation(OPERATOR, {org: org.slug, id: invitation.id})).invitation.resendCount).toBe(2)
+      expect(await mailsTo(address)).toBe(3)
+    })
+
+    it('concurrent resends of one invitation (two cores) mail it once; the others are invitation.resend_too_soon', async () => {
+      const {org, as} = await seeded('inv-cooldown-race')
+      const address = f.email('cool-race')
+      const {invitation} = await f.invite(as('admin'), org.slug, address, 'viewer')
+      t.clock.advance(61_000)
+      const second = await f.secondCore()
+      try {
+        const results = await Promise.allSettled(Array.from({length: 6}, (_, index) => (index % 2 === 0 ? t.core : second).invitations.resendInvitation(as('admin'), {org: org.slug, id: invitation.id})))
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1)
+        expect(results.filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason.code)).toEqual(Array(5).fill('invitation.resend_too_soon'))
+      } finally {
+        await second.close()
+      }
+      expect(await mailsTo(address)).toBe(2)
+      expect((await invitationRow(invitation.id)).resend_count).toBe(1)
+    })
+
+    it('an org mails at most invitation_mails_per_day invitations (created plus resent) per 24 h: 429 invitation.daily_limit; invite→revoke→invite loops count; operators are not held to it', async () => {
+      const capped = await coreWith(t, {invitationMailsPerDay: 3})
+      try {
+        const {org, as} = await seeded('inv-daily')
+        const a = f.email('day-a')
+        const b = f.email('day-b')
+        const first = await capped.invitations.invite(as('admin'), {org: org.slug, email: a, role: 'viewer'})
+        t.clock.advance(3_600_000)
+        const created = await capped.invitations.invite(as('admin'), {org: org.slug, email: b, role: 'viewer'})
+        t.clock.advance(60_000)
+        await capped.invitations.resendInvitation(as('admin'), {org: org.slug, id: first.invitation.id})
+        const seq = await t.core.audit.latestSeq()
+        const mails = (await queuedMails(t.core)).length
+        // The window's oldest mail (the first invite) leaves it 24 h after it was sent.
+        const retryAfter = (24 * 3_600_000 - 3_660_000) / 1000
+        await expect(capped.invitations.invite(as('admin'), {org: org.slug, email: f.email('day-c'), role: 'viewer'})).rejects.toMatchObject({code: 'invitation.daily_limit', details: {limit: 3, retry_after_seconds: retryAfter}})
+        // Revoking does not give the mail back: re-inviting the address is refused too, and so is a resend.
+        await capped.invitations.revokeInvitation(as('admin'), {org: org.slug, id: created.invitation.id})
+        await expect(capped.invitations.invite(as('owner'), {org: org.slug, email: b, role: 'viewer'})).rejects.toMatchObject({code: 'invitation.daily_limit'})
+        t.clock.advance(60_000)
+        await expect(capped.invitations.resendInvitation(as('admin'), {org: org.slug, id: first.invitation.id})).rejects.toMatchObject({code: 'invitation.daily_limit'})
+        // An org API key is a tenant principal too.
+        const key = await capped.apiKeys.createApiKey(OPERATOR, {org: org.slug, name: 'inviter', role: 'admin'})
+        const keyActor = {principal: await capped.bearer.authenticate(key.secret), origin: {}}
+        await expect(capped.invitations.invite(keyActor, {org: org.slug, email: f.email('day-k'), role: 'viewer'})).rejects.toMatchObject({code: 'invitation.daily_limit'})
+        expect((await t.core.audit.latestSeq()) - seq).toBe(2) // the revoke and the key, no invitation event
+        expect((await queuedMails(t.core)).length).toBe(mails)
+        // Operators are trusted; their mails count.
+        await capped.invitations.invite(OPERATOR, {org: org.slug, email: b, role: 'viewer'})
+        // Another org has its own count.
+        const other = await seeded('inv-daily-other')
+        await capped.invitations.invite(other.as('admin'), {org: other.org.slug, email: f.email('day-o'), role: 'viewer'})
+        // 24 h after the first invite it leaves the window, but the operator's mail took its place.
+        t.clock.advance(retryAfter * 1000 - 60_000)
+        await expect(capped.invitations.invite(as('admin'), {org: org.slug, email: f.email('day-d'), role: 'viewer'})).rejects.toMatchObject({code: 'invitation.daily_limit'})
+        // An hour later the second invite leaves it too: one more mail.
+        t.clock.advance(3_600_000)
+        await capped.invitations.invite(as('admin'), {org: org.slug, email: f.email('day-d'), role: 'viewer'})
+        await expect(capped.invitations.invite(as('admin'), {org: org.slug, email: f.email('day-e'), role: 'viewer'})).rejects.toMatchObject({code: 'invitation.daily_limit'})
+      } finally {
+        await capped.close()
+      }
+    })
+
+    it('concurrent invites (two cores) never overshoot the daily cap', async () => {
+      const capped = await coreWith(t, {invitationMailsPerDay: 3})
+      const cappedToo = await coreWith(t, {invitationMailsPerDay: 3})
+      try {
+        const {org, as} = await seeded('inv-daily-race')
+        const results = await Promise.allSettled(
+          Array.from({length: 8}, (_, index) => (index % 2 === 0 ? capped : cappedToo).invitations.invite(as(index % 4 < 2 ? 'admin' : 'owner'), {org: org.slug, email: f.email(`race-${index}`), role: 'viewer'})),
+        )
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(3)
+        expect(results.filter((result) => result.status === 'rejected').map((result) => (result as PromiseRejectedResult).reason.code)).toEqual(Array(5).fill('invitation.daily_limit'))
+        expect(await t.core.invitations.listInvitations(OPERATOR, {org: org.slug})).toHaveLength(3)
+      } finally {
+        await capped.close()
+        await cappedToo.close()
+      }
+    })
+  })
+
+  describe('acceptance refusals write nothing', () => {
+    it('a custom role deleted while the acceptance runs: the one invalid-link answer, the invitation still pending, no account, no membership', async () => {
+      const {org, as} = await seeded('inv-role-gone')
+      await t.core.roles.createRole(OPERATOR, {org: org.slug, key: 'temp', name: 'Temp', permissions: ['members.read']})
+      const address = f.email('role-gone')
+      const {invitation, mailedToken} = await f.invite(as('owner'), org.slug, address, 'temp')
+      expect(await t.core.invitations.showInvitation(ORIGIN, mailedToken)).toMatchObject({role: 'temp'})
+      // The role goes between the link check and the acceptance's transaction (while the password is hashed).
+      const racing = await coreWith(t, {}, {
+        ...FAST_PASSWORD_HASHER,
+        async hashPassword(password: string) {
+          await t.core.roles.deleteRole(OPERATOR, {org: org.slug, role: 'temp'})
+          return FAST_PASSWORD_HASHER.hashPassword(password)
+        },
+      })
+      try {
+        await expect(racing.invitations.acceptInvitation({ip: '10.7.7.20'}, mailedToken, {name: 'Gone', password: PASSWORD})).rejects.toMatchObject({code: 'auth.invalid_link_token'})
+      } finally {
+        await racing.close()
+      }
+      expect(await invitationRow(invitation.id)).toMatchObject({status: 'pending', accepted_at: null, accepted_user_id: null})
+      expect(await t.core.database.db.selectFrom('user_account').select('id').where('email', '=', address).execute()).toEqual([])
+      expect(await f.membersOf(org.slug)).not.toContain(address)
+    })
+
+    it('concurrent accepts of one link when it takes the last seat: the loser gets the invalid-link answer, not org.seat_limit', async () => {
+      const {org, as} = await seeded('inv-last-seat')
+      const address = f.email('last-seat')
+      const known = await f.verifiedUser(address)
+      const {mailedToken} = await f.invite(as('admin'), org.slug, address, 'viewer')
+      // 4 members + this invitation: the acceptance fills the org.
+      await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 5})
+      const origin = {ip: '10.7.7.21'}
+      const results = await Promise.allSettled([
+        t.core.invitations.acceptInvitation(origin, mailedToken, {principal: known.actor.principal}),
+        t.core.invitations.acceptInvitation(origin, mailedToken, {principal: known.actor.principal}),
+      ])
+      expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected'])
+      expect((results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason.code).toBe('auth.invalid_link_token')
+      expect(await f.membersOf(org.slug)).toContain(address)
+    })
+
+    it("a refused acceptance for want of a seat tells the invitee none of the org's counts, and leaves the invitation pending", async () => {
+      const {org, as} = await seeded('inv-no-seat')
+      const address = f.email('no-seat')
+      const {invitation, mailedToken} = await f.invite(as('admin'), org.slug, address, 'viewer')
+      await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 4})
+      const refused = await t.core.invitations.acceptInvitation({ip: '10.7.7.22'}, mailedToken, {name: 'No Seat', password: PASSWORD}).catch((error: unknown) => error)
+      expect(refused).toMatchObject({code: 'org.seat_limit'})
+      expect((refused as {details?: unknown}).details).toBeUndefined()
+      // The signed-in invitee is no member either.
+      const knownAddress = f.email('no-seat-known')
+      const known = await f.verifiedUser(knownAddress)
+      await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 10})
+      const forKnown = await f.invite(as('admin'), org.slug, knownAddress, 'viewer')
+      await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 4})
+      const refusedKnown = await t.core.invitations.acceptInvitation({ip: '10.7.7.22'}, forKnown.mailedToken, {principal: known.actor.principal}).catch((error: unknown) => error)
+      expect(refusedKnown).toMatchObject({code: 'org.seat_limit'})
+      expect((refusedKnown as {details?: unknown}).details).toBeUndefined()
+      // Those who manage the org still see the counts.
+      await expect(t.core.invitations.invite(as('admin'), {org: org.slug, email: f.email('no-seat-more'), role: 'viewer'})).rejects.toMatchObject({code: 'org.seat_limit', details: {limit: 4, members: 4, pending_invitations: 2}})
+      expect(await invitationRow(invitation.id)).toMatchObject({status: 'pending', accepted_at: null})
+      expect(await f.membersOf(org.slug)).not.toContain(address)
+    })
+  })
+
   describe('purges', () => {
     it("an org's purge deletes its invitations; a user's deletion cuts them out of the invitations they sent", async () => {
       const {org, as, users} = await seeded('inv-purge')
@@ -277,6 +444,12 @@ describeEachDialect('invitations', (dialect) => {
     })
   })
 })
+
+/** Another core on the test's database (another process, as far as the database can tell) with these settings, and this password hasher. */
+async function coreWith(t: TestCore, settings: Record<string, unknown>, passwords?: Parameters<typeof createCore>[0]['passwords']) {
+  const {failedAttemptsPerMinute, publicUrl, registration} = t.core.config
+  return createCore({config: testConfig(t.database.url, {failedAttemptsPerMinute, publicUrl, registration, ...settings}), cwd: process.cwd(), clock: t.clock, passwords: passwords ?? FAST_PASSWORD_HASHER})
+}
 
 /** Another core on the test's database with another `registration` setting. */
 async function createTestCoreOn(t: TestCore, registration: string) {

@@ -142,5 +142,20 @@ describeEachDialect('seat limits', (dialect) => {
       await expect(t.core.orgLimits.setLimits(OPERATOR, {org: org.slug})).rejects.toMatchObject({code: 'validation.failed'})
       await expect(t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: 'lots'})).rejects.toMatchObject({code: 'validation.failed'})
     })
+
+    it('a limit is a JSON integer, a string of digits (as the CLI gives it) or "unlimited": nothing else is read as a number (no "" → 0 lock-out, no "0x10" → 16)', async () => {
+      const {org} = await f.seedOrg('limits-strict', {owner: 'owner'})
+      await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, rpm: 50, seats: 20})
+      const seq = await t.core.audit.latestSeq()
+      for (const value of ['', ' ', false, true, [], [7], {}, '0x10', '1e3', '-1', ' 7', '7 ', '+7', '7.0', '12abc', 1.5, -1, 10_000_001, '10000001', 'Unlimited', Number.NaN]) {
+        await expect(t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, rpm: value as never}), JSON.stringify(value)).rejects.toMatchObject({code: 'validation.failed'})
+        await expect(t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, seats: value as never}), JSON.stringify(value)).rejects.toMatchObject({code: 'validation.failed'})
+      }
+      expect(await t.core.audit.latestSeq()).toBe(seq)
+      expect(await t.core.orgLimits.showLimits(OPERATOR, {org: org.slug})).toMatchObject({overrides: {seats: 20, rpm: 50}})
+      expect(await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, rpm: '42', seats: '007'})).toMatchObject({overrides: {seats: 7, rpm: 42}})
+      expect(await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, rpm: 0, seats: '10000000'})).toMatchObject({overrides: {seats: 10_000_000, rpm: 0}})
+      expect(await t.core.orgLimits.setLimits(OPERATOR, {org: org.slug, rpm: 'unlimited', seats: null})).toMatchObject({overrides: {seats: null, rpm: 'unlimited'}})
+    })
   })
 })

@@ -3,7 +3,7 @@ import {createOrgRateLimits} from '../../../src/rate-limit/org-rate-limits.js'
 import {createRateLimiter, type RateLimiter} from '../../../src/rate-limit/rate-limiter.js'
 import {createRateLimitSync, type RateLimitSync} from '../../../src/rate-limit/rate-limit-sync.js'
 import {createOrgFixtures} from '../../helpers/org-fixtures.js'
-import {createTestCore, type TestCore} from '../../helpers/test-core.js'
+import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
 
 // Two daemons on one database, each with its own limiter and sync (as startDaemon wires them),
@@ -94,6 +94,24 @@ describeEachDialect('rate limits shared by daemons on one database', (dialect) =
     expect(worstOvershoot).toBeLessThanOrEqual(tolerance + 1)
     // And the limit is not starved: over three minutes the org got close to what it may.
     expect(a.admitted() + b.admitted()).toBeGreaterThanOrEqual(RPM + 3 * RPM - 2 * (RPM / 60) * (SYNC_MS / 1000) - 2)
+  })
+
+  it('an org that is gone (purged, or an id no org has) is never unlimited: its callers pay from their IP’s public bucket', async () => {
+    const {org} = await fixtures.seedOrg(`gone-${dialect}`, {owner: 'owner'})
+    const orgLimits = createOrgRateLimits({db: t.core.database.db, tiers: t.core.tiers, clock: t.clock})
+    expect(await orgLimits.rpmOf(org.id)).toBe(RPM)
+    await t.core.orgs.deleteOrg(OPERATOR, {org: org.slug})
+    await t.core.orgs.purgeOrg(OPERATOR, {org: org.slug})
+    t.clock.advance(10_000)
+    expect(await orgLimits.rpmOf(org.id)).toBe('missing')
+    expect(await orgLimits.rpmOf('no-such-org')).toBe('missing')
+    const limiter = createRateLimiter({clock: t.clock, orgLimits, authRpm: 0, publicRpm: 2})
+    const answers = [await limiter.takeForOrg(org.id, '192.0.2.7'), await limiter.takeForOrg(org.id, '192.0.2.7'), await limiter.takeForOrg('no-such-org', '192.0.2.7')]
+    expect(answers.map((answer) => answer && {isAllowed: answer.isAllowed, limit: answer.limit})).toEqual([
+      {isAllowed: true, limit: 2},
+      {isAllowed: true, limit: 2},
+      {isAllowed: false, limit: 2},
+    ])
   })
 
   it('drops usage rows older than a few minutes', async () => {

@@ -83,7 +83,7 @@ describe('bucket store', () => {
 })
 
 describe('rate limiter', () => {
-  function limiterWith(rpmByOrg: Record<string, number | null>, options: {authRpm?: number; publicRpm?: number} = {}) {
+  function limiterWith(rpmByOrg: Record<string, number | null | 'missing'>, options: {authRpm?: number; publicRpm?: number} = {}) {
     const clock = createFixedClock(new Date(T0))
     const limiter = createRateLimiter({
       clock,
@@ -100,6 +100,15 @@ describe('rate limiter', () => {
     expect((limiter.takeForOrg('b') as {isAllowed: boolean}).isAllowed).toBe(true)
     expect(limiter.takeForOrg('free')).toBeNull()
     expect(limiter.bucketCounts()).toEqual({org: 2, client: 0})
+  })
+
+  it('an org id no org has (purged) is never unlimited: the caller pays from its IP’s public bucket', () => {
+    const {limiter} = limiterWith({gone: 'missing'}, {publicRpm: 2})
+    expect([1, 2, 3].map(() => (limiter.takeForOrg('gone', '203.0.113.9') as {isAllowed: boolean; limit: number}).isAllowed)).toEqual([true, true, false])
+    expect(limiter.takeForOrg('gone', '203.0.113.10')).toMatchObject({isAllowed: true, limit: 2})
+    // The same bucket as the address's anonymous reads; no org bucket is made for the id.
+    expect(limiter.takeForClient('public', '203.0.113.10')).toMatchObject({isAllowed: true, remaining: 0})
+    expect(limiter.bucketCounts()).toEqual({org: 0, client: 2})
   })
 
   it('keeps per-IP buckets per group; 0 is no limit', () => {
