@@ -42,7 +42,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('webhook_delivery')
     .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('endpoint_id', 'text', (col) => col.notNull().references('webhook_endpoint.id'))
+    // CASCADE: deleting an endpoint (or purging its org) takes its deliveries whatever is in flight.
+    .addColumn('endpoint_id', 'text', (col) => col.notNull().references('webhook_endpoint.id').onDelete('cascade'))
     // The endpoint's org (null: instance-wide), so a tenant's queries filter by it.
     .addColumn('org_id', 'text')
     .addColumn('event_id', 'text', (col) => col.notNull())
@@ -72,7 +73,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('webhook_attempt')
     .addColumn('id', 'text', (col) => col.primaryKey())
-    .addColumn('delivery_id', 'text', (col) => col.notNull().references('webhook_delivery.id'))
+    // CASCADE: an attempt a send in flight records while its delivery is deleted goes with it.
+    .addColumn('delivery_id', 'text', (col) => col.notNull().references('webhook_delivery.id').onDelete('cascade'))
     .addColumn('attempted_at', types.timestamp, (col) => col.notNull())
     .addColumn('duration_ms', 'integer', (col) => col.notNull())
     .addColumn('status_code', 'integer')

@@ -5,7 +5,7 @@ import {renderWebhook} from './render.js'
 export default class WebhookCreate extends BaseCommand<typeof WebhookCreate> {
   static override summary = 'Register a webhook endpoint of an organization, or without --org an instance-wide one'
   static override description =
-    'The endpoint receives the audit events it subscribes to as Standard Webhooks messages, signed with its `whsec_` secret (printed once). An instance-wide endpoint receives the events of no organization (user.*, security.*) and, with --all-orgs, every organization\'s. Private and loopback addresses are refused unless webhook_allow_private is set.'
+    'The endpoint receives the audit events it subscribes to as Standard Webhooks messages, signed with its `whsec_` secret (printed once). An instance-wide endpoint receives the events of no organization (user.*, security.*) and, with --all-orgs, every organization\'s. Private and loopback addresses are refused unless webhook_allow_private is set. An organization has at most webhook_max_endpoints_per_org endpoints (the instance as many instance-wide ones).'
   static override examples = [
     '<%= config.bin %> webhook create https://hooks.acme.example/saas --org acme --events member.*,org.updated',
     '<%= config.bin %> webhook create https://siem.example/in --events "*" --all-orgs',

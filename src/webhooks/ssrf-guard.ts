@@ -1,14 +1,45 @@
 import {lookup} from 'node:dns/promises'
 import {BlockList, isIP} from 'node:net'
 import {DomainError} from '../errors/domain-error.js'
+import {createConcurrencyLimit} from '../security/concurrency-limit.js'
 
-/** Resolves a host name to every address it has (node's dns.lookup by default; tests inject one). */
-export type HostResolver = (hostname: string) => Promise<{address: string; family: 4 | 6}[]>
+/**
+ * Resolves a host name to every address it has (node's dns.lookup by default; tests inject one).
+ * `signal` aborts when the caller stopped waiting (the guard's timeout): a resolver that has not
+ * started yet should not start.
+ */
+export type HostResolver = (hostname: string, options?: {signal?: AbortSignal}) => Promise<{address: string; family: 4 | 6}[]>
 
-export const systemResolver: HostResolver = async (hostname) => {
+/** How long the guard waits for a name to resolve before refusing it (webhook.url_refused, unresolvable). */
+export const RESOLVE_TIMEOUT_MS = 5_000
+
+/**
+ * Resolutions running at once per process. dns.lookup (getaddrinfo, which reads /etc/hosts)
+ * runs on libuv's thread pool of 4, which argon2 shares: a slow DNS server must not take it all.
+ */
+export const RESOLVE_CONCURRENCY = 2
+
+/**
+ * `resolve` with at most `limit` resolutions at once; the rest wait in order. One that waited
+ * past its caller's patience (signal aborted) does not start. A slot is held until the
+ * resolution really ends, even after its caller gave up: the thread is busy until then.
+ */
+export function limitResolver(resolve: HostResolver, limit: number): HostResolver {
+  const run = createConcurrencyLimit(limit)
+  return (hostname, options) =>
+    run(async () => {
+      if (options?.signal?.aborted) throw new Error('resolution abandoned: its caller stopped waiting')
+      return resolve(hostname, options)
+    })
+}
+
+const lookupAll: HostResolver = async (hostname) => {
   const addresses = await lookup(hostname, {all: true, verbatim: true})
   return addresses.map(({address, family}) => ({address, family: family === 6 ? 6 : 4}))
 }
+
+/** The system's resolver (dns.lookup: /etc/hosts, then DNS), RESOLVE_CONCURRENCY at once per process. */
+export const systemResolver: HostResolver = limitResolver(lookupAll, RESOLVE_CONCURRENCY)
 
 // Addresses a webhook must not reach unless the operator allows it: this host, the private
 // networks behind it, link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
@@ -36,6 +67,8 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
+  // Local-use NAT64 (RFC 8215): where its IPv4 sits depends on the site's prefix length, so all of it.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001::', 23],
   ['2001:db8::', 32],
@@ -49,8 +82,8 @@ for (const [network, prefix] of [
 
 /**
  * Whether a webhook may not connect to `address` (an IP literal): private, loopback,
- * link-local, unique-local, CGNAT, multicast, unspecified, reserved, and the IPv6 forms of
- * those IPv4 addresses (IPv4-mapped, IPv4-compatible, NAT64, 6to4). Anything that is not an IP
+ * link-local, unique-local, CGNAT, multicast, unspecified, reserved, local-use NAT64, and the
+ * IPv6 forms of those IPv4 addresses (IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64, 6to4). Anything that is not an IP
  * address is refused too.
  */
 export function isBlockedAddress(address: string): boolean {
@@ -64,11 +97,13 @@ export function isBlockedAddress(address: string): boolean {
   return BLOCKED.check(address, 'ipv6')
 }
 
-/** The IPv4 address an IPv6 address carries (::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::/96, 2002::/16), else null. */
+/** The IPv4 address an IPv6 address carries (::ffff:a.b.c.d, ::ffff:0:a.b.c.d, ::a.b.c.d, 64:ff9b::/96, 2002::/16), else null. */
 function embeddedIpv4(bytes: number[]): string | null {
   const allZero = (from: number, to: number) => bytes.slice(from, to).every((byte) => byte === 0)
   const v4 = (offset: number) => bytes.slice(offset, offset + 4).join('.')
   if (allZero(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) return v4(12)
+  // IPv4-translated (::ffff:0:0/96, RFC 2765 SIIT).
+  if (allZero(0, 8) && bytes[8] === 0xff && bytes[9] === 0xff && allZero(10, 12)) return v4(12)
   if (allZero(0, 12) && !allZero(12, 16)) return v4(12)
   if (bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && allZero(4, 12)) return v4(12)
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return v4(2)
@@ -111,23 +146,37 @@ export interface CheckedTarget {
 /**
  * Decides whether a webhook may go to `url`'s host: an IP literal is checked as is; a name is
  * resolved and every address it has must be allowed (one private address among public ones is
- * refused). Returns the address to connect to. With `allowPrivate`, nothing is refused.
- * Raises webhook.url_refused (blocked, or the name does not resolve).
+ * refused). Returns the address to connect to. With `allowPrivate`, nothing is refused. A name
+ * that has not resolved within `resolveTimeoutMs` (default RESOLVE_TIMEOUT_MS) is refused as
+ * unresolvable. Raises webhook.url_refused (blocked, or the name does not resolve).
  */
-export async function checkWebhookTarget(url: URL, options: {allowPrivate: boolean; resolve: HostResolver}): Promise<CheckedTarget> {
+export async function checkWebhookTarget(url: URL, options: {allowPrivate: boolean; resolve: HostResolver; resolveTimeoutMs?: number}): Promise<CheckedTarget> {
   const host = hostOfUrl(url)
   const literal = isIP(host)
   if (literal !== 0) {
     if (!options.allowPrivate && isBlockedAddress(host)) throw refused(url, 'private_address')
     return {address: host, family: literal === 6 ? 6 : 4}
   }
+  const unresolvable = () => new DomainError('webhook.url_refused', `The host of ${url.origin} does not resolve`, {reason: 'unresolvable'})
   let addresses: {address: string; family: 4 | 6}[]
+  const abort = new AbortController()
+  let timer: NodeJS.Timeout | undefined
   try {
-    addresses = await options.resolve(host)
+    addresses = await Promise.race([
+      options.resolve(host, {signal: abort.signal}),
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          abort.abort()
+          reject(new Error('resolution timed out'))
+        }, options.resolveTimeoutMs ?? RESOLVE_TIMEOUT_MS)
+      }),
+    ])
   } catch {
-    throw new DomainError('webhook.url_refused', `The host of ${url.origin} does not resolve`, {reason: 'unresolvable'})
+    throw unresolvable()
+  } finally {
+    clearTimeout(timer)
   }
-  if (addresses.length === 0) throw new DomainError('webhook.url_refused', `The host of ${url.origin} does not resolve`, {reason: 'unresolvable'})
+  if (addresses.length === 0) throw unresolvable()
   if (!options.allowPrivate && addresses.some(({address}) => isBlockedAddress(address))) throw refused(url, 'private_address')
   return addresses[0]!
 }

@@ -225,8 +225,14 @@ export function createWebhookDelivery(deps: WebhookDeliveryDeps) {
         .where('id', '=', id)
         .where('claimed_by', '=', deps.holder)
         .executeTakeFirst()
-      // The endpoint (and so the delivery) was deleted while the message was on its way: nothing to record.
-      if (Number(updated.numUpdatedRows) === 0 && !(await tx.selectFrom('webhook_delivery').select('id').where('id', '=', id).executeTakeFirst())) return
+      // Another process's claim: the attempt is still logged, with the delivery's row locked by a
+      // no-op update (both dialects) so a deletion cannot slip in before the attempt's insert. No
+      // row: the endpoint (and so the delivery) was deleted while the message was on its way —
+      // nothing to record. A deletion waiting on the update above takes the attempt with it (cascade).
+      if (Number(updated.numUpdatedRows) === 0) {
+        const stillThere = await tx.updateTable('webhook_delivery').set((eb) => ({attempts: eb.ref('attempts')})).where('id', '=', id).executeTakeFirst()
+        if (Number(stillThere.numUpdatedRows) === 0) return
+      }
       await tx
         .insertInto('webhook_attempt')
         .values({id: deps.newId(), delivery_id: id, attempted_at: now, duration_ms: durationMs, status_code: statusCode, error, outcome: error === null ? 'succeeded' : 'failed'})

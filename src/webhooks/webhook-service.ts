@@ -1,8 +1,9 @@
 import type {Kysely} from 'kysely'
-import {requireOrgPermission, requirePlatformActor} from '../access/org-access.js'
+import {requireOrgPermission, requirePermission, requirePlatformActor} from '../access/org-access.js'
 import type {Actor} from '../access/principal.js'
 import type {AuditLog} from '../audit/audit-log.js'
 import type {Database, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow} from '../db/database.js'
+import {lockAuditChain} from '../db/dialect-helpers.js'
 import {inTransaction} from '../db/transaction.js'
 import {DomainError} from '../errors/domain-error.js'
 import {sealText} from '../security/encryption.js'
@@ -80,6 +81,8 @@ export interface WebhookServiceDeps extends ServiceDeps {
   delivery: WebhookDelivery
   allowPrivate: boolean
   resolve: HostResolver
+  /** webhook_max_endpoints_per_org: endpoints per organization, and instance-wide ones. */
+  maxEndpoints: number
 }
 
 /**
@@ -93,14 +96,34 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   /**
    * The endpoints' scope: with `org`, that organization (webhooks.manage; another's endpoint is
    * webhook.not_found); without, a platform principal, over instance-wide endpoints (and any by id).
+   * `readsAudit`: the call chooses where events go or which (create; a change of url or events),
+   * which reads the audit log, so an org's endpoint also needs audit.read there.
    */
-  async function resolveScope(tx: Kysely<Database>, actor: Actor, org: string | undefined, what: string): Promise<{orgId: string | null; slug: string | null}> {
+  async function resolveScope(tx: Kysely<Database>, actor: Actor, org: string | undefined, what: string, options: {readsAudit?: boolean} = {}): Promise<{orgId: string | null; slug: string | null}> {
     if (org === undefined) {
       await requirePlatformActor(tx, actor, what)
       return {orgId: null, slug: null}
     }
     const access = await requireOrgPermission(tx, actor, org, 'webhooks.manage')
+    if (options.readsAudit) requirePermission(access, 'audit.read')
     return {orgId: access.org.id, slug: access.org.slug}
+  }
+
+  /**
+   * Webhook changes take the audit chain's lock before they touch an endpoint or a delivery (they
+   * append to the chain anyway): an audited change elsewhere enqueues deliveries while holding it,
+   * so taking it first orders them without a deadlock (a deletion never waits on an enqueue that
+   * waits on the deletion).
+   */
+  const lockChain = (tx: Kysely<Database>) => lockAuditChain(tx)
+
+  /** Raises webhook.limit_reached when the scope already has webhook_max_endpoints_per_org endpoints. */
+  async function assertEndpointRoom(tx: Kysely<Database>, scope: {orgId: string | null; slug: string | null}): Promise<void> {
+    const query = tx.selectFrom('webhook_endpoint').select((eb) => eb.fn.countAll<number | string>().as('count'))
+    const {count} = await (scope.orgId === null ? query.where('org_id', 'is', null) : query.where('org_id', '=', scope.orgId)).executeTakeFirstOrThrow()
+    if (Number(count) >= deps.maxEndpoints) {
+      throw new DomainError('webhook.limit_reached', `${scope.slug ? `"${scope.slug}"` : 'The instance'} has ${Number(count)} webhook endpoints, the most webhook_max_endpoints_per_org allows (${deps.maxEndpoints}); delete one first`, {limit: deps.maxEndpoints})
+    }
   }
 
   async function requireEndpoint(tx: Kysely<Database>, scope: {orgId: string | null; slug: string | null}, id: string): Promise<WebhookEndpointRow> {
@@ -120,7 +143,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return row
   }
 
-  /** Refuses (webhook.url_refused) a URL whose host is internal, unless webhook_allow_private. */
+  /**
+   * Refuses (webhook.url_refused) a URL whose host is internal, unless webhook_allow_private.
+   * It resolves the host, so only callers that passed the permission checks get here (the reason,
+   * private_address or unresolvable, tells what an internal name resolves to); never inside a
+   * transaction (resolving may take up to RESOLVE_TIMEOUT_MS).
+   */
   async function checkUrl(url: string): Promise<void> {
     await checkWebhookTarget(new URL(url), {allowPrivate: deps.allowPrivate, resolve: deps.resolve})
   }
@@ -134,15 +162,23 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     /**
      * Creates an endpoint: of `org` (webhooks.manage), or instance-wide without (platform
      * principals; `includeAllOrgs` also sends it every org's events). The URL must not be
-     * internal (SSRF guard). Returns the `whsec_` secret once. Raises validation.failed,
-     * webhook.url_refused, org.not_found, permission.denied, platform.required.
+     * internal (SSRF guard). An org's endpoint reads its audit log, so it needs audit.read
+     * besides webhooks.manage. At most webhook_max_endpoints_per_org per org (and instance-wide).
+     * Returns the `whsec_` secret once. Raises validation.failed, webhook.url_refused,
+     * webhook.limit_reached, org.not_found, permission.denied, platform.required.
      */
     async createWebhook(actor: Actor, input: CreateWebhookInput): Promise<{webhook: Webhook; secret: string}> {
       const parsed = validateInput(createWebhookSchema, input)
       if (parsed.org !== undefined && parsed.includeAllOrgs) throw new DomainError('validation.failed', 'Invalid include_all_orgs: only instance-wide endpoints receive every organization\'s events', {problems: [{field: 'include_all_orgs', message: 'only for instance-wide endpoints'}]})
+      const what = 'create instance-wide webhooks'
+      // Who may, and is there room, before the URL's host is resolved; both again when writing.
+      await inTransaction(db, async (tx) => assertEndpointRoom(tx, await resolveScope(tx, actor, parsed.org, what, {readsAudit: true})))
       await checkUrl(parsed.url)
       return inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, 'create instance-wide webhooks')
+        const scope = await resolveScope(tx, actor, parsed.org, what, {readsAudit: true})
+        // The chain's lock also serializes creates, so two at once cannot both take the last place.
+        await lockChain(tx)
+        await assertEndpointRoom(tx, scope)
         const id = deps.newId()
         const now = nowIso(deps)
         const secret = generateWebhookSecret()
@@ -191,14 +227,22 @@ export function createWebhookService(deps: WebhookServiceDeps) {
 
     /**
      * Changes an endpoint's URL (SSRF-checked), events, description, include_all_orgs
-     * (instance-wide only) or disabled flag. Re-enabling closes its breaker. Audited
-     * (webhook.updated). Raises validation.failed, webhook.url_refused, webhook.not_found, …
+     * (instance-wide only) or disabled flag. Re-enabling closes its breaker. Changing the URL or
+     * the events of an org's endpoint also needs audit.read. Audited (webhook.updated). Raises
+     * validation.failed, webhook.url_refused, webhook.not_found, permission.denied, …
      */
     async updateWebhook(actor: Actor, input: UpdateWebhookInput): Promise<Webhook> {
       const parsed = validateInput(updateWebhookSchema, input)
-      if (parsed.url !== undefined) await checkUrl(parsed.url)
+      const what = 'change webhooks without naming their organization'
+      const readsAudit = parsed.url !== undefined || parsed.events !== undefined
+      if (parsed.url !== undefined) {
+        // Who may, and that the endpoint is theirs, before the URL's host is resolved; again when writing.
+        await inTransaction(db, async (tx) => requireEndpoint(tx, await resolveScope(tx, actor, parsed.org, what, {readsAudit}), parsed.id))
+        await checkUrl(parsed.url)
+      }
       return inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, 'change webhooks without naming their organization')
+        const scope = await resolveScope(tx, actor, parsed.org, what, {readsAudit})
+        await lockChain(tx)
         const row = await requireEndpoint(tx, scope, parsed.id)
         if (parsed.includeAllOrgs !== undefined && row.org_id !== null) throw new DomainError('validation.failed', 'Invalid include_all_orgs: only instance-wide endpoints receive every organization\'s events', {problems: [{field: 'include_all_orgs', message: 'only for instance-wide endpoints'}]})
         const changes: Partial<WebhookEndpointRow> = {}
@@ -227,7 +271,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async deleteWebhook(actor: Actor, input: WebhookRefInput): Promise<{id: string; deliveriesDeleted: number}> {
       const parsed = validateInput(webhookRefSchema, input)
       return inTransaction(db, async (tx) => {
-        const row = await requireEndpoint(tx, await resolveScope(tx, actor, parsed.org, 'delete webhooks without naming their organization'), parsed.id)
+        const scope = await resolveScope(tx, actor, parsed.org, 'delete webhooks without naming their organization')
+        await lockChain(tx)
+        const row = await requireEndpoint(tx, scope, parsed.id)
         const deliveriesDeleted = await deleteEndpoints(tx, [row.id])
         await audit.append(tx, actor, {action: 'webhook.deleted', orgId: row.org_id, target: {type: 'webhook', id: row.id}, metadata: {url_origin: originOf(row.url), deliveries_deleted: deliveriesDeleted}})
         return {id: row.id, deliveriesDeleted}
@@ -243,7 +289,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async rotateSecret(actor: Actor, input: RotateSecretInput): Promise<{webhook: Webhook; secret: string}> {
       const parsed = validateInput(rotateSecretSchema, input)
       return inTransaction(db, async (tx) => {
-        const row = await requireEndpoint(tx, await resolveScope(tx, actor, parsed.org, 'rotate webhook secrets without naming their organization'), parsed.id)
+        const scope = await resolveScope(tx, actor, parsed.org, 'rotate webhook secrets without naming their organization')
+        await lockChain(tx)
+        const row = await requireEndpoint(tx, scope, parsed.id)
         const secret = generateWebhookSecret()
         const now = nowIso(deps)
         const previousExpiresAt = parsed.overlapSeconds > 0 ? new Date(deps.clock.now().getTime() + parsed.overlapSeconds * 1000).toISOString() : null
@@ -287,7 +335,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async replayDelivery(actor: Actor, input: DeliveryRefInput): Promise<WebhookDeliverySummary> {
       const parsed = validateInput(deliveryRefSchema, input)
       return inTransaction(db, async (tx) => {
-        const row = await requireDelivery(tx, await resolveScope(tx, actor, parsed.org, 'replay webhook deliveries without naming their organization'), parsed.deliveryId, parsed.id)
+        const scope = await resolveScope(tx, actor, parsed.org, 'replay webhook deliveries without naming their organization')
+        await lockChain(tx)
+        const row = await requireDelivery(tx, scope, parsed.deliveryId, parsed.id)
         if (row.status === 'pending') throw new DomainError('webhook.delivery_pending', `Delivery ${row.id} is still pending: it goes out without a replay`, {id: row.id})
         const now = nowIso(deps)
         const changes = {status: 'pending' as const, attempts: 0, next_attempt_at: now, window_started_at: null, claimed_by: null, claimed_until: null, delivered_at: null}
@@ -306,7 +356,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async testWebhook(actor: Actor, input: WebhookRefInput): Promise<WebhookDeliveryOutcome> {
       const parsed = validateInput(webhookRefSchema, input)
       const deliveryId = await inTransaction(db, async (tx) => {
-        const row = await requireEndpoint(tx, await resolveScope(tx, actor, parsed.org, 'test webhooks without naming their organization'), parsed.id)
+        const scope = await resolveScope(tx, actor, parsed.org, 'test webhooks without naming their organization')
+        await lockChain(tx)
+        const row = await requireEndpoint(tx, scope, parsed.id)
         const eventId = deps.newId()
         const timestamp = nowIso(deps)
         const payload = JSON.stringify({type: WEBHOOK_TEST_EVENT_TYPE, timestamp, data: {id: eventId, webhook_id: row.id, message: 'A test message from saas-ctl: if its signature verifies, this endpoint works.'}})
@@ -325,6 +377,8 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     purgeHook: {
       name: 'webhooks',
       async purgeOrg(tx, orgId) {
+        // The purge appends org.purged at its end: the chain's lock first, as for a deletion.
+        await lockAuditChain(tx)
         const ids = (await tx.selectFrom('webhook_endpoint').select('id').where('org_id', '=', orgId).execute()).map((row) => row.id)
         await deleteEndpoints(tx, ids)
         return ids.length
@@ -333,11 +387,14 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   }
 }
 
-/** Deletes endpoints with their deliveries and attempts; returns how many deliveries went. */
+/**
+ * Deletes endpoints with their deliveries and attempts (the attempts by ON DELETE CASCADE, so one
+ * a send in flight records meanwhile goes too); returns how many deliveries went. Deliveries
+ * before endpoints: the order in which a send's bookkeeping locks them, so the two never
+ * deadlock (the bookkeeping then finds its delivery gone and records nothing).
+ */
 async function deleteEndpoints(tx: Kysely<Database>, ids: string[]): Promise<number> {
   if (ids.length === 0) return 0
-  const deliveries = tx.selectFrom('webhook_delivery').select('id').where('endpoint_id', 'in', ids)
-  await tx.deleteFrom('webhook_attempt').where('delivery_id', 'in', deliveries).execute()
   const result = await tx.deleteFrom('webhook_delivery').where('endpoint_id', 'in', ids).executeTakeFirst()
   await tx.deleteFrom('webhook_endpoint').where('id', 'in', ids).execute()
   return Number(result.numDeletedRows)

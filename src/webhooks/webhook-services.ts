@@ -34,7 +34,7 @@ export function createWebhookServices(deps: ServiceDeps & {audit: AuditLog; jobs
     breakerCooldownSeconds: config.webhookBreakerCooldownSeconds,
   })
   deps.jobs.register(webhookPurgeJob(deps))
-  const service = createWebhookService({...deps, delivery, allowPrivate: config.webhookAllowPrivate, resolve})
+  const service = createWebhookService({...deps, delivery, allowPrivate: config.webhookAllowPrivate, resolve, maxEndpoints: config.webhookMaxEndpointsPerOrg})
   return {service, delivery}
 }
 
@@ -45,8 +45,7 @@ function webhookPurgeJob(deps: Pick<ServiceDeps, 'db' | 'clock'>): JobDefinition
     description: `Delete finished webhook deliveries (and their attempt log) older than ${WEBHOOK_DELIVERY_RETENTION_DAYS} days`,
     async run() {
       const before = new Date(Date.parse(nowIso(deps)) - WEBHOOK_DELIVERY_RETENTION_DAYS * 86_400_000).toISOString()
-      const old = deps.db.selectFrom('webhook_delivery').select('id').where('status', 'in', ['succeeded', 'failed']).where('created_at', '<', before)
-      await deps.db.deleteFrom('webhook_attempt').where('delivery_id', 'in', old).execute()
+      // Their attempts go by ON DELETE CASCADE (one recorded at the same moment too).
       const result = await deps.db.deleteFrom('webhook_delivery').where('status', 'in', ['succeeded', 'failed']).where('created_at', '<', before).executeTakeFirst()
       return {deliveries_deleted: Number(result.numDeletedRows)}
     },

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {checkWebhookTarget, isBlockedAddress, type HostResolver} from '../../src/webhooks/ssrf-guard.js'
+import {checkWebhookTarget, isBlockedAddress, limitResolver, systemResolver, type HostResolver} from '../../src/webhooks/ssrf-guard.js'
 import {createWebhookSender} from '../../src/webhooks/webhook-sender.js'
 import {startWebhookReceiver} from '../helpers/webhook-receiver.js'
 
@@ -13,9 +13,12 @@ const BLOCKED = [
   '::', '::1', 'fe80::1', 'fe80::1%eth0', 'fc00::1', 'fd12:3456:789a::1', 'ff02::1', 'fec0::1', '2001:db8::1', '100::1',
   '::ffff:127.0.0.1', '::ffff:7f00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:169.254.169.254', '::127.0.0.1', '64:ff9b::a9fe:a9fe',
   '2002:7f00:1::1', '2002:c0a8:101::', '2001::1',
+  // IPv4-translated (::ffff:0:0/96) and local-use NAT64 (64:ff9b:1::/48).
+  '::ffff:0:127.0.0.1', '::ffff:0:7f00:1', '::ffff:0:10.0.0.1', '::ffff:0:a9fe:a9fe', '0:0:0:0:ffff:0:c0a8:101',
+  '64:ff9b:1::a00:1', '64:ff9b:1::808:808', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff',
   'not-an-ip', '',
 ]
-const ALLOWED = ['93.184.216.34', '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']
+const ALLOWED = ['93.184.216.34', '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '192.169.0.1', '2606:4700:4700::1111', '2a00:1450:4001:82a::200e', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1', '::ffff:0:8.8.8.8', '64:ff9b:2::1']
 
 describe('the SSRF guard', () => {
   it.each(BLOCKED)('refuses %s', (address) => {
@@ -56,6 +59,49 @@ describe('the SSRF guard', () => {
     await expect(check('http://localhost:3000/x')).rejects.toMatchObject({code: 'webhook.url_refused'})
     await expect(check('https://v6.example.test/x')).rejects.toMatchObject({code: 'webhook.url_refused'})
     await expect(check('https://nowhere.example.test/x')).rejects.toMatchObject({code: 'webhook.url_refused', details: {reason: 'unresolvable'}})
+  })
+
+  it('a name that does not resolve in time is refused as unresolvable, and the resolver is told to give up', async () => {
+    let signal: AbortSignal | undefined
+    const silent: HostResolver = (_host, options) => {
+      signal = options?.signal
+      return new Promise(() => {})
+    }
+    await expect(checkWebhookTarget(new URL('https://slow.example.test/x'), {allowPrivate: false, resolve: silent, resolveTimeoutMs: 20})).rejects.toMatchObject({code: 'webhook.url_refused', details: {reason: 'unresolvable'}})
+    expect(signal?.aborted).toBe(true)
+  })
+
+  it('resolutions run at most `limit` at once; one whose caller gave up while it waited never starts', async () => {
+    let running = 0
+    let most = 0
+    const started: string[] = []
+    const finish: (() => void)[] = []
+    const slow: HostResolver = async (host) => {
+      started.push(host)
+      most = Math.max(most, ++running)
+      await new Promise<void>((resolve) => finish.push(resolve))
+      running--
+      return [{address: '93.184.216.34', family: 4}]
+    }
+    const limited = limitResolver(slow, 2)
+    const abandoned = new AbortController()
+    const calls = [limited('a.test'), limited('b.test'), limited('c.test', {signal: abandoned.signal}), limited('d.test')]
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(started).toEqual(['a.test', 'b.test'])
+    abandoned.abort()
+    finish.shift()!()
+    await calls[0]
+    await expect(calls[2]).rejects.toThrow()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(started).toEqual(['a.test', 'b.test', 'd.test'])
+    while (finish.length > 0) finish.shift()!()
+    await Promise.all([calls[1], calls[3]])
+    expect(most).toBe(2)
+  })
+
+  it('the system resolver reads /etc/hosts (localhost)', async () => {
+    const addresses = await systemResolver('localhost')
+    expect(addresses.map(({address}) => address)).toContain('127.0.0.1')
   })
 
   it('webhook_allow_private lets internal addresses through', async () => {
