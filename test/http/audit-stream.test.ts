@@ -8,7 +8,7 @@ import {errorHandler} from '../../daemon/middleware/error-handler.js'
 import {requestId} from '../../daemon/middleware/request-id.js'
 import {mountRoutes} from '../../daemon/openapi/mount-routes.js'
 import {createOpenStreams} from '../../daemon/open-streams.js'
-import {orgAuditStreamRoutes} from '../../daemon/routes/org-audit-stream.js'
+import {MAX_STREAMS_PER_ORG, MAX_STREAMS_PER_PRINCIPAL, orgAuditStreamRoutes} from '../../daemon/routes/org-audit-stream.js'
 import type {DialectName} from '../../src/db/database-url.js'
 import {waitUntil} from '../helpers/daemon-process.js'
 import {createCliRunner} from '../helpers/run-cli.js'
@@ -166,6 +166,51 @@ describeEachDialect('audit event stream (SSE)', (dialect: DialectName) => {
     expectError(await get(`/v1/orgs/${slug}/audit/stream`, people.owner!.token), 403, 'auth.org_mismatch')
     expectError(await get(`/v1/orgs/${slug}/audit/stream`, people.owner!.bound, {'Last-Event-ID': 'not-a-seq'}), 422, 'validation.failed')
     expectError(await get(`/v1/orgs/${slug}/audit/stream?last_event_id=-1`, people.owner!.bound), 422, 'validation.failed')
+  })
+
+  // Review F4: each open stream polls the database every second for as long as it stays open.
+  it(`caps open streams per principal (${MAX_STREAMS_PER_PRINCIPAL}) and per org (${MAX_STREAMS_PER_ORG}): one more is 429 http.rate_limited with Retry-After before streaming; a closed stream frees its place`, async () => {
+    const {slug, people} = await api.seedOrg('capped', [])
+    const get = (token: string) => request(streamUrl(slug), {headers: {authorization: `Bearer ${token}`}})
+    const opened: Awaited<ReturnType<typeof openStream>>[] = []
+    try {
+      // The owner's streams, up to the principal's cap.
+      for (let index = 0; index < MAX_STREAMS_PER_PRINCIPAL; index += 1) opened.push(await openStream(streamUrl(slug), people.owner!.bound))
+      expect(opened.map((stream) => stream.response.status)).toEqual([200, 200])
+      const third = await get(people.owner!.bound)
+      expectError(third, 429, 'http.rate_limited')
+      expect(third.json.error.details).toMatchObject({reason: 'too_many_streams'})
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0)
+
+      // Other principals fill the org's places; then even a principal with none open is refused.
+      const keys = []
+      for (let index = 0; index <= MAX_STREAMS_PER_ORG - MAX_STREAMS_PER_PRINCIPAL; index += 1) keys.push(await api.core.apiKeys.createApiKey(OPERATOR, {org: slug, name: `reader ${index}`, role: 'admin'}))
+      for (const key of keys.slice(0, -1)) opened.push(await openStream(streamUrl(slug), key.secret))
+      expect(opened.every((stream) => stream.response.status === 200)).toBe(true)
+      expect(opened).toHaveLength(MAX_STREAMS_PER_ORG)
+      expectError(await get(keys.at(-1)!.secret), 429, 'http.rate_limited')
+      // Another org is not affected.
+      const other = await api.seedOrg('uncapped', [])
+      const elsewhere = await openStream(streamUrl(other.slug), other.people.owner!.bound)
+      opened.push(elsewhere)
+      expect(elsewhere.response.status).toBe(200)
+
+      // Closing one frees its place (once the daemon saw the connection close).
+      const closing = opened.shift()!
+      closing.close()
+      await closing.ended
+      let reopened: Awaited<ReturnType<typeof openStream>> | null = null
+      await waitUntil(async () => {
+        const attempt = await openStream(streamUrl(slug), people.owner!.bound)
+        if (attempt.response.status === 200) reopened = attempt
+        else attempt.close()
+        return reopened !== null
+      }, 10_000)
+      opened.push(reopened!)
+    } finally {
+      for (const stream of opened) stream.close()
+      await Promise.all(opened.map((stream) => stream.ended))
+    }
   })
 
   describe('access checked again while streaming', () => {
