@@ -13,7 +13,7 @@ import {errorHandler} from './middleware/error-handler.js'
 import {httpMetrics} from './middleware/http-metrics.js'
 import {notFound} from './middleware/not-found.js'
 import {createOpenStreams, type OpenStreams} from './open-streams.js'
-import {rateLimitFor} from './middleware/rate-limit.js'
+import {failedAuthenticationLimitFor, rateLimitFor} from './middleware/rate-limit.js'
 import {requestId} from './middleware/request-id.js'
 import {securityHeaders} from './middleware/security-headers.js'
 import {authenticatedCallerOf} from './openapi/mount-routes.js'
@@ -132,6 +132,7 @@ export function createApp(options: CreateAppOptions): DaemonApp {
     authenticatePrincipal: (request) => core.bearer.authenticate(readBearerToken(request)),
     checkResponses: options.checkResponses,
     rateLimit: (route) => rateLimitFor(route, {limiter: rateLimiter, authenticatedCallerOf}),
+    rateLimitFailedAuthentication: (route) => failedAuthenticationLimitFor(route, {limiter: rateLimiter}),
   })
   app.use(router)
   app.use(notFound())

@@ -78,6 +78,23 @@ function budgetOf({principal, caller}: AuthenticatedCaller): Budget {
   return {kind: 'client', group: 'public'}
 }
 
+/**
+ * What a refused credential (401) on a route costs: one token of the client IP's `auth` bucket,
+ * so requests with bad credentials are limited like sign-in attempts (they never reach the
+ * route's own bucket, which is checked after authentication). Once the bucket is empty the
+ * answer is 429 http.rate_limited instead of the 401. Routes that draw from no bucket (probes,
+ * server-to-server routes) charge nothing.
+ */
+export function failedAuthenticationLimitFor(route: AnyRoute, {limiter}: Pick<RateLimitOptions, 'limiter'>): ((request: Request, response: Response) => void) | null {
+  if (rateLimitGroupOf(route) === 'none') return null
+  return (request, response) => {
+    const decision = limiter.takeForClient('auth', clientKeyOfRequest(request))
+    if (!decision) return
+    setRateLimitHeaders(decision, response)
+    if (!decision.isAllowed) refuseWithError(decision)
+  }
+}
+
 /** The client's bucket key: its address (trust_proxy decides which), an IPv6 one by its /64. */
 function clientKeyOfRequest(request: Request): string {
   return clientKeyOf(request.ip ?? request.socket.remoteAddress ?? 'unknown')
@@ -87,12 +104,16 @@ type Refusal = (decision: RateLimitDecision, response: Response) => void
 
 function answerWith(decision: RateLimitDecision | null, response: Response, next: NextFunction, refuse: Refusal): void {
   if (!decision) return next()
+  setRateLimitHeaders(decision, response)
+  if (decision.isAllowed) return next()
+  refuse(decision, response)
+}
+
+function setRateLimitHeaders(decision: RateLimitDecision, response: Response): void {
   response.setHeader('RateLimit-Limit', String(decision.limit))
   response.setHeader('RateLimit-Remaining', String(decision.remaining))
   response.setHeader('RateLimit-Reset', String(decision.resetSeconds))
   response.setHeader('RateLimit-Policy', `${decision.limit};w=60`)
-  if (decision.isAllowed) return next()
-  refuse(decision, response)
 }
 
 /** The daemon's error answer (or OAuth's, on its routes), through the error handler. */

@@ -1,7 +1,7 @@
 import {isDeepStrictEqual} from 'node:util'
 import type {NextFunction, Request, RequestHandler, Response, Router} from 'express'
 import type {z} from 'zod'
-import {DomainError} from '../../src/errors/domain-error.js'
+import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
 import type {Principal} from '../../src/access/principal.js'
 import type {AuthContext} from '../../src/identity/token-authenticator.js'
 import {toCamelShape, toJsonShape, toSnakeCase} from '../../src/shared/json-shape.js'
@@ -26,7 +26,16 @@ export interface MountOptions {
    * and before the body is read; null: the route draws from none.
    */
   rateLimit?: (route: AnyRoute) => RequestHandler | null
+  /**
+   * What a failed authentication of a route costs (daemon/middleware/rate-limit.ts): charges
+   * the client's budget and throws (http.rate_limited) instead of the 401 once it is spent;
+   * null: nothing.
+   */
+  rateLimitFailedAuthentication?: (route: AnyRoute) => FailedAuthenticationCharge | null
 }
+
+/** Charges one failed authentication of a request; throws to answer with its own refusal instead. */
+export type FailedAuthenticationCharge = (request: Request, response: Response) => void
 
 type ValidationLocation = 'path' | 'query' | 'body'
 
@@ -38,7 +47,7 @@ interface ValidationProblem {
 
 /**
  * Mounts routes on a router, grouped by path. Each route runs: content type check, caller
- * authentication, its request budget (rate limit), body parsing (JSON, and forms where the route takes them), validation of path, query and body (all problems in one
+ * authentication (a refused credential charged first, see rateLimitFailedAuthentication), its request budget (rate limit), body parsing (JSON, and forms where the route takes them), validation of path, query and body (all problems in one
  * 422 validation.failed), the handler, and the response. Other methods on a known path get
  * 405 with Allow (OPTIONS: 204 with Allow).
  */
@@ -57,8 +66,9 @@ export function mountRoutes(router: Router, routes: readonly AnyRoute[], options
       const takesForm = formats.includes('form')
       const checkContentType = takesForm ? requireBodyType({mediaTypes: formats.map((format) => BODY_MEDIA_TYPES[format])}) : checkJsonContentType
       const chain: RequestHandler[] = [markRoute(path, route.errorFormat), checkContentType]
-      if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!))
-      if (route.auth === 'principal') chain.push(authenticatePrincipal(options.authenticatePrincipal!))
+      const chargeFailure = options.rateLimitFailedAuthentication?.(route) ?? null
+      if (route.auth === 'access_token') chain.push(authenticateCaller(options.authenticate!, chargeFailure))
+      if (route.auth === 'principal') chain.push(authenticatePrincipal(options.authenticatePrincipal!, chargeFailure))
       const limitRequests = options.rateLimit?.(route)
       if (limitRequests) chain.push(limitRequests)
       chain.push(parseBody, ...(takesForm ? [parseForm] : []), handleRoute(route, options))
@@ -87,17 +97,27 @@ export function authenticatedCallerOf(response: Response): {principal?: Principa
   return {principal: locals[PRINCIPAL] as Principal | undefined, caller: locals[CALLER] as AuthContext | undefined}
 }
 
-function authenticateCaller(authenticate: (request: Request) => Promise<AuthContext>): RequestHandler {
+function authenticateCaller(authenticate: (request: Request) => Promise<AuthContext>, chargeFailure: FailedAuthenticationCharge | null): RequestHandler {
   return async (request, response, next) => {
-    ;(response.locals as Record<symbol, unknown>)[CALLER] = await authenticate(request)
+    ;(response.locals as Record<symbol, unknown>)[CALLER] = await charged(authenticate(request), request, response, chargeFailure)
     next()
   }
 }
 
-function authenticatePrincipal(authenticate: (request: Request) => Promise<Principal>): RequestHandler {
+function authenticatePrincipal(authenticate: (request: Request) => Promise<Principal>, chargeFailure: FailedAuthenticationCharge | null): RequestHandler {
   return async (request, response, next) => {
-    ;(response.locals as Record<symbol, unknown>)[PRINCIPAL] = await authenticate(request)
+    ;(response.locals as Record<symbol, unknown>)[PRINCIPAL] = await charged(authenticate(request), request, response, chargeFailure)
     next()
+  }
+}
+
+/** An authentication's result; a refused credential (401) is charged first, and that may answer instead (429). */
+async function charged<T>(authentication: Promise<T>, request: Request, response: Response, chargeFailure: FailedAuthenticationCharge | null): Promise<T> {
+  try {
+    return await authentication
+  } catch (error) {
+    if (chargeFailure && isDomainError(error) && error.category === 'unauthenticated') chargeFailure(request, response)
+    throw error
   }
 }
 

@@ -196,6 +196,37 @@ describeEachDialect('rate limits over HTTP', (dialect) => {
     expect(rateLimitHeaders(await send('GET', `/v1/orgs/${a.slug}/members`, {token: a.key})).remaining).toBe(String(FREE_RPM - 2))
   })
 
+  it('bad credentials are limited: each 401 takes a token of the client IP’s auth bucket, then 429 http.rate_limited before the 401; good credentials are not charged', async () => {
+    const a = await seedOrg('bad-credentials')
+    const ip = newIp()
+    const attempts = [
+      () => send('GET', `/v1/orgs/${a.slug}/members`, {ip, token: 'sk_not-a-real-key'}),
+      () => send('GET', '/v1/auth/me', {ip, token: 'not.a.jwt'}),
+      () => send('GET', `/v1/orgs/${a.slug}/members`, {ip, token: 'forged.access.token'}),
+    ]
+    for (const [index, attempt] of attempts.entries()) {
+      const response = await attempt()
+      expect({status: response.status, code: response.json.error.code, limit: response.headers.get('ratelimit-limit'), remaining: response.headers.get('ratelimit-remaining')}).toEqual({
+        status: 401,
+        code: 'auth.invalid_token',
+        limit: String(AUTH_RPM),
+        remaining: String(AUTH_RPM - index - 1),
+      })
+    }
+    for (const attempt of attempts) {
+      const refused = await attempt()
+      expect({status: refused.status, code: refused.json.error.code, retryAfter: refused.headers.get('retry-after')}).toEqual({status: 429, code: 'http.rate_limited', retryAfter: '20'})
+    }
+    // The same bucket as the address's sign-ins; another address is not touched.
+    expect((await send('POST', '/v1/auth/login', {ip, body: JSON.stringify({email: 'x@example.com', password: 'wrong password here'})})).status).toBe(429)
+    expect((await send('GET', '/v1/auth/me', {token: 'not.a.jwt'})).status).toBe(401)
+    // Good credentials from that address pay from their org's bucket, as before.
+    const good = await send('GET', `/v1/orgs/${a.slug}/members`, {ip, token: a.key})
+    expect({status: good.status, limit: good.headers.get('ratelimit-limit')}).toEqual({status: 200, limit: String(FREE_RPM)})
+    daemon.testCore.clock.advance(20_000)
+    expect((await attempts[0]!()).status).toBe(401)
+  })
+
   it('/openapi.json documents the 429 on every route that draws from a bucket, and only there', async () => {
     const {paths} = (await send('GET', '/openapi.json')).json
     expect(paths['/v1/orgs/{org}/members'].get.responses['429']).toBeDefined()
