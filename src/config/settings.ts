@@ -271,6 +271,12 @@ export const SETTINGS = {
     schema: z.coerce.number().int().min(300).max(7_776_000),
     defaultValue: 604_800,
   },
+  invitationMailsPerDay: {
+    key: 'invitation_mails_per_day',
+    description: 'Invitation mails (created plus resent) the members and API keys of an organization may send per 24 hours; operators and platform principals are not held to it, their mails count (0: no limit)',
+    schema: z.coerce.number().int().min(0).max(1_000_000),
+    defaultValue: 100,
+  },
   tierSeats: {
     key: 'tier_seats',
     description: 'Seats (members plus pending invitations) per tier, as tier=N pairs naming every tier; "unlimited" for none',
@@ -336,6 +342,12 @@ export const SETTINGS = {
     description: 'How long an open circuit breaker waits before one probe delivery (half-open)',
     schema: z.coerce.number().int().min(1).max(86_400),
     defaultValue: 60,
+  },
+  webhookMaxEndpointsPerOrg: {
+    key: 'webhook_max_endpoints_per_org',
+    description: 'Webhook endpoints an organization may have (and instance-wide endpoints, counted on their own); every audited change writes one delivery per subscribed endpoint',
+    schema: z.coerce.number().int().min(1).max(1_000),
+    defaultValue: 20,
   },
   webhookPollMs: {
     key: 'webhook_poll_ms',

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   'audit.checkpoint_missing': 'integrity',
   // audit verify --head: the chain does not hold the head kept elsewhere.
   'audit.head_not_found': 'integrity',
+  // audit verify (SQLite, where every append signs): more events after the signed head than the checkpoint interval explains.
+  'audit.unsigned_events': 'integrity',
   'confirmation.required': 'usage',
   'auth.invalid_credentials': 'unauthenticated',
   'auth.invalid_token': 'unauthenticated',
@@ -112,6 +114,10 @@ export const ERROR_CODES = {
   'invitation.sign_in_required': 'unauthenticated',
   // Only pending invitations can be resent or revoked.
   'invitation.not_pending': 'conflict',
+  // A resend within a minute of the invitation's last mail: 429 with Retry-After.
+  'invitation.resend_too_soon': 'unavailable',
+  // The organization mailed invitation_mails_per_day invitations (created plus resent) in the last 24 hours: 429 with Retry-After.
+  'invitation.daily_limit': 'unavailable',
   // The organization's seats (members plus pending invitations) are all taken: the state of the org, not the caller's rights.
   'org.seat_limit': 'conflict',
   'webhook.not_found': 'not_found',
@@ -120,6 +126,8 @@ export const ERROR_CODES = {
   'webhook.delivery_pending': 'conflict',
   // The endpoint's address is private, loopback, link-local … (SSRF guard; webhook_allow_private allows it), or does not resolve.
   'webhook.url_refused': 'invalid',
+  // The organization (or the instance) has webhook_max_endpoints_per_org endpoints already: the state of the scope, not the caller's rights.
+  'webhook.limit_reached': 'conflict',
   // `webhook test`: the receiver did not answer 2xx (the result is in the details).
   'webhook.delivery_failed': 'unavailable',
   'internal.error': 'internal',

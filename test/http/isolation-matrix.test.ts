@@ -66,6 +66,8 @@ interface Row {
   call?: (world: World) => Promise<{path?: string; body?: unknown}>
   /** Each cell gets a world of its own: the call changes A for everyone (deletes it, hands it over, …). */
   isDestructive?: boolean
+  /** An event stream: a success is its status and content type; the connection is then closed. */
+  isStream?: boolean
 }
 
 const orgPath = (world: World, rest = '') => `/v1/orgs/${world.slug}${rest}`
@@ -202,6 +204,7 @@ const TABLE: Row[] = [
     call: async (world) => ({path: orgPath(world, `/flags/${world.flagKey}`)}),
   },
   {method: 'GET', route: '/v1/orgs/:org/audit', permission: 'audit.read', success: 200, expect: 'S S D D S D S D M N N U'},
+  {method: 'GET', route: '/v1/orgs/:org/audit/stream', permission: 'audit.read', success: 200, expect: 'S S D D S D S D M N N U', isStream: true},
   {method: 'GET', route: '/v1/orgs/:org/api-keys', permission: 'apikeys.manage', success: 200, expect: 'S S D D S D S D M N N U'},
   {
     method: 'POST',
@@ -221,8 +224,9 @@ const TABLE: Row[] = [
     expect: 'S S D D H D H D M N N U',
     call: async (world) => ({path: orgPath(world, `/api-keys/${await world.newApiKeyId()}`)}),
   },
-  // A public literal address: creating connects nowhere (no worker runs in these tests).
-  {method: 'POST', route: '/v1/orgs/:org/webhooks', permission: 'webhooks.manage', success: 201, expect: 'S S D D S D S D M N N U', call: async () => ({body: {url: 'https://93.184.216.34/hook', events: ['org.*']}})},
+  // A public literal address: creating connects nowhere (no worker runs in these tests). Creating
+  // (and changing the events, the PATCH row) also needs audit.read: webhooks.manage alone is D.
+  {method: 'POST', route: '/v1/orgs/:org/webhooks', permission: 'webhooks.manage', success: 201, expect: 'S S D D D D D D M N N U', call: async () => ({body: {url: 'https://93.184.216.34/hook', events: ['org.*']}})},
   {method: 'GET', route: '/v1/orgs/:org/webhooks', permission: 'webhooks.manage', success: 200, expect: 'S S D D S D S D M N N U'},
   ...(
     [
@@ -239,7 +243,7 @@ const TABLE: Row[] = [
       route: `/v1/orgs/:org/webhooks/:id${rest}`,
       permission: 'webhooks.manage',
       success,
-      expect: 'S S D D S D S D M N N U',
+      expect: method === 'PATCH' ? 'S S D D D D D D M N N U' : 'S S D D S D S D M N N U',
       call: async (world) => ({path: orgPath(world, `/webhooks/${await world.newWebhookId()}${rest}`), body: method === 'PATCH' ? {events: ['*']} : undefined}),
     }),
   ),
@@ -262,6 +266,22 @@ const TABLE: Row[] = [
     }),
   ),
 ]
+
+/**
+ * A stream's answer without waiting for its end: a refusal is read whole (a JSON error); a
+ * success shows its status and content type, and the connection is closed.
+ */
+async function openStreamHead(url: string, credential: string | null): Promise<Response> {
+  const abort = new AbortController()
+  const answer = await fetch(url, {headers: credential ? {authorization: `Bearer ${credential}`} : {}, signal: abort.signal})
+  if (answer.status !== 200) {
+    const text = await answer.text()
+    return {status: answer.status, text, json: JSON.parse(text), headers: answer.headers}
+  }
+  expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/)
+  abort.abort()
+  return {status: answer.status, text: '', json: null, headers: answer.headers}
+}
 
 let counter = 0
 // The core of the daemon under test, for the table's setup steps (the operator acts through it).
@@ -336,7 +356,13 @@ describeEachDialect('isolation matrix', (dialect) => {
       },
       newRole: () => customRole('target', ['org.read'], 1),
       newApiKeyId: async () => (await api.core.apiKeys.createApiKey(OPERATOR, {org: slug, name: `target-${++counter}`, permissions: ['org.read']})).key.id,
-      newInvitationId: async () => (await api.core.invitations.invite(OPERATOR, {org: slug, email: `target-${++counter}@example.com`, role: 'viewer'})).invitation.id,
+      newInvitationId: async () => {
+        const {invitation} = await api.core.invitations.invite(OPERATOR, {org: slug, email: `target-${++counter}@example.com`, role: 'viewer'})
+        // Mailed a while ago, so a resend is past its cooldown (the test clock stands still).
+        const mailedBefore = new Date(api.core.clock.now().getTime() - 61_000).toISOString()
+        await api.core.database.db.updateTable('invitation').set({sent_at: mailedBefore}).where('id', '=', invitation.id).execute()
+        return invitation.id
+      },
       newWebhookId: async () => {
         const {webhook} = await api.core.webhooks.createWebhook(OPERATOR, {org: slug, url: 'https://93.184.216.34/hook', events: ['org.*']})
         await api.core.database.db.updateTable('webhook_endpoint').set({url: 'http://127.0.0.1:9/refused'}).where('id', '=', webhook.id).execute()
@@ -360,6 +386,7 @@ describeEachDialect('isolation matrix', (dialect) => {
   async function callCell(row: Row, world: World, credential: string | null): Promise<Response> {
     const {path, body} = (await row.call?.(world)) ?? {}
     const target = path ?? orgPath(world, row.route.replace(/^\/v1\/orgs\/:org/, ''))
+    if (row.isStream) return openStreamHead(`${api.daemon.url}${target}`, credential)
     const send = {GET: api.get, POST: api.post, PATCH: api.patch, DELETE: api.del}[row.method]
     return row.method === 'GET' || row.method === 'DELETE' ? send(target, credential ?? undefined) : (send as typeof api.post)(target, credential ?? undefined, body)
   }
