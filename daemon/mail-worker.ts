@@ -1,6 +1,7 @@
 import type {Core} from '../src/core.js'
 import type {DeliveryOutcome} from '../src/mail/mail-delivery.js'
 import type {Logger} from './logger.js'
+import {startPollingWorker} from './polling-worker.js'
 import type {StopHook} from './server.js'
 
 /**
@@ -10,41 +11,17 @@ import type {StopHook} from './server.js'
  * flight, so shutdown never cuts a send between the relay's answer and its bookkeeping.
  */
 export function startMailWorker({core, logger, pollMilliseconds}: {core: Core; logger: Logger; pollMilliseconds: number}): StopHook {
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
-  let isStopped = false
-
-  async function runOnce(): Promise<boolean> {
-    try {
+  logger.info({destination: core.mailDelivery.destination()}, 'mail delivery started')
+  return startPollingWorker({
+    name: 'mail delivery',
+    logger,
+    pollMilliseconds,
+    async poll() {
       const report = await core.mailDelivery.deliverDue()
       for (const outcome of report.outcomes) logOutcome(logger, outcome)
       return report.outcomes.length > 0
-    } catch (error) {
-      logger.warn({err: error}, 'mail delivery poll failed; retrying')
-      return false
-    }
-  }
-
-  function schedule(delay: number): void {
-    if (isStopped) return
-    timer = setTimeout(() => {
-      running = runOnce().then((foundWork) => {
-        running = null
-        schedule(foundWork ? 0 : pollMilliseconds)
-      })
-    }, delay)
-  }
-
-  logger.info({destination: core.mailDelivery.destination()}, 'mail delivery started')
-  schedule(0)
-  return {
-    name: 'mail delivery',
-    async stop() {
-      isStopped = true
-      if (timer) clearTimeout(timer)
-      await running
     },
-  }
+  })
 }
 
 // Ids, kinds and where a mail went; never its recipient's links or the relay's password.

@@ -1,6 +1,7 @@
 import type {Core} from '../src/core.js'
 import type {WebhookDeliveryOutcome} from '../src/webhooks/webhook-delivery.js'
 import type {Logger} from './logger.js'
+import {startPollingWorker} from './polling-worker.js'
 import type {StopHook} from './server.js'
 
 /**
@@ -11,41 +12,17 @@ import type {StopHook} from './server.js'
  * receiver's answer and its bookkeeping.
  */
 export function startWebhookWorker({core, logger, pollMilliseconds}: {core: Core; logger: Logger; pollMilliseconds: number}): StopHook {
-  let timer: NodeJS.Timeout | null = null
-  let running: Promise<void> | null = null
-  let isStopped = false
-
-  async function runOnce(): Promise<boolean> {
-    try {
+  return startPollingWorker({
+    name: 'webhook delivery',
+    logger,
+    pollMilliseconds,
+    async poll(isStopping) {
       // Shutdown waits for the send in flight, not for the rest of the batch.
-      const report = await core.webhookDelivery.deliverDue({shouldStop: () => isStopped})
+      const report = await core.webhookDelivery.deliverDue({shouldStop: isStopping})
       for (const outcome of report.outcomes) logOutcome(logger, outcome)
       return report.outcomes.length > 0
-    } catch (error) {
-      logger.warn({err: error}, 'webhook delivery poll failed; retrying')
-      return false
-    }
-  }
-
-  function schedule(delay: number): void {
-    if (isStopped) return
-    timer = setTimeout(() => {
-      running = runOnce().then((foundWork) => {
-        running = null
-        schedule(foundWork ? 0 : pollMilliseconds)
-      })
-    }, delay)
-  }
-
-  schedule(0)
-  return {
-    name: 'webhook delivery',
-    async stop() {
-      isStopped = true
-      if (timer) clearTimeout(timer)
-      await running
     },
-  }
+  })
 }
 
 // Ids, types, status codes; never the payload, the URL's path or the signature.
