@@ -1,5 +1,4 @@
 import {randomUUID} from 'node:crypto'
-import {statSync} from 'node:fs'
 import {validate as isCronExpression} from 'node-cron'
 import {SYSTEM_ACTOR} from '../src/access/principal.js'
 import type {Config} from '../src/config/settings.js'
@@ -8,7 +7,7 @@ import {parseDatabaseUrl} from '../src/db/database-url.js'
 import {DomainError} from '../src/errors/domain-error.js'
 import {startRevocationFollower} from '../src/identity/revocation-follower.js'
 import {startRateLimitSync} from '../src/rate-limit/rate-limit-sync.js'
-import {secretKeyFileOf} from '../src/security/secret-key.js'
+import {findExposedFiles, privateFilesOf} from '../src/security/private-files.js'
 import {scheduleCleanupJobs} from './cleanup-schedule.js'
 import {findFreePort} from './find-free-port.js'
 import {startMailWorker} from './mail-worker.js'
@@ -53,15 +52,20 @@ export interface StartDaemonOptions {
  * opens: `serve` calls it before building the core, startDaemon again for other callers.
  */
 export function checkDaemonConfig(config: Config): void {
-  if (!isCronExpression(config.cleanupSchedule)) {
-    throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
-  }
+  checkCleanupSchedule(config)
   // Every daemon on one Postgres database must share the key that encrypts the private signing keys.
   if (parseDatabaseUrl(config.databaseUrl, process.cwd()).dialect === 'postgres' && config.secretKey === undefined) {
     throw new DomainError(
       'secret_key.required',
       'On Postgres the setting secret_key (SAASCTL_SECRET_KEY) is required: 32 bytes as 64 hex digits or base64, the same on every host (e.g. `openssl rand -base64 32`)',
     )
+  }
+}
+
+/** Raises `config.invalid` when cleanup_schedule is not a cron expression (`doctor` checks it too). */
+export function checkCleanupSchedule(config: Config): void {
+  if (!isCronExpression(config.cleanupSchedule)) {
+    throw new DomainError('config.invalid', `Invalid setting cleanup_schedule: "${config.cleanupSchedule}" is not a cron expression`)
   }
 }
 
@@ -72,23 +76,13 @@ export function checkDaemonConfig(config: Config): void {
  * `serve --allow-insecure-files` skips this check.
  */
 export function checkPrivateFiles(config: Config, configFile: string | null, cwd: string): void {
-  if (process.platform === 'win32') return
-  const target = parseDatabaseUrl(config.databaseUrl, cwd)
-  const databaseFiles = target.dialect === 'sqlite' && target.file !== ':memory:' ? [target.file, `${target.file}-wal`, `${target.file}-shm`, secretKeyFileOf(target.file)] : []
-  for (const file of [...(configFile ? [configFile] : []), ...databaseFiles]) {
-    let mode: number
-    try {
-      mode = statSync(file).mode
-    } catch {
-      continue // not there yet: created 0600
-    }
-    if ((mode & 0o066) !== 0) {
-      throw new DomainError(
-        'daemon.insecure_file',
-        `${file} can be read or written by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): run \`chmod 600 ${file}\`, or start with --allow-insecure-files`,
-        {file, mode: (mode & 0o777).toString(8).padStart(4, '0')},
-      )
-    }
+  const [exposed] = findExposedFiles(privateFilesOf(config, configFile, cwd))
+  if (exposed) {
+    throw new DomainError(
+      'daemon.insecure_file',
+      `${exposed.file} can be read or written by group or others (mode ${exposed.mode}): run \`chmod 600 ${exposed.file}\`, or start with --allow-insecure-files`,
+      {file: exposed.file, mode: exposed.mode},
+    )
   }
 }
 

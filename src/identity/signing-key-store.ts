@@ -167,7 +167,7 @@ export function createSigningKeyStore(deps: ServiceDeps & {audit: AuditLog; acce
   }
 }
 
-/** Additional data of a sealed private key: it opens only in its own row. */
-function privateKeyContext(kid: string): string {
+/** Additional data of a sealed private key: it opens only in its own row (`doctor` checks it opens). */
+export function privateKeyContext(kid: string): string {
   return `signing_key:${kid}`
 }
