@@ -146,6 +146,20 @@ export const ERROR_CODES = {
   'secret_key.required': 'usage',
   // The key file holds no 32-byte key, or a stored private key does not open with the secret key.
   'secret_key.invalid': 'integrity',
+  // backup / restore (SQLite files).
+  'backup.file_exists': 'conflict',
+  'backup.unsupported': 'usage',
+  'backup.not_found': 'not_found',
+  // The directory the backup (or the restored database) would be written in does not exist.
+  'backup.directory_missing': 'not_found',
+  // Not a SQLite database, fails integrity_check, or not a saas-ctl database.
+  'backup.invalid': 'invalid',
+  // Made by a newer saas-ctl: it has run migrations this version does not know.
+  'backup.too_new': 'invalid',
+  // A daemon or a command has the database open.
+  'restore.database_in_use': 'unavailable',
+  'restore.secret_key_missing': 'conflict',
+  'restore.target_unreadable': 'conflict',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

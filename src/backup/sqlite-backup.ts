@@ -1,0 +1,73 @@
+import {existsSync, lstatSync, statSync} from 'node:fs'
+import path from 'node:path'
+import {backupSqliteFile, type SqliteBackupProgress} from '../db/sqlite-file.js'
+import {DomainError} from '../errors/domain-error.js'
+import {secretKeyFileOf} from '../security/secret-key.js'
+import {copyToPrivateTemporaryFile, createPrivateTemporaryFile, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
+
+export interface SqliteBackupInput {
+  /** The live database file. */
+  databaseFile: string
+  /** Where the backup goes; its secret key file goes to `<file>.secret-key`. */
+  file: string
+  /** Replace an existing backup (and its key file) instead of refusing. */
+  overwrite: boolean
+  onProgress?: (progress: SqliteBackupProgress) => void
+}
+
+export interface SqliteBackupResult {
+  file: string
+  bytes: number
+  pages: number
+  /** The copy of the database's secret key file, or null when it has none (or the key is configured). */
+  secretKeyFile: string | null
+}
+
+/**
+ * Writes a consistent copy of a SQLite database that daemons and commands may be using, as a
+ * new file readable by its owner only: a temporary file beside `file` filled by SQLite's online
+ * backup, flushed, then moved into place (never over an existing file unless `overwrite`).
+ * The database's secret key file, when there is one, is copied the same way to
+ * `<file>.secret-key`: without it the sealed values in the backup (private signing keys, TOTP
+ * secrets, sealed mail bodies, webhook secrets) cannot be opened. Raises `backup.file_exists`,
+ * `backup.unsupported` (an in-memory database), `backup.directory_missing` and `db.unreachable` (no database at the path).
+ */
+export async function backupSqliteDatabase(input: SqliteBackupInput): Promise<SqliteBackupResult> {
+  const {databaseFile, overwrite} = input
+  if (databaseFile === ':memory:') throw new DomainError('backup.unsupported', 'An in-memory database has nothing to back up')
+  if (!existsSync(databaseFile)) throw new DomainError('db.unreachable', `No SQLite database at ${databaseFile}`)
+  const file = path.resolve(input.file)
+  requireDirectoryOf(file)
+  const keyFile = secretKeyFileOf(file)
+  if (file === path.resolve(databaseFile)) throw new DomainError('backup.unsupported', 'The backup cannot be written over the database itself')
+  // Checked again, atomically, when each file is moved into place.
+  for (const target of [file, keyFile]) if (!overwrite && isPresent(target)) throw fileExists(target)
+
+  const sourceKeyFile = secretKeyFileOf(databaseFile)
+  // The key first: it never changes, and a backup without its key is the worse half to be left with.
+  const keyTemporary = existsSync(sourceKeyFile) ? copyToPrivateTemporaryFile(sourceKeyFile, keyFile) : null
+  let temporary: string | null = null
+  let pages: number
+  try {
+    temporary = createPrivateTemporaryFile(file)
+    ;({pages} = await backupSqliteFile(databaseFile, temporary, input.onProgress))
+    syncFile(temporary)
+    if (keyTemporary) publishTemporaryFile(keyTemporary, keyFile, overwrite)
+    publishTemporaryFile(temporary, file, overwrite)
+    temporary = null
+  } catch (error) {
+    if (temporary) unlinkSafely(temporary)
+    if (keyTemporary) unlinkSafely(keyTemporary)
+    throw error
+  }
+  return {file, bytes: statSync(file).size, pages, secretKeyFile: keyTemporary ? keyFile : null}
+}
+
+function isPresent(file: string): boolean {
+  try {
+    lstatSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
