@@ -4,6 +4,7 @@ import {createRoleService} from './access/role-service.js'
 import {createBearerAuthenticator} from './access/bearer-authenticator.js'
 import {createApiKeyService} from './apikeys/api-key-service.js'
 import {createAuditLog} from './audit/audit-log.js'
+import {createAuditNameResolver} from './audit/audit-names.js'
 import type {Config} from './config/settings.js'
 import {parseDatabaseUrl} from './db/database-url.js'
 import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
@@ -152,6 +153,8 @@ export async function createCore(options: CoreOptions) {
     database,
     clock: deps.clock,
     audit,
+    /** Org slugs and user emails for the ids in audit events (`audit tail`'s human form). */
+    auditNames: createAuditNameResolver({db: deps.db}),
     orgs,
     purgeHooks,
     users,

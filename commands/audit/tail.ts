@@ -2,6 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {Flags} from '@oclif/core'
 import type {AuditEvent, AuditFilter} from '../../src/audit/audit-log.js'
 import {parseSince} from '../../src/audit/parse-since.js'
+import type {Core} from '../../src/core.js'
 import {isDomainError} from '../../src/errors/domain-error.js'
 import {looksLikeId} from '../../src/tenancy/org-schemas.js'
 import {toJsonShape} from '../../src/shared/json-shape.js'
@@ -28,13 +29,17 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
     const core = await this.openCore()
     if (!this.flags.follow) {
       const events = await core.audit.listEvents(filter, this.flags.lines)
-      for (const event of events) this.log(formatAuditLine(event))
+      // --json prints the events as they are; names are for reading (one lookup per page).
+      if (!this.jsonEnabled()) {
+        const names = await core.auditNames.namesOf(events)
+        for (const event of events) this.log(formatAuditLine(event, names))
+      }
       return events
     }
     // Follow from a fixed position, so no event is printed twice or skipped between the two reads.
     const newestSeq = await core.audit.latestSeq()
     const events = await core.audit.listEvents({...filter, throughSeq: newestSeq}, this.flags.lines)
-    for (const event of events) this.printFollowed(event)
+    await this.printFollowed(core, events)
     let afterSeq = newestSeq
     const stop = new AbortController()
     const onSignal = () => stop.abort()
@@ -43,7 +48,7 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
     try {
       while (!stop.signal.aborted) {
         const fresh = await core.audit.listEventsAfter({...filter, afterSeq})
-        for (const event of fresh) this.printFollowed(event)
+        await this.printFollowed(core, fresh)
         // Filtered-out events are never returned; only move past what was seen.
         afterSeq = fresh.at(-1)?.seq ?? afterSeq
         await sleep(FOLLOW_POLL_MILLISECONDS, undefined, {signal: stop.signal}).catch(() => {})
@@ -73,7 +78,13 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
     }
   }
 
-  private printFollowed(event: AuditEvent): void {
-    process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(toJsonShape(event)) : formatAuditLine(event)}\n`)
+  private async printFollowed(core: Core, events: AuditEvent[]): Promise<void> {
+    if (events.length === 0) return
+    if (this.jsonEnabled()) {
+      for (const event of events) process.stdout.write(`${JSON.stringify(toJsonShape(event))}\n`)
+      return
+    }
+    const names = await core.auditNames.namesOf(events)
+    for (const event of events) process.stdout.write(`${formatAuditLine(event, names)}\n`)
   }
 }
