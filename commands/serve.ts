@@ -1,9 +1,6 @@
 import {Flags} from '@oclif/core'
 import type {SettingName} from '../src/config/settings.js'
-import {createCore} from '../src/core.js'
 import {DomainError, isDomainError} from '../src/errors/domain-error.js'
-import {createLogger} from '../daemon/logger.js'
-import {checkDaemonConfig, checkPrivateFiles, startDaemon, withListenPort} from '../daemon/start-daemon.js'
 import {BaseCommand} from './lib/base-command.js'
 
 /** After shutdown, a handle left open by a library must not keep the process alive. */
@@ -26,6 +23,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
   }
 
   async run(): Promise<void> {
+    // The daemon (express and every route) loads only when serving, not on every command's start.
+    const [{createCore}, {createLogger}, {checkDaemonConfig, checkPrivateFiles, startDaemon, withListenPort}] = await Promise.all([
+      import('../src/core.js'),
+      import('../daemon/logger.js'),
+      import('../daemon/start-daemon.js'),
+    ])
     const {config: loaded, configFile} = this.loadConfiguration()
     checkDaemonConfig(loaded)
     if (!this.flags['allow-insecure-files']) checkPrivateFiles(loaded, configFile, process.cwd())

@@ -3,7 +3,7 @@ import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 import {operatorActor, type Actor} from '../../src/access/principal.js'
 import {loadConfig, type LoadedConfig} from '../../src/config/load-config.js'
 import type {SettingName} from '../../src/config/settings.js'
-import {createCore, openConfiguredDatabase, type Core} from '../../src/core.js'
+import type {Core} from '../../src/core.js'
 import type {OpenedDatabase} from '../../src/db/open-database.js'
 import {translateDatabaseError} from '../../src/db/database-errors.js'
 import {DomainError, isDomainError} from '../../src/errors/domain-error.js'
@@ -62,12 +62,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The core on the configured database, with its schema current; closed when the command ends. */
   protected async openCore(): Promise<Core> {
+    // Loaded here, not at the top: a command's module stays cheap to load (every start loads them all).
+    const {createCore} = await import('../../src/core.js')
     this.#core ??= await createCore({config: this.loadConfiguration().config, cwd: process.cwd()})
     return this.#core
   }
 
   /** The configured database as it is, schema untouched: for the `migrate` commands. */
   protected async openDatabaseAsIs(): Promise<OpenedDatabase> {
+    const {openConfiguredDatabase} = await import('../../src/core.js')
     this.#database ??= await openConfiguredDatabase(this.loadConfiguration().config, process.cwd())
     return this.#database
   }

@@ -8,11 +8,13 @@ export interface MigrationState {
   executedAt: string | null
 }
 
+const MIGRATION_TABLE = 'saasctl_migration'
+
 function createMigrator(db: Kysely<any>): Migrator {
   return new Migrator({
     db,
     provider: {getMigrations: async () => MIGRATIONS},
-    migrationTableName: 'saasctl_migration',
+    migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: 'saasctl_migration_lock',
   })
 }
@@ -44,6 +46,7 @@ export async function migrateDownOne(db: Kysely<any>): Promise<string[]> {
  * (`saas-ctl migrate up`), so pending migrations raise `db.migrations_pending`.
  */
 export async function ensureSchemaCurrent(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  if (await isEveryMigrationApplied(db)) return
   // Reading the state first keeps every command on a current file off the write lock;
   // migrateToLatest checks again under its lock, so two first runs still migrate once.
   const pending = (await listMigrations(db)).filter((migration) => !migration.executedAt)
@@ -56,6 +59,23 @@ export async function ensureSchemaCurrent(db: Kysely<any>, dialect: DialectName)
     'db.migrations_pending',
     `The database has ${pending.length} pending migration(s) (${pending.map((migration) => migration.name).join(', ')}); run \`saas-ctl migrate up\` first`,
   )
+}
+
+/**
+ * The common case, cheaply: one read of the migration table. Kysely's Migrator first checks
+ * that its tables exist by introspecting the whole schema (on SQLite a query per table), which
+ * was most of a short command's database time. Anything unusual (no table yet, a migration
+ * not applied) answers false, and the Migrator's full reading decides.
+ */
+async function isEveryMigrationApplied(db: Kysely<any>): Promise<boolean> {
+  let applied: Set<string>
+  try {
+    const rows: Array<{name: string}> = await db.selectFrom(MIGRATION_TABLE).select('name').execute()
+    applied = new Set(rows.map((row) => row.name))
+  } catch {
+    return false
+  }
+  return Object.keys(MIGRATIONS).every((name) => applied.has(name))
 }
 
 function appliedNames({error, results}: MigrationResultSet): string[] {

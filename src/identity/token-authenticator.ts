@@ -1,8 +1,8 @@
-import {decodeProtectedHeader} from 'jose'
 import {DomainError} from '../errors/domain-error.js'
 import {isAccessTokenError} from '../security/access-token-error.js'
 import type {AccessTokenClaims, AccessTokenIssuer} from '../security/access-tokens.js'
 import type {Clock} from '../security/clock.js'
+import {loadJose} from '../security/load-jose.js'
 import type {RevocationCache} from './revocation-cache.js'
 
 /** The caller behind a valid access token. */
@@ -54,6 +54,7 @@ export function createTokenAuthenticator(deps: {tokens: AccessTokenIssuer; revoc
     }
     try {
       const claims = await deps.tokens.verify(token)
+      const {decodeProtectedHeader} = await loadJose()
       if (verified.size >= maxVerified) verified.delete(verified.keys().next().value!)
       verified.set(token, {claims, kid: String(decodeProtectedHeader(token).kid)})
       return claims

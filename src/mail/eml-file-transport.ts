@@ -1,6 +1,7 @@
 import {chmodSync, mkdirSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import nodemailer from 'nodemailer'
+import type {Transporter} from 'nodemailer'
+import {loadNodemailer} from './load-nodemailer.js'
 import {MAIL_HEADERS, MailSendError, type MailTransport} from './mail-transport.js'
 
 /**
@@ -9,7 +10,8 @@ import {MAIL_HEADERS, MailSendError, type MailTransport} from './mail-transport.
  * or forwards it. The folder is 0700 and the files 0600: they carry one-time links.
  */
 export function createEmlFileTransport(directory: string): MailTransport {
-  const composer = nodemailer.createTransport({streamTransport: true, buffer: true, newline: 'unix'})
+  // Made on the first send (loading nodemailer then), so a core that sends nothing never loads it.
+  let composer: Transporter | undefined
   let isPrepared = false
   return {
     destination: directory,
@@ -19,6 +21,7 @@ export function createEmlFileTransport(directory: string): MailTransport {
           preparePrivateDirectory(directory)
           isPrepared = true
         }
+        composer ??= (await loadNodemailer()).createTransport({streamTransport: true, buffer: true, newline: 'unix'})
         const info = await composer.sendMail({...mail, headers: MAIL_HEADERS})
         const file = path.join(directory, `${fileNameOf(mail.messageId)}.eml`)
         // Written aside and renamed, so a reader (or a crash) never sees half a mail; a repeated
@@ -33,7 +36,7 @@ export function createEmlFileTransport(directory: string): MailTransport {
         throw new MailSendError(`could not write the mail into ${directory}: ${(error as Error).message}`)
       }
     },
-    close: () => composer.close(),
+    close: () => composer?.close(),
   }
 }
 

@@ -1,7 +1,8 @@
-import {errors, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWTHeaderParameters} from 'jose'
+import type {CryptoKey, JWTHeaderParameters} from 'jose'
 import {v7 as uuidv7} from 'uuid'
 import {AccessTokenError} from './access-token-error.js'
 import type {Clock} from './clock.js'
+import {loadJose} from './load-jose.js'
 import {pickEcPublicMembers, SIGNING_ALGORITHM, type SigningKey, type VerificationKey} from './signing-keys.js'
 
 /**
@@ -120,7 +121,7 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
     const {d} = key.privateJwk
     if (typeof d !== 'string') throw new TypeError(`signing key ${key.kid} has no private scalar`)
     const jwk = {...pickEcPublicMembers(key.privateJwk), d}
-    return importCached(signingKeys, `${key.kid}.${jwk.x}.${jwk.y}`, () => importJWK(jwk, SIGNING_ALGORITHM))
+    return importCached(signingKeys, `${key.kid}.${jwk.x}.${jwk.y}`, async () => (await loadJose()).importJWK(jwk, SIGNING_ALGORITHM))
   }
 
   async function resolveVerificationKey(header: JWTHeaderParameters): Promise<CryptoKey> {
@@ -141,7 +142,7 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       // AccessTokenError.
       throw new Error(`verification key ${kid} is not a P-256 public key`, {cause})
     }
-    return importCached(verificationKeys, `${kid}.${jwk.x}.${jwk.y}`, () => importJWK(jwk, SIGNING_ALGORITHM))
+    return importCached(verificationKeys, `${kid}.${jwk.x}.${jwk.y}`, async () => (await loadJose()).importJWK(jwk, SIGNING_ALGORITHM))
   }
 
   return {
@@ -171,6 +172,7 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       if (role !== null) extraClaims.role = role
       if (input.emailVerified !== undefined) extraClaims.email_verified = input.emailVerified === true
 
+      const {SignJWT} = await loadJose()
       const token = await new SignJWT(extraClaims)
         .setProtectedHeader({alg: SIGNING_ALGORITHM, kid: signingKey.kid, typ: TOKEN_TYPE})
         .setIssuer(issuer)
@@ -187,9 +189,10 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
       if (typeof token !== 'string' || token === '') {
         throw new AccessTokenError('malformed', 'the token is empty or not a string')
       }
+      const jose = await loadJose()
       let payload
       try {
-        const result = await jwtVerify(token, resolveVerificationKey, {
+        const result = await jose.jwtVerify(token, resolveVerificationKey, {
           algorithms: [SIGNING_ALGORITHM],
           issuer,
           audience,
@@ -199,7 +202,7 @@ export function createAccessTokenIssuer(options: AccessTokenIssuerOptions): Acce
         })
         payload = result.payload
       } catch (error) {
-        throw toAccessTokenError(error)
+        throw toAccessTokenError(error, jose.errors)
       }
       const claims = readClaims(payload)
       // A revocation entry is kept for the configured lifetime, so it must outlive every token
@@ -268,7 +271,7 @@ function readClaims(payload: Record<string, unknown>): AccessTokenClaims {
   }
 }
 
-function toAccessTokenError(error: unknown): unknown {
+function toAccessTokenError(error: unknown, errors: typeof import('jose').errors): unknown {
   if (error instanceof AccessTokenError) return error
   if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
     return new AccessTokenError('bad_algorithm', 'the token is not signed with ES256', {cause: error})

@@ -1,5 +1,4 @@
 import {availableParallelism} from 'node:os'
-import * as argon2 from 'argon2'
 import {isWithinPasswordMaxLength, normalizePassword} from './password-policy.js'
 import {createConcurrencyLimit} from './concurrency-limit.js'
 import {generateOpaqueToken} from './secure-token.js'
@@ -54,6 +53,13 @@ export interface PasswordHasher {
   spendDummyVerification(plain: string): Promise<PasswordVerification>
 }
 
+// The native addon loads on the first hash, not with every command that never hashes a password.
+let argon2Module: Promise<typeof import('argon2')> | undefined
+function loadArgon2(): Promise<typeof import('argon2')> {
+  argon2Module ??= import('argon2')
+  return argon2Module
+}
+
 const FAILED: PasswordVerification = Object.freeze({ok: false, needsRehash: false})
 const ARGON2_PREFIX = '$argon2'
 const ARGON2ID_PREFIX = '$argon2id$'
@@ -75,11 +81,13 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
   // Leave the event loop a core: by default one fewer concurrent hash than there are cores.
   const limit = createConcurrencyLimit(options.maxConcurrentHashes ?? Math.max(1, availableParallelism() - 1))
 
-  function hashNormalized(normalized: string): Promise<string> {
+  async function hashNormalized(normalized: string): Promise<string> {
+    const argon2 = await loadArgon2()
     return limit(() => argon2.hash(normalized, {type: argon2.argon2id, ...parameters}))
   }
 
-  function verifyNormalized(hash: string, normalized: string): Promise<boolean> {
+  async function verifyNormalized(hash: string, normalized: string): Promise<boolean> {
+    const argon2 = await loadArgon2()
     return limit(() => argon2.verify(hash, normalized))
   }
 
@@ -114,6 +122,7 @@ export function createPasswordHasher(options: Partial<PasswordHashingParameters>
       }
       const ok = await verifyNormalized(hash, normalizePassword(plain))
       if (!ok) return FAILED
+      const argon2 = await loadArgon2()
       const needsRehash = !hash.startsWith(ARGON2ID_PREFIX) || argon2.needsRehash(hash, parameters)
       return {ok: true, needsRehash}
     },

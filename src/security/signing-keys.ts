@@ -1,5 +1,5 @@
-import {calculateJwkThumbprint, exportJWK, generateKeyPair} from 'jose'
 import type {Clock} from './clock.js'
+import {loadJose} from './load-jose.js'
 
 /** The only signature algorithm access tokens use: ECDSA over P-256 with SHA-256. */
 export type SigningAlgorithm = 'ES256'
@@ -55,6 +55,7 @@ export interface PublicJwks {
  * Generates a fresh ES256 key pair, created now according to `clock`, not yet retired.
  */
 export async function generateSigningKey(clock: Clock): Promise<StoredSigningKey> {
+  const {exportJWK, generateKeyPair} = await loadJose()
   const {privateKey, publicKey} = await generateKeyPair(SIGNING_ALGORITHM, {extractable: true})
   const exportedPublic = await exportJWK(publicKey)
   const exportedPrivate = await exportJWK(privateKey)
@@ -72,8 +73,10 @@ export async function generateSigningKey(clock: Clock): Promise<StoredSigningKey
 }
 
 /** The RFC 7638 JWK thumbprint (SHA-256, base64url) of a public key: its `kid`. */
-export function calculateKeyId(publicJwk: EcPublicJwk): Promise<string> {
-  return calculateJwkThumbprint(pickEcPublicMembers(publicJwk), 'sha256')
+export async function calculateKeyId(publicJwk: EcPublicJwk): Promise<string> {
+  const members = pickEcPublicMembers(publicJwk)
+  const {calculateJwkThumbprint} = await loadJose()
+  return calculateJwkThumbprint(members, 'sha256')
 }
 
 /**

@@ -1,5 +1,4 @@
 import type {Kysely} from 'kysely'
-import QRCode from 'qrcode'
 import {requirePlatformActor} from '../../access/org-access.js'
 import type {Actor} from '../../access/principal.js'
 import type {AuditLog} from '../../audit/audit-log.js'
@@ -34,6 +33,13 @@ import {
 import {consumeRecoveryCode, countUnusedRecoveryCodes, deleteRecoveryCodes, replaceRecoveryCodes} from './recovery-codes.js'
 import {matchTotpCode, newTotpSecret, normalizeTotpCode, totpUri} from './totp.js'
 import {claimTimeStep, confirmCredential, deleteTotpCredential, findTotpCredential, replacePendingCredential} from './totp-credential-repo.js'
+
+// qrcode loads when a user enrols, not with every command.
+let qrCode: Promise<typeof import('qrcode')> | undefined
+function loadQrCode(): Promise<typeof import('qrcode')> {
+  qrCode ??= import('qrcode').then((module) => module.default)
+  return qrCode
+}
 
 export type MfaService = ReturnType<typeof createMfaService>
 
@@ -164,7 +170,7 @@ export function createMfaService(deps: MfaDeps) {
      */
     async setup(actor: Actor, input: MfaTargetInput = {}): Promise<TotpSetup> {
       const {user: ref} = validateInput(mfaTargetSchema, input)
-      const secret = newTotpSecret()
+      const secret = await newTotpSecret()
       const user = await inTransaction(db, async (tx) => {
         const user = await targetUserOf(tx, actor, ref)
         await lockUser(tx, user.id)
@@ -172,8 +178,8 @@ export function createMfaService(deps: MfaDeps) {
         await replacePendingCredential(tx, user.id, sealText(deps.secretKey.get(), secret, totpSecretContext(user.id)), nowIso(deps))
         return user
       })
-      const otpauthUri = totpUri({issuer: deps.totpIssuer, account: user.email, secret})
-      const [qrSvg, qrDataUrl] = await Promise.all([QRCode.toString(otpauthUri, {type: 'svg', errorCorrectionLevel: 'M'}), QRCode.toDataURL(otpauthUri, {errorCorrectionLevel: 'M'})])
+      const otpauthUri = await totpUri({issuer: deps.totpIssuer, account: user.email, secret})
+      const [qrSvg, qrDataUrl] = await Promise.all([(await loadQrCode()).toString(otpauthUri, {type: 'svg', errorCorrectionLevel: 'M'}), (await loadQrCode()).toDataURL(otpauthUri, {errorCorrectionLevel: 'M'})])
       return {secret, otpauthUri, qrSvg, qrDataUrl}
     },
 

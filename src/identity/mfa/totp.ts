@@ -1,4 +1,9 @@
-import {generateSecret, generateURI, verify} from 'otplib'
+// otplib loads on first use: commands that never touch 2FA skip it at start.
+let otplib: Promise<typeof import('otplib')> | undefined
+function loadOtplib(): Promise<typeof import('otplib')> {
+  otplib ??= import('otplib')
+  return otplib
+}
 
 /** Every authenticator app's defaults (RFC 6238): HMAC-SHA1, 6 digits, 30-second steps. */
 export const TOTP_PERIOD_SECONDS = 30
@@ -6,12 +11,14 @@ const TOTP_DIGITS = 6
 const CODE_PATTERN = /^\d{6}$/
 
 /** A fresh shared secret: 20 random bytes (160 bits, RFC 4226's recommendation), base32. */
-export function newTotpSecret(): string {
+export async function newTotpSecret(): Promise<string> {
+  const {generateSecret} = await loadOtplib()
   return generateSecret({length: 20})
 }
 
 /** The otpauth:// URI an authenticator app scans: `issuer:account`, the secret, SHA1/6/30. */
-export function totpUri(input: {issuer: string; account: string; secret: string}): string {
+export async function totpUri(input: {issuer: string; account: string; secret: string}): Promise<string> {
+  const {generateURI} = await loadOtplib()
   return generateURI({issuer: input.issuer, label: input.account, secret: input.secret, algorithm: 'sha1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS})
 }
 
@@ -28,6 +35,7 @@ export function normalizeTotpCode(code: string): string {
 export async function matchTotpCode(secret: string, code: string, now: Date, afterStep: number | null): Promise<number | null> {
   const token = normalizeTotpCode(code)
   if (!CODE_PATTERN.test(token)) return null
+  const {verify} = await loadOtplib()
   const result = await verify({
     secret,
     token,
