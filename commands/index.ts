@@ -6,7 +6,9 @@ import AuditHead from './audit/head.js'
 import AuditSignHead from './audit/sign-head.js'
 import AuditTail from './audit/tail.js'
 import AuditVerify from './audit/verify.js'
+import Backup from './backup.js'
 import ConfigShow from './config.js'
+import Doctor from './doctor.js'
 import FlagCreate from './flag/create.js'
 import FlagDelete from './flag/delete.js'
 import FlagEval from './flag/eval.js'
@@ -42,6 +44,7 @@ import OrgRestore from './org/restore.js'
 import OrgShow from './org/show.js'
 import OrgUpdate from './org/update.js'
 import PermissionList from './permission/list.js'
+import Restore from './restore.js'
 import RoleCreate from './role/create.js'
 import RoleDelete from './role/delete.js'
 import RoleList from './role/list.js'
@@ -80,7 +83,9 @@ export const COMMANDS = {
   'audit:sign-head': AuditSignHead,
   'audit:tail': AuditTail,
   'audit:verify': AuditVerify,
+  backup: Backup,
   config: ConfigShow,
+  doctor: Doctor,
   'flag:create': FlagCreate,
   'flag:delete': FlagDelete,
   'flag:eval': FlagEval,
@@ -116,6 +121,7 @@ export const COMMANDS = {
   'org:show': OrgShow,
   'org:update': OrgUpdate,
   'permission:list': PermissionList,
+  restore: Restore,
   'role:create': RoleCreate,
   'role:delete': RoleDelete,
   'role:list': RoleList,

@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3'
 import {closeSync, openSync} from 'node:fs'
 import {CompiledQuery, Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, SqliteDriver, sql, type DatabaseConnection, type SqliteDialectConfig} from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import {DomainError} from '../errors/domain-error.js'
 import type {Database} from './database.js'
 import {describeDatabaseTarget, type DatabaseTarget, type DialectName} from './database-url.js'
@@ -13,14 +13,19 @@ export interface OpenedDatabase {
   close(): Promise<void>
 }
 
+export interface OpenDatabaseOptions {
+  /** Postgres: give up connecting after this long (default: no limit but the operating system's). */
+  connectTimeoutMs?: number
+}
+
 /**
  * The only place that knows better-sqlite3 and pg. Opens the database named by the target,
  * sets SQLite up for several processes (WAL, busy timeout, foreign keys, immediate write
  * transactions) and makes Postgres return timestamps as ISO strings and bigints as numbers,
  * so services see the same values on both. Raises `db.unreachable`.
  */
-export async function openDatabase(target: DatabaseTarget): Promise<OpenedDatabase> {
-  return target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target)
+export async function openDatabase(target: DatabaseTarget, options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
+  return target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target, options)
 }
 
 function openSqlite(target: Extract<DatabaseTarget, {dialect: 'sqlite'}>): OpenedDatabase {
@@ -54,8 +59,10 @@ function createPrivateFile(file: string): void {
   }
 }
 
-async function openPostgres(target: Extract<DatabaseTarget, {dialect: 'postgres'}>): Promise<OpenedDatabase> {
-  const pool = new pg.Pool({connectionString: target.connectionString, max: 10, types: portableTypeParsers})
+async function openPostgres(target: Extract<DatabaseTarget, {dialect: 'postgres'}>, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  // pg loads only for Postgres: a SQLite command does not pay for it at start.
+  const {default: pgModule} = await import('pg')
+  const pool = new pgModule.Pool({connectionString: target.connectionString, max: 10, types: portableTypeParsersOf(pgModule), connectionTimeoutMillis: options.connectTimeoutMs})
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => {})
   const db = new Kysely<Database>({dialect: new PostgresDialect({pool})})
@@ -96,13 +103,15 @@ const TIMESTAMP_OID = 1114
 const INT8_OID = 20
 
 /** Postgres values converted to what SQLite gives back: ISO strings and plain numbers. */
-const portableTypeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (value: string) => new Date(value).toISOString()
-    if (oid === INT8_OID) return (value: string) => Number(value)
-    return pg.types.getTypeParser(oid, format)
-  },
-} as pg.CustomTypesConfig
+function portableTypeParsersOf(pgModule: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === TIMESTAMPTZ_OID || oid === TIMESTAMP_OID) return (value: string) => new Date(value).toISOString()
+      if (oid === INT8_OID) return (value: string) => Number(value)
+      return pgModule.types.getTypeParser(oid, format)
+    },
+  } as pg.CustomTypesConfig
+}
 
 /**
  * SQLite's default `begin` is deferred: two processes that both read and then write would

@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer'
+import type {Transporter} from 'nodemailer'
+import {loadNodemailer} from './load-nodemailer.js'
 import {MAIL_HEADERS, MailSendError, type MailTransport} from './mail-transport.js'
 
 /**
@@ -13,21 +14,28 @@ const SMTP_TIMEOUTS = {connectionTimeout: 10_000, greetingTimeout: 10_000, socke
  * when the relay offers it; smtps:// is TLS from the first byte.
  */
 export function createSmtpMailTransport(smtpUrl: string): MailTransport {
-  const transporter = nodemailer.createTransport({url: smtpUrl, ...SMTP_TIMEOUTS})
+  // Made on the first send (loading nodemailer then), so a core that sends nothing never loads it.
+  let transporter: Transporter | undefined
   const relay = withoutPassword(smtpUrl)
   const secrets = secretsOf(smtpUrl)
   return {
     destination: relay,
     async send(mail) {
       try {
+        transporter ??= (await loadNodemailer()).createTransport({url: smtpUrl, ...SMTP_TIMEOUTS})
         const info = await transporter.sendMail({...mail, headers: MAIL_HEADERS})
         return {via: 'smtp', relay, response: String(info.response ?? '')}
       } catch (error) {
         throw new MailSendError(scrub(describeSmtpError(error), secrets))
       }
     },
-    close: () => transporter.close(),
+    close: () => transporter?.close(),
   }
+}
+
+/** An SMTP failure in one line, the URL's password scrubbed from it (for `doctor`). */
+export function describeSmtpFailure(error: unknown, smtpUrl: string): string {
+  return scrub(describeSmtpError(error), secretsOf(smtpUrl))
 }
 
 function describeSmtpError(error: unknown): string {
