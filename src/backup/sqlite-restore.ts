@@ -1,4 +1,4 @@
-import {existsSync} from 'node:fs'
+import {existsSync, lstatSync} from 'node:fs'
 import path from 'node:path'
 import {MIGRATIONS} from '../../migrations/index.js'
 import {inspectSqliteFile, lockSqliteFileExclusively, type DaemonPresence, type SqliteFileLock} from '../db/sqlite-file.js'
@@ -86,7 +86,9 @@ export async function restoreSqliteDatabase(input: SqliteRestoreInput): Promise<
     }
     await input.confirm(plan)
     if (hasBackupKey) keyTemporary = copyToPrivateTemporaryFile(backupKeyFile, targetKeyFile)
-    if (plan.replacesExisting) lock = takeDatabase(databaseFile, input)
+    // Looked at again after the prompt: a daemon may have created the database while it waited,
+    // and whatever is there now is replaced only under the exclusive lock.
+    if (isPresent(databaseFile)) lock = takeDatabase(databaseFile, input)
     // Under the lock nobody has them open: the old database's log must never meet the new file.
     for (const suffix of ['-wal', '-shm']) unlinkSafely(`${databaseFile}${suffix}`)
     publishTemporaryFile(temporary, databaseFile, true)
@@ -128,6 +130,14 @@ function takeDatabase(databaseFile: string, input: SqliteRestoreInput): SqliteFi
   try {
     attempt = lockSqliteFileExclusively(databaseFile, since)
   } catch (error) {
+    const code = String((error as {code?: unknown}).code ?? '')
+    // Busy or locked: another connection holds the file — it is in use, and --force never overrides that.
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new DomainError('restore.database_in_use', `${databaseFile} is in use: another process (a daemon or a command) holds a lock on it; stop it before restoring`, {daemons: []})
+    }
+    if (!FORCEABLE_CODES.some((prefix) => code.startsWith(prefix))) {
+      throw new DomainError('restore.target_unreadable', `${databaseFile} cannot be taken for the restore (${(error as Error).message})`)
+    }
     if (input.force) return null
     throw new DomainError(
       'restore.target_unreadable',
@@ -136,6 +146,18 @@ function takeDatabase(databaseFile: string, input: SqliteRestoreInput): SqliteFi
   }
   if (attempt.locked) return attempt.lock
   throw new DomainError('restore.database_in_use', describeUsers(databaseFile, attempt.presence), {daemons: attempt.presence.map(describePresence)})
+}
+
+/** What SQLite raises for a file that is not a usable database: the only failures --force overrides. */
+const FORCEABLE_CODES = ['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN']
+
+function isPresent(file: string): boolean {
+  try {
+    lstatSync(file)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function describeUsers(databaseFile: string, presence: DaemonPresence[]): string {

@@ -87,7 +87,7 @@ export type SqliteLockAttempt = {locked: true; lock: SqliteFileLock} | {locked: 
  * When another process has it open, reports the daemons whose rate-limit presence rows
  * (rate_limit_usage, org_id '') are in the window `sinceWindowStart` or later, for the message.
  */
-export function lockSqliteFileExclusively(file: string, sinceWindowStart: number): SqliteLockAttempt {
+export function lockSqliteFileExclusively(file: string, sinceWindowStart: number, hooks: {afterJournalModeSwitch?: () => void} = {}): SqliteLockAttempt {
   const connection = new BetterSqlite3(file, {fileMustExist: true})
   try {
     // A command closing its connection this very moment gets a moment; an open one never lets go.
@@ -104,9 +104,17 @@ export function lockSqliteFileExclusively(file: string, sinceWindowStart: number
       connection.close()
       return {locked: false, presence}
     }
+    hooks.afterJournalModeSwitch?.()
     connection.exec('begin exclusive')
     // A read under the exclusive transaction takes the file lock now, not at the first statement.
     connection.prepare('select count(*) from sqlite_master').get()
+    // Another process may have opened the file and put it back into WAL mode between the switch
+    // and the lock; in WAL mode `begin exclusive` does not keep readers out.
+    if (!stillRollbackJournal(connection)) {
+      connection.exec('rollback')
+      connection.close()
+      return {locked: false, presence}
+    }
     return {
       locked: true,
       lock: {
@@ -120,6 +128,11 @@ export function lockSqliteFileExclusively(file: string, sinceWindowStart: number
     if (connection.open) connection.close()
     throw error
   }
+}
+
+/** Whether the database, read under the transaction just begun, is still in rollback-journal (delete) mode. */
+export function stillRollbackJournal(connection: BetterSqlite3.Database): boolean {
+  return connection.pragma('journal_mode', {simple: true}) === 'delete'
 }
 
 function readPresence(connection: BetterSqlite3.Database, sinceWindowStart: number): DaemonPresence[] {
