@@ -1,6 +1,7 @@
 import {existsSync} from 'node:fs'
 import {sql} from 'kysely'
 import {describeDatabaseTarget, type DatabaseTarget} from '../db/database-url.js'
+import {MIGRATIONS} from '../../migrations/index.js'
 import {listMigrations} from '../db/migrations.js'
 import {openDatabase, type OpenedDatabase} from '../db/open-database.js'
 import {checkResult, messageOf, type CheckResult} from './doctor-check.js'
@@ -49,6 +50,14 @@ export async function checkMigrations(opened: OpenedDatabase): Promise<Migration
   const migrations = await listMigrations(opened.db)
   const pending = migrations.filter((migration) => !migration.executedAt).map((migration) => migration.name)
   const applied = migrations.length - pending.length
+  // listMigrations knows only this version's migrations: a newer saas-ctl's show in the table alone.
+  const unknown = (await recordedMigrationNames(opened)).filter((name) => !(name in MIGRATIONS))
+  if (unknown.length > 0) {
+    return {
+      applied,
+      result: checkResult('migrations', 'fail', `the database is newer than this saas-ctl: ${unknown.length} migration(s) it does not know (${unknown.join(', ')}); use the saas-ctl version that ran them`),
+    }
+  }
   if (pending.length === 0) return {applied, result: checkResult('migrations', 'ok', `all ${migrations.length} migrations applied`)}
   const list = `${pending.length} pending migration(s) (${pending.join(', ')})`
   const result =
@@ -56,4 +65,14 @@ export async function checkMigrations(opened: OpenedDatabase): Promise<Migration
       ? checkResult('migrations', 'fail', `${list}: every command refuses until \`saas-ctl migrate up\``)
       : checkResult('migrations', 'warn', `${list}: the next saas-ctl command migrates the file (or \`saas-ctl migrate up\`)`)
   return {applied, result}
+}
+
+/** The names in the migration table, or none when there is no table yet. */
+async function recordedMigrationNames(opened: OpenedDatabase): Promise<string[]> {
+  try {
+    const {rows} = await sql<{name: string}>`select name from saasctl_migration order by name`.execute(opened.db)
+    return rows.map((row) => row.name)
+  } catch {
+    return []
+  }
 }

@@ -1,5 +1,7 @@
 import {chmodSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import pg from 'pg'
 import {afterAll, beforeAll, expect, it} from 'vitest'
 import {createCliDatabase, createCliRunner, type CliRunner} from '../helpers/run-cli.js'
 import {startSmtpSink, type SmtpSink} from '../helpers/smtp-sink.js'
@@ -114,6 +116,19 @@ describeEachDialect('CLI doctor', (dialect) => {
     expect(existsSync(missingFile)).toBe(false)
   })
 
+  it('a database with a migration this version does not know (made by a newer saas-ctl) fails migrations (exit 1)', async () => {
+    const future = '9999-from-a-newer-saas-ctl'
+    await runOnDatabase(database.url, dialect, `insert into saasctl_migration (name, timestamp) values ('${future}', '2030-01-01T00:00:00.000Z')`)
+    try {
+      const result = await cli.run(['doctor', '--json'])
+      expect(result.exitCode).toBe(1)
+      expect(result.json.find((entry: {check: string}) => entry.check === 'migrations')).toMatchObject({status: 'fail', detail: expect.stringMatching(new RegExp(`newer than this saas-ctl.*${future}`))})
+    } finally {
+      await runOnDatabase(database.url, dialect, `delete from saasctl_migration where name = '${future}'`)
+    }
+    expect((await cli.run(['doctor'])).exitCode).toBe(0)
+  })
+
   if (dialect === 'sqlite') {
     it('a world-readable SQLite file (chmod 644) fails file_permissions and exits 1', async () => {
       chmodSync(database.url, 0o644)
@@ -174,3 +189,23 @@ describeEachDialect('CLI doctor', (dialect) => {
     })
   }
 })
+
+async function runOnDatabase(url: string, dialect: string, statement: string): Promise<void> {
+  if (dialect === 'sqlite') {
+    const connection = new BetterSqlite3(url, {fileMustExist: true})
+    try {
+      connection.pragma('busy_timeout = 5000')
+      connection.exec(statement)
+    } finally {
+      connection.close()
+    }
+    return
+  }
+  const client = new pg.Client({connectionString: url})
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
