@@ -71,10 +71,11 @@ function readConfigFile(cwd: string, explicitPath: string | undefined): {values:
     return {values: {}, file: null}
   }
   let values: unknown
+  const text = readFileSync(file, 'utf8')
   try {
-    values = JSON.parse(readFileSync(file, 'utf8'))
+    values = JSON.parse(text)
   } catch (error) {
-    throw new DomainError('config.invalid', `Config file ${file} is not valid JSON: ${(error as Error).message}`)
+    throw new DomainError('config.invalid', `Config file ${file} is not valid JSON: ${describeJsonError(text, (error as Error).message)}`)
   }
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw new DomainError('config.invalid', `Config file ${file} must hold a JSON object`)
@@ -83,4 +84,46 @@ function readConfigFile(cwd: string, explicitPath: string | undefined): {values:
   const unknownKey = Object.keys(values).find((key) => !knownKeys.has(key))
   if (unknownKey) throw new DomainError('config.invalid', `Config file ${file} has an unknown setting: ${unknownKey}`)
   return {values: values as Record<string, unknown>, file}
+}
+
+/**
+ * JSON.parse's complaint with only where it is: its messages can quote the text around the
+ * mistake, and the config file holds secrets (secret_key, the SMTP password), so nothing of the
+ * file's content is repeated — the kind of mistake, and the line and column.
+ */
+export function describeJsonError(text: string, message: string): string {
+  const positioned = /^(.*?) in JSON at position (\d+)/.exec(message)
+  if (positioned) {
+    const [, kind = '', offset = '0'] = positioned
+    // V8's descriptions quote single punctuation marks ("Expected ',' or '}'"); anything else quoted might be the file's.
+    const description = /['"`]/.test(kind.replace(/'[^\w\s']'/g, '')) ? 'a syntax error' : kind
+    return `${description} at ${locate(text, Number(offset))}`
+  }
+  if (/^Unexpected end of JSON input/.test(message)) return `it ends too early, at ${locate(text, text.length)}`
+  if (/^Unexpected token/.test(message)) {
+    // No position in this message: the shortest prefix that fails the same way ends with the character.
+    let low = 1
+    let high = text.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (failsWithUnexpectedToken(text.slice(0, middle))) high = middle
+      else low = middle + 1
+    }
+    return `an unexpected character at ${locate(text, low - 1)}`
+  }
+  return 'a syntax error'
+}
+
+function failsWithUnexpectedToken(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return false
+  } catch (error) {
+    return /^Unexpected token/.test((error as Error).message)
+  }
+}
+
+function locate(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n')
+  return `line ${before.length}, column ${(before[before.length - 1] ?? '').length + 1}`
 }

@@ -106,6 +106,24 @@ describeEachDialect('CLI doctor', (dialect) => {
     expect(cron.stdout).toMatch(/^FAIL config +Invalid setting cleanup_schedule/m)
   })
 
+  it('a config file that is not valid JSON fails the config check with the line and column only, never the file content (a secret)', async () => {
+    const secret = 'Q2hvcnVzU2VjcmV0VmFsdWVOZXZlclByaW50ZWQ'
+    for (const [text, where] of [
+      [`{\n  "secret_key": ${secret}\n}`, null],
+      [`{\n  "secret_key": "${secret}" "x"\n}`, /line 2, column \d+/],
+    ] as const) {
+      const badCli = createCliRunner(database.url)
+      writeFileSync(path.join(badCli.cwd, 'saas-ctl.config.json'), text, {mode: 0o600})
+      const result = await badCli.run(['doctor', '--json'])
+      expect(result.exitCode).toBe(1)
+      const detail: string = result.json[0].detail
+      expect(result.json[0]).toMatchObject({check: 'config', status: 'fail', detail: expect.stringContaining('is not valid JSON')})
+      if (where) expect(detail).toMatch(where)
+      for (const output of [result.stdout, result.stderr]) expect(output).not.toContain(secret.slice(0, 6))
+      expect(detail).not.toContain('secret_k')
+    }
+  })
+
   it('an unreachable database fails the database check (exit 1), quickly, and creates nothing', async () => {
     const missingFile = path.join(path.dirname(cli.cwd), `saasctl-doctor-missing-${process.pid}`, 'none.db')
     const url = dialect === 'sqlite' ? missingFile : 'postgres://postgres@127.0.0.1:1/none'
