@@ -37,7 +37,7 @@ export default class Backup extends BaseCommand<typeof Backup> {
     const progress = this.progressReporter()
     let result
     try {
-      result = await backupSqliteDatabase({databaseFile: target.file, file: this.args.file, overwrite: this.flags.force, onProgress: progress.update})
+      result = await backupSqliteDatabase({databaseFile: target.file, file: this.args.file, overwrite: this.flags.force, secretKeyConfigured: config.secretKey !== undefined, onProgress: progress.update})
     } finally {
       progress.finish()
     }

@@ -12,6 +12,8 @@ export interface SqliteBackupInput {
   file: string
   /** Replace an existing backup (and its key file) instead of refusing. */
   overwrite: boolean
+  /** secret_key is set in the configuration: it, not a key file, opens the sealed values, so no key file is copied. */
+  secretKeyConfigured?: boolean
   onProgress?: (progress: SqliteBackupProgress) => void
 }
 
@@ -44,23 +46,29 @@ export async function backupSqliteDatabase(input: SqliteBackupInput): Promise<Sq
   for (const target of [file, keyFile]) if (!overwrite && isPresent(target)) throw fileExists(target)
 
   const sourceKeyFile = secretKeyFileOf(databaseFile)
-  // The key first: it never changes, and a backup without its key is the worse half to be left with.
-  const keyTemporary = existsSync(sourceKeyFile) ? copyToPrivateTemporaryFile(sourceKeyFile, keyFile) : null
+  let copiesKey = false
   let temporary: string | null = null
+  let keyTemporary: string | null = null
   let pages: number
   try {
     temporary = createPrivateTemporaryFile(file)
     ;({pages} = await backupSqliteFile(databaseFile, temporary, input.onProgress))
     syncFile(temporary)
+    // The key after the snapshot: a key file made while the copy ran (the first sealed value) is in it too.
+    copiesKey = !input.secretKeyConfigured && existsSync(sourceKeyFile)
+    if (copiesKey) keyTemporary = copyToPrivateTemporaryFile(sourceKeyFile, keyFile)
     if (keyTemporary) publishTemporaryFile(keyTemporary, keyFile, overwrite)
+    keyTemporary = null
     publishTemporaryFile(temporary, file, overwrite)
     temporary = null
+    // Replacing a backup: a key file left from the old one would be taken for this one's.
+    if (overwrite && !copiesKey) unlinkSafely(keyFile)
   } catch (error) {
     if (temporary) unlinkSafely(temporary)
     if (keyTemporary) unlinkSafely(keyTemporary)
     throw error
   }
-  return {file, bytes: statSync(file).size, pages, secretKeyFile: keyTemporary ? keyFile : null}
+  return {file, bytes: statSync(file).size, pages, secretKeyFile: copiesKey ? keyFile : null}
 }
 
 function isPresent(file: string): boolean {

@@ -1,10 +1,10 @@
-import {existsSync, lstatSync} from 'node:fs'
+import {existsSync, lstatSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {MIGRATIONS} from '../../migrations/index.js'
 import {inspectSqliteFile, lockSqliteFileExclusively, type DaemonPresence, type SqliteFileLock} from '../db/sqlite-file.js'
 import {DomainError} from '../errors/domain-error.js'
 import {USAGE_WINDOW_MS} from '../rate-limit/rate-limiter.js'
-import {secretKeyFileOf} from '../security/secret-key.js'
+import {decodeSecretKey, secretKeyFileOf} from '../security/secret-key.js'
 import {copyToPrivateTemporaryFile, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
 
 export type SecretKeyOutcome =
@@ -69,6 +69,10 @@ export async function restoreSqliteDatabase(input: SqliteRestoreInput): Promise<
       `The backup has no ${path.basename(backupKeyFile)} beside it, and ${targetKeyFile} may hold another deployment's key (the restored sealed values would not open with it). Put the backup's key file beside it, or pass --keep-secret-key if the backup was made with this key`,
     )
   }
+
+  // The key file that will open the restored sealed values must hold a key at all.
+  if (hasBackupKey) requireDecodableKey(backupKeyFile)
+  else if (hasTargetKey && !input.secretKeyConfigured) requireDecodableKey(targetKeyFile)
 
   const temporary = copyToPrivateTemporaryFile(backupFile, databaseFile)
   let keyTemporary: string | null = null
@@ -146,6 +150,12 @@ function takeDatabase(databaseFile: string, input: SqliteRestoreInput): SqliteFi
   }
   if (attempt.locked) return attempt.lock
   throw new DomainError('restore.database_in_use', describeUsers(databaseFile, attempt.presence), {daemons: attempt.presence.map(describePresence)})
+}
+
+function requireDecodableKey(keyFile: string): void {
+  if (decodeSecretKey(readFileSync(keyFile, 'utf8')) === null) {
+    throw new DomainError('restore.secret_key_invalid', `${keyFile} does not hold a 32-byte secret key (64 hex digits or base64); nothing was restored`)
+  }
 }
 
 /** What SQLite raises for a file that is not a usable database: the only failures --force overrides. */

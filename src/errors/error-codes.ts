@@ -160,6 +160,11 @@ export const ERROR_CODES = {
   'restore.database_in_use': 'unavailable',
   'restore.secret_key_missing': 'conflict',
   'restore.target_unreadable': 'conflict',
+  // The key file the restore would install (or keep) holds no 32-byte key.
+  'restore.secret_key_invalid': 'invalid',
+  // A file-system error (permissions, a full disk, a directory in the way) while writing the backup or the restored files.
+  'backup.io_error': 'unavailable',
+  'restore.io_error': 'unavailable',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES

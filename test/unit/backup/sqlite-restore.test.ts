@@ -1,9 +1,10 @@
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {MIGRATIONS} from '../../../migrations/index.js'
+import {backupSqliteDatabase} from '../../../src/backup/sqlite-backup.js'
 import {restoreSqliteDatabase, type SqliteRestoreInput} from '../../../src/backup/sqlite-restore.js'
 import {lockSqliteFileExclusively, stillRollbackJournal} from '../../../src/db/sqlite-file.js'
 
@@ -115,6 +116,79 @@ describe('restoreSqliteDatabase', () => {
     await restoreSqliteDatabase(input({force: true}))
     expect(markerOf(live)).toBe('from-backup')
     expect(existsSync(`${live}-wal`)).toBe(false)
+  })
+})
+
+describe('restoreSqliteDatabase: key files', () => {
+  it('F4: a backup key file that holds no 32-byte key is refused (restore.secret_key_invalid) and nothing changes', async () => {
+    const backup = path.join(directory, 'backup.db')
+    const live = path.join(directory, 'live.db')
+    makeBackup(backup, 'from-backup')
+    makeBackup(live, 'live')
+    writeFileSync(`${backup}.secret-key`, 'not a key\n')
+    await expect(restoreSqliteDatabase(input({}))).rejects.toMatchObject({code: 'restore.secret_key_invalid'})
+    expect(markerOf(live)).toBe('live')
+    expect(existsSync(`${live}.secret-key`)).toBe(false)
+  })
+
+  it('F4: a kept key file (--keep-secret-key) that holds no key is refused; a good one is restored', async () => {
+    const backup = path.join(directory, 'backup.db')
+    const live = path.join(directory, 'live.db')
+    makeBackup(backup, 'from-backup')
+    makeBackup(live, 'live')
+    writeFileSync(`${live}.secret-key`, 'garbage')
+    await expect(restoreSqliteDatabase(input({keepSecretKey: true}))).rejects.toMatchObject({code: 'restore.secret_key_invalid'})
+    expect(markerOf(live)).toBe('live')
+    const goodKey = Buffer.alloc(32, 3).toString('base64')
+    writeFileSync(`${backup}.secret-key`, `${goodKey}\n`)
+    const plan = await restoreSqliteDatabase(input({}))
+    expect(plan.secretKey).toBe('restored')
+    expect(readFileSync(`${live}.secret-key`, 'utf8').trim()).toBe(goodKey)
+    expect(markerOf(live)).toBe('from-backup')
+  })
+})
+
+describe('backupSqliteDatabase: key files', () => {
+  const goodKey = Buffer.alloc(32, 5).toString('base64')
+
+  it('F4: with secret_key configured no key file is copied', async () => {
+    const live = path.join(directory, 'live.db')
+    makeBackup(live, 'live')
+    writeFileSync(`${live}.secret-key`, goodKey)
+    const result = await backupSqliteDatabase({databaseFile: live, file: path.join(directory, 'out.db'), overwrite: false, secretKeyConfigured: true})
+    expect(result.secretKeyFile).toBeNull()
+    expect(existsSync(path.join(directory, 'out.db.secret-key'))).toBe(false)
+    expect(markerOf(path.join(directory, 'out.db'))).toBe('live')
+  })
+
+  it('F4: the key file is copied after the snapshot: one made while the copy runs is in the backup', async () => {
+    const live = path.join(directory, 'live.db')
+    makeBackup(live, 'live')
+    let made = false
+    const result = await backupSqliteDatabase({
+      databaseFile: live,
+      file: path.join(directory, 'out.db'),
+      overwrite: false,
+      onProgress: () => {
+        if (!made) writeFileSync(`${live}.secret-key`, goodKey)
+        made = true
+      },
+    })
+    expect(made).toBe(true)
+    expect(result.secretKeyFile).toBe(path.join(directory, 'out.db.secret-key'))
+    expect(readFileSync(path.join(directory, 'out.db.secret-key'), 'utf8')).toBe(goodKey)
+  })
+
+  it('F4: --force over a backup with a key file, from a database without one, removes the stale key file', async () => {
+    const live = path.join(directory, 'live.db')
+    const out = path.join(directory, 'out.db')
+    makeBackup(live, 'live')
+    writeFileSync(out, 'old backup')
+    writeFileSync(`${out}.secret-key`, goodKey)
+    const result = await backupSqliteDatabase({databaseFile: live, file: out, overwrite: true})
+    expect(result.secretKeyFile).toBeNull()
+    expect(existsSync(`${out}.secret-key`)).toBe(false)
+    expect(markerOf(out)).toBe('live')
   })
 })
 
