@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, existsSync, fsyncSync, linkSync, openSync, readSync, renameSync, unlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants, existsSync, fsyncSync, linkSync, lstatSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import path from 'node:path'
 import {DomainError} from '../errors/domain-error.js'
 
@@ -113,4 +113,45 @@ export function unlinkSafely(file: string): void {
   } catch {
     // already gone
   }
+}
+
+/** The live database's own files: what a backup or a restore must never write over or read as a backup. */
+const DATABASE_COMPANIONS = ['', '-wal', '-shm', '-journal', '.secret-key']
+
+/**
+ * Which of the database's files (`''` the database itself, or `-wal`, `-shm`, `-journal`,
+ * `.secret-key`) `file` is, whatever the spelling: the real directory and the name are compared,
+ * and the device and inode when both exist (a hard link). Null when it is none of them.
+ */
+export function databaseFileRole(file: string, databaseFile: string): string | null {
+  const canonicalFile = canonicalPath(file)
+  for (const suffix of DATABASE_COMPANIONS) {
+    const companion = `${databaseFile}${suffix}`
+    if (canonicalFile === canonicalPath(companion) || sameInode(file, companion)) return suffix
+  }
+  return null
+}
+
+function canonicalPath(file: string): string {
+  const absolute = path.resolve(file)
+  try {
+    return path.join(realpathSync(path.dirname(absolute)), path.basename(absolute))
+  } catch {
+    return absolute
+  }
+}
+
+function sameInode(file: string, other: string): boolean {
+  try {
+    const a = lstatSync(file)
+    const b = statSync(other)
+    return a.dev === b.dev && a.ino === b.ino
+  } catch {
+    return false
+  }
+}
+
+/** How a role from databaseFileRole reads in a message. */
+export function describeDatabaseFileRole(role: string, databaseFile: string): string {
+  return role === '' ? `the database ${databaseFile} itself` : `the database's ${databaseFile}${role}`
 }

@@ -3,7 +3,7 @@ import path from 'node:path'
 import {backupSqliteFile, type SqliteBackupProgress} from '../db/sqlite-file.js'
 import {DomainError} from '../errors/domain-error.js'
 import {secretKeyFileOf} from '../security/secret-key.js'
-import {copyToPrivateTemporaryFile, createPrivateTemporaryFile, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
+import {copyToPrivateTemporaryFile, createPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
 
 export interface SqliteBackupInput {
   /** The live database file. */
@@ -41,7 +41,10 @@ export async function backupSqliteDatabase(input: SqliteBackupInput): Promise<Sq
   const file = path.resolve(input.file)
   requireDirectoryOf(file)
   const keyFile = secretKeyFileOf(file)
-  if (file === path.resolve(databaseFile)) throw new DomainError('backup.unsupported', 'The backup cannot be written over the database itself')
+  for (const target of [file, keyFile]) {
+    const role = databaseFileRole(target, databaseFile)
+    if (role !== null) throw new DomainError('backup.unsupported', `The backup cannot be written over ${describeDatabaseFileRole(role, databaseFile)} (${target})`)
+  }
   // Checked again, atomically, when each file is moved into place.
   for (const target of [file, keyFile]) if (!overwrite && isPresent(target)) throw fileExists(target)
 

@@ -5,7 +5,7 @@ import {inspectSqliteFile, lockSqliteFileExclusively, type DaemonPresence, type 
 import {DomainError} from '../errors/domain-error.js'
 import {USAGE_WINDOW_MS} from '../rate-limit/rate-limiter.js'
 import {decodeSecretKey, secretKeyFileOf} from '../security/secret-key.js'
-import {copyToPrivateTemporaryFile, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
+import {copyToPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
 
 export type SecretKeyOutcome =
   /** The backup's key file now sits beside the database. */
@@ -57,7 +57,8 @@ export async function restoreSqliteDatabase(input: SqliteRestoreInput): Promise<
   const databaseFile = input.databaseFile
   if (databaseFile === ':memory:') throw new DomainError('backup.unsupported', 'An in-memory database cannot be restored into')
   if (!existsSync(backupFile)) throw new DomainError('backup.not_found', `No backup at ${backupFile}`)
-  if (backupFile === path.resolve(databaseFile)) throw new DomainError('backup.unsupported', 'The backup is the database itself')
+  const role = databaseFileRole(backupFile, databaseFile)
+  if (role !== null) throw new DomainError('backup.unsupported', `The backup ${backupFile} is ${describeDatabaseFileRole(role, databaseFile)}`)
   requireDirectoryOf(databaseFile)
   const backupKeyFile = secretKeyFileOf(backupFile)
   const targetKeyFile = secretKeyFileOf(databaseFile)

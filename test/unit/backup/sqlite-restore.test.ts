@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
@@ -189,6 +189,35 @@ describe('backupSqliteDatabase: key files', () => {
     expect(result.secretKeyFile).toBeNull()
     expect(existsSync(`${out}.secret-key`)).toBe(false)
     expect(markerOf(out)).toBe('live')
+  })
+})
+
+describe('backup and restore: the database\'s own files, however spelled', () => {
+  it('F5: backup refuses the database through a symbolic link to its directory or a hard link, and its -wal, -shm, -journal and .secret-key', async () => {
+    const live = path.join(directory, 'live.db')
+    makeBackup(live, 'live')
+    mkdirSync(path.join(directory, 'sub'))
+    symlinkSync(directory, path.join(directory, 'alias'))
+    linkSync(live, path.join(directory, 'hard.db'))
+    const targets = [
+      path.join(directory, 'alias', 'live.db'),
+      path.join(directory, 'sub', '..', 'live.db'),
+      path.join(directory, 'hard.db'),
+      ...['-wal', '-shm', '-journal', '.secret-key'].map((suffix) => path.join(directory, 'alias', `live.db${suffix}`)),
+    ]
+    for (const file of targets) {
+      await expect(backupSqliteDatabase({databaseFile: live, file, overwrite: true}), file).rejects.toMatchObject({code: 'backup.unsupported'})
+    }
+    expect(markerOf(live)).toBe('live')
+    for (const suffix of ['-wal', '-shm', '-journal', '.secret-key']) expect(existsSync(`${live}${suffix}`)).toBe(false)
+  })
+
+  it('F5: restore refuses the database itself as the backup through a symbolic link to its directory', async () => {
+    const live = path.join(directory, 'live.db')
+    makeBackup(live, 'live')
+    symlinkSync(directory, path.join(directory, 'alias'))
+    await expect(restoreSqliteDatabase(input({backupFile: path.join(directory, 'alias', 'live.db')}))).rejects.toMatchObject({code: 'backup.unsupported'})
+    expect(markerOf(live)).toBe('live')
   })
 })
 
