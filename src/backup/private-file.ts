@@ -50,8 +50,12 @@ export function publishTemporaryFile(temporary: string, file: string, overwrite:
     try {
       linkSync(temporary, file)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(file)
-      throw error
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') throw fileExists(file)
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw error
+      // A file system without hard links: look, then rename (not atomic against a file made in between).
+      if (isPresent(file)) throw fileExists(file)
+      renameSync(temporary, file)
     } finally {
       unlinkSafely(temporary)
     }
@@ -154,4 +158,32 @@ function sameInode(file: string, other: string): boolean {
 /** How a role from databaseFileRole reads in a message. */
 export function describeDatabaseFileRole(role: string, databaseFile: string): string {
   return role === '' ? `the database ${databaseFile} itself` : `the database's ${databaseFile}${role}`
+}
+
+function isPresent(file: string): boolean {
+  try {
+    lstatSync(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Errors of the file system (and SQLite's for the same) that are the disk's or the operator's, not a bug. */
+const IO_ERROR_CODES = new Set(['EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EISDIR', 'ENOTDIR', 'ENOTSUP', 'EXDEV', 'EROFS', 'EMFILE', 'ENFILE', 'EIO'])
+const SQLITE_IO_ERROR_PREFIXES = ['SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM']
+
+/**
+ * A file-system error as `backup.io_error` / `restore.io_error`, naming the path (the error's own,
+ * else `fallbackPath`) and the error code; anything else is returned as it is.
+ */
+export function asIoError(error: unknown, code: 'backup.io_error' | 'restore.io_error', fallbackPath: string): unknown {
+  if (error instanceof DomainError) return error
+  const failure = error as NodeJS.ErrnoException
+  const errorCode = typeof failure?.code === 'string' ? failure.code : ''
+  if (!IO_ERROR_CODES.has(errorCode) && !SQLITE_IO_ERROR_PREFIXES.some((prefix) => errorCode.startsWith(prefix))) return error
+  const failed = failure as NodeJS.ErrnoException & {dest?: unknown}
+  const file = typeof failed.dest === 'string' ? failed.dest : typeof failure.path === 'string' ? failure.path : fallbackPath
+  const what = code === 'backup.io_error' ? 'The backup failed' : 'The restore failed'
+  return new DomainError(code, `${what} on ${file}: ${errorCode} (${failure.message})`, {path: file, errno: errorCode})
 }

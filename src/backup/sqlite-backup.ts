@@ -3,7 +3,7 @@ import path from 'node:path'
 import {backupSqliteFile, type SqliteBackupProgress} from '../db/sqlite-file.js'
 import {DomainError} from '../errors/domain-error.js'
 import {secretKeyFileOf} from '../security/secret-key.js'
-import {copyToPrivateTemporaryFile, createPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
+import {asIoError, copyToPrivateTemporaryFile, createPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
 
 export interface SqliteBackupInput {
   /** The live database file. */
@@ -35,6 +35,14 @@ export interface SqliteBackupResult {
  * `backup.unsupported` (an in-memory database), `backup.directory_missing` and `db.unreachable` (no database at the path).
  */
 export async function backupSqliteDatabase(input: SqliteBackupInput): Promise<SqliteBackupResult> {
+  try {
+    return await backUp(input)
+  } catch (error) {
+    throw asIoError(error, 'backup.io_error', path.resolve(input.file))
+  }
+}
+
+async function backUp(input: SqliteBackupInput): Promise<SqliteBackupResult> {
   const {databaseFile, overwrite} = input
   if (databaseFile === ':memory:') throw new DomainError('backup.unsupported', 'An in-memory database has nothing to back up')
   if (!existsSync(databaseFile)) throw new DomainError('db.unreachable', `No SQLite database at ${databaseFile}`)

@@ -5,7 +5,7 @@ import {inspectSqliteFile, lockSqliteFileExclusively, type DaemonPresence, type 
 import {DomainError} from '../errors/domain-error.js'
 import {USAGE_WINDOW_MS} from '../rate-limit/rate-limiter.js'
 import {decodeSecretKey, secretKeyFileOf} from '../security/secret-key.js'
-import {copyToPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
+import {asIoError, copyToPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
 
 export type SecretKeyOutcome =
   /** The backup's key file now sits beside the database. */
@@ -53,6 +53,14 @@ export interface SqliteRestoreInput {
  * `restore.database_in_use`, `restore.secret_key_missing`, `restore.target_unreadable`.
  */
 export async function restoreSqliteDatabase(input: SqliteRestoreInput): Promise<RestorePlan> {
+  try {
+    return await restore(input)
+  } catch (error) {
+    throw asIoError(error, 'restore.io_error', input.databaseFile)
+  }
+}
+
+async function restore(input: SqliteRestoreInput): Promise<RestorePlan> {
   const backupFile = path.resolve(input.backupFile)
   const databaseFile = input.databaseFile
   if (databaseFile === ':memory:') throw new DomainError('backup.unsupported', 'An in-memory database cannot be restored into')

@@ -1,4 +1,4 @@
-import {existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
@@ -218,6 +218,28 @@ describe('backup and restore: the database\'s own files, however spelled', () =>
     symlinkSync(directory, path.join(directory, 'alias'))
     await expect(restoreSqliteDatabase(input({backupFile: path.join(directory, 'alias', 'live.db')}))).rejects.toMatchObject({code: 'backup.unsupported'})
     expect(markerOf(live)).toBe('live')
+  })
+})
+
+describe('backup and restore: file-system errors', () => {
+  it('F6: backup --force onto a directory is backup.io_error naming the path and EISDIR, not an internal error; no temporary file is left', async () => {
+    const live = path.join(directory, 'live.db')
+    const out = path.join(directory, 'out.db')
+    makeBackup(live, 'live')
+    mkdirSync(out)
+    const failed = backupSqliteDatabase({databaseFile: live, file: out, overwrite: true})
+    await expect(failed).rejects.toMatchObject({code: 'backup.io_error', details: {path: out, errno: 'EISDIR'}})
+    await expect(failed).rejects.toThrow(/EISDIR/)
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('F6: restore --force onto a directory at the database path is restore.io_error naming the path and EISDIR', async () => {
+    const backup = path.join(directory, 'backup.db')
+    const live = path.join(directory, 'live.db')
+    makeBackup(backup, 'from-backup')
+    mkdirSync(live)
+    await expect(restoreSqliteDatabase(input({force: true}))).rejects.toMatchObject({code: 'restore.io_error', details: {path: live, errno: 'EISDIR'}})
+    expect(readdirSync(directory).filter((name) => name.endsWith('.tmp'))).toEqual([])
   })
 })
 
