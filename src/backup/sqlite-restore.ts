@@ -101,7 +101,10 @@ async function restore(input: SqliteRestoreInput): Promise<RestorePlan> {
     if (hasBackupKey) keyTemporary = copyToPrivateTemporaryFile(backupKeyFile, targetKeyFile)
     // Looked at again after the prompt: a daemon may have created the database while it waited,
     // and whatever is there now is replaced only under the exclusive lock.
-    if (isPresent(databaseFile)) lock = takeDatabase(databaseFile, input)
+    if (isPresent(databaseFile)) {
+      lock = takeDatabase(databaseFile, input)
+      plan.replacesExisting = true
+    }
     // Under the lock nobody has them open: the old database's log must never meet the new file.
     for (const suffix of ['-wal', '-shm']) unlinkSafely(`${databaseFile}${suffix}`)
     publishTemporaryFile(temporary, databaseFile, true)

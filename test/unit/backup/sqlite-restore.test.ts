@@ -82,7 +82,8 @@ describe('restoreSqliteDatabase', () => {
     const backup = path.join(directory, 'backup.db')
     const live = path.join(directory, 'live.db')
     makeBackup(backup, 'from-backup')
-    await restoreSqliteDatabase(input({confirm: async () => makeBackup(live, 'created-meanwhile')}))
+    const plan = await restoreSqliteDatabase(input({confirm: async () => makeBackup(live, 'created-meanwhile')}))
+    expect(plan.replacesExisting).toBe(true)
     expect(markerOf(live)).toBe('from-backup')
   })
 
