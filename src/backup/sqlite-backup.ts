@@ -32,7 +32,9 @@ export interface SqliteBackupResult {
  * The database's secret key file, when there is one, is copied the same way to
  * `<file>.secret-key`: without it the sealed values in the backup (private signing keys, TOTP
  * secrets, sealed mail bodies, webhook secrets) cannot be opened. Raises `backup.file_exists`,
- * `backup.unsupported` (an in-memory database), `backup.directory_missing` and `db.unreachable` (no database at the path).
+ * `backup.unsupported` (an in-memory database; a destination that is one of the database's files),
+ * `backup.directory_missing`, `backup.io_error` and `db.unreachable` (no database at the path).
+ * No key file is copied when secret_key is configured.
  */
 export async function backupSqliteDatabase(input: SqliteBackupInput): Promise<SqliteBackupResult> {
   try {

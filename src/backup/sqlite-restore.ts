@@ -50,7 +50,8 @@ export interface SqliteRestoreInput {
  * the copy is renamed over it. The backup's key file replaces the database's; a backup without
  * one over a database with one is refused (`restore.secret_key_missing`) unless `keepSecretKey`
  * or secret_key is configured. Raises `backup.not_found`, `backup.directory_missing`, `backup.invalid`, `backup.too_new`,
- * `restore.database_in_use`, `restore.secret_key_missing`, `restore.target_unreadable`.
+ * `restore.database_in_use`, `restore.secret_key_missing`, `restore.secret_key_invalid`,
+ * `restore.target_unreadable` (only that one does `force` override) and `restore.io_error`.
  */
 export async function restoreSqliteDatabase(input: SqliteRestoreInput): Promise<RestorePlan> {
   try {
