@@ -160,7 +160,8 @@ export function describeDatabaseFileRole(role: string, databaseFile: string): st
   return role === '' ? `the database ${databaseFile} itself` : `the database's ${databaseFile}${role}`
 }
 
-function isPresent(file: string): boolean {
+/** Whether anything (a file, a directory, a dangling symlink) is at the path. */
+export function isPresent(file: string): boolean {
   try {
     lstatSync(file)
     return true

@@ -1,9 +1,9 @@
-import {existsSync, lstatSync, statSync} from 'node:fs'
+import {existsSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {backupSqliteFile, type SqliteBackupProgress} from '../db/sqlite-file.js'
 import {DomainError} from '../errors/domain-error.js'
 import {secretKeyFileOf} from '../security/secret-key.js'
-import {asIoError, copyToPrivateTemporaryFile, createPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, fileExists, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
+import {asIoError, copyToPrivateTemporaryFile, createPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, fileExists, isPresent, publishTemporaryFile, requireDirectoryOf, syncFile, unlinkSafely} from './private-file.js'
 
 export interface SqliteBackupInput {
   /** The live database file. */
@@ -82,13 +82,4 @@ async function backUp(input: SqliteBackupInput): Promise<SqliteBackupResult> {
     throw error
   }
   return {file, bytes: statSync(file).size, pages, secretKeyFile: copiesKey ? keyFile : null}
-}
-
-function isPresent(file: string): boolean {
-  try {
-    lstatSync(file)
-    return true
-  } catch {
-    return false
-  }
 }

@@ -1,11 +1,11 @@
-import {existsSync, lstatSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {MIGRATIONS} from '../../migrations/index.js'
 import {inspectSqliteFile, lockSqliteFileExclusively, type DaemonPresence, type SqliteFileLock} from '../db/sqlite-file.js'
 import {DomainError} from '../errors/domain-error.js'
 import {USAGE_WINDOW_MS} from '../rate-limit/rate-limiter.js'
 import {decodeSecretKey, secretKeyFileOf} from '../security/secret-key.js'
-import {asIoError, copyToPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
+import {asIoError, copyToPrivateTemporaryFile, databaseFileRole, describeDatabaseFileRole, isPresent, publishTemporaryFile, requireDirectoryOf, syncDirectory, unlinkSafely} from './private-file.js'
 
 export type SecretKeyOutcome =
   /** The backup's key file now sits beside the database. */
@@ -173,15 +173,6 @@ function requireDecodableKey(keyFile: string): void {
 
 /** What SQLite raises for a file that is not a usable database: the only failures --force overrides. */
 const FORCEABLE_CODES = ['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CANTOPEN']
-
-function isPresent(file: string): boolean {
-  try {
-    lstatSync(file)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function describeUsers(databaseFile: string, presence: DaemonPresence[]): string {
   const who = presence.length > 0 ? `a daemon is running on it (${presence.length} seen in the last two minutes)` : 'another process (a daemon or a command) has it open'
