@@ -134,6 +134,17 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return row
   }
 
+  /**
+   * The endpoint a change acts on: the caller's scope checked, then the audit chain's lock taken
+   * (every webhook change holds it before touching endpoint or delivery rows, the order the
+   * audited changes that enqueue deliveries take), then the endpoint read within the scope.
+   */
+  async function lockEndpointForChange(tx: Kysely<Database>, actor: Actor, ref: {org?: string; id: string}, what: string, options: {readsAudit?: boolean} = {}): Promise<WebhookEndpointRow> {
+    const scope = await resolveScope(tx, actor, ref.org, what, options)
+    await lockChain(tx)
+    return requireEndpoint(tx, scope, ref.id)
+  }
+
   async function requireDelivery(tx: Kysely<Database>, scope: {orgId: string | null; slug: string | null}, id: string, endpointId?: string): Promise<WebhookDeliveryRow> {
     let query = tx.selectFrom('webhook_delivery').selectAll().where('id', '=', id)
     if (scope.orgId !== null) query = query.where('org_id', '=', scope.orgId)
@@ -241,9 +252,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         await checkUrl(parsed.url)
       }
       return inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, what, {readsAudit})
-        await lockChain(tx)
-        const row = await requireEndpoint(tx, scope, parsed.id)
+        const row = await lockEndpointForChange(tx, actor, parsed, what, {readsAudit})
         if (parsed.includeAllOrgs !== undefined && row.org_id !== null) throw new DomainError('validation.failed', 'Invalid include_all_orgs: only instance-wide endpoints receive every organization\'s events', {problems: [{field: 'include_all_orgs', message: 'only for instance-wide endpoints'}]})
         const changes: Partial<WebhookEndpointRow> = {}
         if (parsed.url !== undefined && parsed.url !== row.url) changes.url = parsed.url
@@ -271,9 +280,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async deleteWebhook(actor: Actor, input: WebhookRefInput): Promise<{id: string; deliveriesDeleted: number}> {
       const parsed = validateInput(webhookRefSchema, input)
       return inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, 'delete webhooks without naming their organization')
-        await lockChain(tx)
-        const row = await requireEndpoint(tx, scope, parsed.id)
+        const row = await lockEndpointForChange(tx, actor, parsed, 'delete webhooks without naming their organization')
         const deliveriesDeleted = await deleteEndpoints(tx, [row.id])
         await audit.append(tx, actor, {action: 'webhook.deleted', orgId: row.org_id, target: {type: 'webhook', id: row.id}, metadata: {url_origin: originOf(row.url), deliveries_deleted: deliveriesDeleted}})
         return {id: row.id, deliveriesDeleted}
@@ -289,9 +296,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async rotateSecret(actor: Actor, input: RotateSecretInput): Promise<{webhook: Webhook; secret: string}> {
       const parsed = validateInput(rotateSecretSchema, input)
       return inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, 'rotate webhook secrets without naming their organization')
-        await lockChain(tx)
-        const row = await requireEndpoint(tx, scope, parsed.id)
+        const row = await lockEndpointForChange(tx, actor, parsed, 'rotate webhook secrets without naming their organization')
         const secret = generateWebhookSecret()
         const now = nowIso(deps)
         const previousExpiresAt = parsed.overlapSeconds > 0 ? new Date(deps.clock.now().getTime() + parsed.overlapSeconds * 1000).toISOString() : null
@@ -356,9 +361,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async testWebhook(actor: Actor, input: WebhookRefInput): Promise<WebhookDeliveryOutcome> {
       const parsed = validateInput(webhookRefSchema, input)
       const deliveryId = await inTransaction(db, async (tx) => {
-        const scope = await resolveScope(tx, actor, parsed.org, 'test webhooks without naming their organization')
-        await lockChain(tx)
-        const row = await requireEndpoint(tx, scope, parsed.id)
+        const row = await lockEndpointForChange(tx, actor, parsed, 'test webhooks without naming their organization')
         const eventId = deps.newId()
         const timestamp = nowIso(deps)
         const payload = JSON.stringify({type: WEBHOOK_TEST_EVENT_TYPE, timestamp, data: {id: eventId, webhook_id: row.id, message: 'A test message from saas-ctl: if its signature verifies, this endpoint works.'}})
