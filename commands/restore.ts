@@ -42,6 +42,9 @@ export default class Restore extends BaseCommand<typeof Restore> {
       now: new Date(),
       confirm: (checked) => confirmOrRefuse(describePlan(checked), this.flags.yes),
     })
+    // Recorded in the restored database's own log (opening it runs any newer migrations now).
+    const core = await this.openCore()
+    await core.audit.recordRestore(this.actor(), {backupFile: plan.backupFile, backupMigrations: plan.migrations})
     this.log(`Restored ${plan.databaseFile} from ${plan.backupFile} (${plan.migrations} migration(s)${plan.pendingMigrations ? `; ${plan.pendingMigrations} newer one(s) run on first use` : ''})`)
     if (plan.secretKey === 'restored') this.log(`Secret key restored to ${plan.secretKeyFile}`)
     if (plan.secretKey === 'kept') this.log(`The backup had no secret key file; ${plan.secretKeyFile} was kept`)

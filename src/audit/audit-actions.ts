@@ -51,6 +51,7 @@ export const AUDIT_ACTIONS = [
   'mail.test_queued',
   'audit.pruned',
   'audit.head_signed',
+  'database.restored',
   'invitation.created',
   'invitation.resent',
   'invitation.revoked',

@@ -153,6 +153,18 @@ export function createAuditLog(deps: AuditLogDeps) {
       for (const hook of appendHooks) await hook(trx, appended)
     },
 
+    /**
+     * `restore` records itself in the restored database: the operator who replaced it and from
+     * which backup, as the newest event of the restored log (the log of the replaced database
+     * went with it). The operator at the command line only. Raises permission.denied.
+     */
+    async recordRestore(actor: Actor, input: {backupFile: string; backupMigrations: number}): Promise<void> {
+      if (actor.principal.kind !== 'operator') throw new DomainError('permission.denied', 'Only an operator at the command line restores a database')
+      await deps.db.transaction().execute((trx) =>
+        log.append(trx, actor, {action: 'database.restored', metadata: {backup_file: input.backupFile, backup_migrations: input.backupMigrations}}),
+      )
+    },
+
     /** The newest `limit` events matching the filter, oldest first (as `tail` prints them). */
     async listEvents(filter: AuditFilter, limit: number): Promise<AuditEvent[]> {
       const rows = await filteredQuery(deps.db, filter).orderBy('seq', 'desc').limit(limit).execute()

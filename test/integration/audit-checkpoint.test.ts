@@ -4,7 +4,7 @@ import {createCheckpointSigner} from '../../src/audit/audit-checkpoint.js'
 import {computeEventHash} from '../../src/audit/audit-hash.js'
 import {pruneExpiredEvents} from '../../src/audit/audit-retention.js'
 import type {AuditEventRow} from '../../src/db/database.js'
-import {SYSTEM_ACTOR} from '../../src/access/principal.js'
+import {SYSTEM_ACTOR, type Actor} from '../../src/access/principal.js'
 import {GENESIS_HASH} from '../../src/audit/audit-hash.js'
 import {createCore} from '../../src/core.js'
 import {createTestCore, FAST_PASSWORD_HASHER, OPERATOR, testConfig, type TestCore} from '../helpers/test-core.js'
@@ -276,6 +276,18 @@ describeEachDialect('audit checkpoints and retention', (dialect) => {
       await db().updateTable('audit_event').set({metadata: '{"tampered":true}'}).where('seq', '=', 2).execute()
       await expect(t.core.audit.signHead(OPERATOR, {acceptCut: true})).rejects.toMatchObject({code: 'audit.chain_broken', details: {seq: 2}})
       expect(await checkpoint('head')).toMatchObject({seq: 4, mac: 'f'.repeat(64)})
+    })
+
+    it('`restore` records itself as the newest event, signed like any append; only an operator records it', async () => {
+      t = await createTestCore(dialect)
+      await createOrgs(2, 'before')
+      await t.core.audit.recordRestore(OPERATOR, {backupFile: '/backups/app.db', backupMigrations: 9})
+      const [newest] = await t.core.audit.listEvents({}, 1)
+      expect(newest).toMatchObject({action: 'database.restored', actor: {type: 'cli'}, metadata: {backup_file: '/backups/app.db', backup_migrations: 9}})
+      expect(await t.core.audit.verify()).toMatchObject({isIntact: true, checkedEvents: 3})
+      const user: Actor = {principal: {kind: 'user', userId: 'someone', sessionId: '', boundOrgId: null, email: 'someone@example.com'}, origin: {}}
+      await expect(t.core.audit.recordRestore(user, {backupFile: 'x', backupMigrations: 1})).rejects.toMatchObject({code: 'permission.denied'})
+      expect(await t.core.audit.latestSeq()).toBe(3)
     })
 
     it('`audit sign-head` on an empty log signs nothing', async () => {
