@@ -1,0 +1,19 @@
+import {DomainError} from '../src/errors/domain-error.js'
+import {BaseCommand} from './lib/base-command.js'
+
+export default class Tui extends BaseCommand<typeof Tui> {
+  static override summary = 'Interactive terminal UI: organizations, members, roles, flags and a live audit tail'
+  static override description =
+    'Keys: 1-5 or Tab switch panes, ? shows the keys of each pane, q quits. Every action calls the same services as the other commands and is audited the same way (as the operator). Needs a terminal (80×24 or larger); NO_COLOR turns colour and styling off.'
+  static override enableJsonFlag = false
+
+  async run(): Promise<void> {
+    if (!process.stdout.isTTY || !process.stdin.isTTY) {
+      throw new DomainError('tui.not_a_terminal', 'tui needs a terminal on stdin and stdout; use the other commands (with --json) in scripts')
+    }
+    const core = await this.openCore()
+    // Loaded here, not at the top: Ink and React stay out of every other command's start.
+    const {runTui} = await import('./tui/run-tui.js')
+    await runTui({core, actor: this.actor(), color: !process.env.NO_COLOR})
+  }
+}

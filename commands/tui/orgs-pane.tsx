@@ -1,0 +1,102 @@
+import {Box, Text, useInput} from 'ink'
+import {useEffect, useState} from 'react'
+import type {OrganizationSummary} from '../../src/tenancy/org-service.js'
+import {ListView, useCursor} from './list-view.js'
+import type {PaneUi} from './pane-ui.js'
+import {column, fitLine} from './text.js'
+import {useLoad} from './use-load.js'
+
+interface OrgsPaneProps {
+  ui: PaneUi
+  /** The organization under the cursor (the other panes work on it). */
+  onSelect: (org: OrganizationSummary | null) => void
+  /** Enter: open the organization's members. */
+  onOpen: () => void
+}
+
+/** Organizations matching a search (slug or name, any case); soft-deleted ones are listed and marked. */
+export function searchOrgs(orgs: OrganizationSummary[], search: string): OrganizationSummary[] {
+  const needle = search.trim().toLowerCase()
+  if (!needle) return orgs
+  return orgs.filter((org) => org.slug.includes(needle) || org.name.toLowerCase().includes(needle))
+}
+
+/** Organizations: search, create, soft delete and restore. */
+export function OrgsPane({ui, onSelect, onOpen}: OrgsPaneProps) {
+  const [search, setSearch] = useState('')
+  // An organization just created: the cursor moves to it once the list shows it.
+  const [focusId, setFocusId] = useState<string | null>(null)
+  const {data, error, reload} = useLoad(() => ui.core.orgs.listOrgs(ui.actor, {includeDeleted: true}), 'orgs')
+  const orgs = searchOrgs(data ?? [], search)
+  const listHeight = ui.height - 1
+  const [cursor, setCursor] = useCursor(orgs.length, listHeight - 1, ui.isActive)
+  const current = orgs[cursor] ?? null
+  useEffect(() => {
+    const index = focusId ? orgs.findIndex((org) => org.id === focusId) : -1
+    if (index < 0) return
+    setCursor(index)
+    setFocusId(null)
+  }, [focusId, data])
+  useEffect(() => onSelect(current), [current?.id, current?.deletedAt, current?.memberCount])
+
+  async function create() {
+    const name = await ui.ask('New organization name:')
+    if (!name) return
+    const slug = await ui.ask('Slug (empty: from the name):')
+    if (slug === null) return
+    const result = await ui.run(
+      () => ui.core.orgs.createOrg(ui.actor, {name, slug: slug || undefined}),
+      ({org}) => `Created organization ${org.slug}`,
+    )
+    if (result) {
+      setSearch('')
+      setFocusId(result.org.id)
+      reload()
+    }
+  }
+
+  async function softDelete(org: OrganizationSummary) {
+    if (org.deletedAt) return ui.notify(`${org.slug} is already deleted (r restores it)`)
+    if (!(await ui.confirm(`Delete organization ${org.slug}? It can be restored with r.`))) return
+    if (await ui.run(() => ui.core.orgs.deleteOrg(ui.actor, {org: org.id}), () => `Deleted organization ${org.slug}`)) reload()
+  }
+
+  async function restore(org: OrganizationSummary) {
+    if (await ui.run(() => ui.core.orgs.restoreOrg(ui.actor, {org: org.id}), () => `Restored organization ${org.slug}`)) reload()
+  }
+
+  useInput(
+    (input, key) => {
+      if (input === '/') {
+        void ui.ask('Search (slug or name):', search).then((value) => {
+          if (value === null) return
+          setSearch(value)
+          setCursor(0)
+        })
+      } else if (input === 'n') void create()
+      else if (input === 'd' && current) void softDelete(current)
+      else if (input === 'r' && current) void restore(current)
+      else if (key.return && current) onOpen()
+    },
+    {isActive: ui.isActive},
+  )
+
+  const summary = `${orgs.length} of ${data?.length ?? 0} organization(s)${search ? `, search "${search}"` : ''}`
+  const rows = orgs.map(
+    (org) => `${column(org.slug, 20)} ${column(org.name, 22)} ${column(org.tier, 10)} ${column(org.memberCount, 7)} ${org.deletedAt ? 'deleted' : 'active'}`,
+  )
+  return (
+    <Box flexDirection="column">
+      <Text wrap="truncate">{fitLine(error ?? summary, ui.width)}</Text>
+      <ListView
+        header={`${column('slug', 20)} ${column('name', 22)} ${column('tier', 10)} ${column('members', 7)} status`}
+        rows={rows}
+        cursor={cursor}
+        width={ui.width}
+        height={listHeight}
+        color={ui.color}
+        empty={data ? 'No organizations (n creates one)' : 'Loading…'}
+      />
+    </Box>
+  )
+}

@@ -1,0 +1,53 @@
+import {createElement} from 'react'
+import {render} from 'ink-testing-library'
+import type {Actor} from '../../src/access/principal.js'
+import type {Core} from '../../src/core.js'
+import {TuiApp} from '../../commands/tui/app.js'
+
+export const KEY = {
+  up: '\u001B[A',
+  down: '\u001B[B',
+  enter: '\r',
+  escape: '\u001B',
+  tab: '\t',
+} as const
+
+/** Any ANSI escape sequence (colour, bold, inverse, cursor). */
+export const ANSI_ESCAPE = /\u001B\[/
+
+export interface TuiDriver {
+  frame(): string
+  /** Waits until the newest frame passes `isReady` (polled; fails with the last frame after a timeout). */
+  waitFor(isReady: (frame: string) => boolean, what: string): Promise<string>
+  /** Writes keys, then waits for the frame they lead to. */
+  press(keys: string, isReady: (frame: string) => boolean, what: string): Promise<string>
+  unmount(): void
+}
+
+/** The TUI on a core, in a fixed 80×24 (or given) size, as ink-testing-library renders it. */
+export function renderTui(core: Core, actor: Actor, options: {color?: boolean; columns?: number; rows?: number} = {}): TuiDriver {
+  const instance = render(createElement(TuiApp, {core, actor, color: options.color ?? false, columns: options.columns ?? 80, rows: options.rows ?? 24}))
+  const frame = () => instance.lastFrame() ?? ''
+  async function waitFor(isReady: (frame: string) => boolean, what: string): Promise<string> {
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const current = frame()
+      if (isReady(current)) return current
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last frame:\n${current}`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+  return {
+    frame,
+    waitFor,
+    async press(keys, isReady, what) {
+      // Ink subscribes a newly shown input (a prompt) in an effect after drawing it: let that run first.
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      instance.stdin.write(keys)
+      return waitFor(isReady, what)
+    },
+    unmount: () => instance.unmount(),
+  }
+}
+
+export const has = (text: string) => (frame: string) => frame.includes(text)
