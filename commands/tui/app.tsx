@@ -12,7 +12,7 @@ import {OrgsPane} from './orgs-pane.js'
 import type {PaneUi} from './pane-ui.js'
 import {ConfirmLine, PromptLine} from './prompt-line.js'
 import {RolesPane} from './roles-pane.js'
-import {describeError, fitLine} from './text.js'
+import {describeError, fitLine, wrapText} from './text.js'
 
 export interface TuiAppProps {
   core: Core
@@ -34,6 +34,8 @@ type Overlay =
 /** Smallest layout the TUI is made for (a default SSH terminal); a smaller one still renders, truncated. */
 const MIN_COLUMNS = 40
 const MIN_ROWS = 10
+/** Room for an error's code and message (80 columns cut most messages at one line). */
+const STATUS_LINES = 2
 
 function useTerminalSize(columns?: number, rows?: number): {columns: number; rows: number} {
   const {stdout} = useStdout()
@@ -79,8 +81,8 @@ export function TuiApp({core, actor, color = true, columns, rows}: TuiAppProps) 
     {isActive: overlay?.kind === 'help'},
   )
 
-  // Body: everything between the tab line and the status and footer lines (one row spare).
-  const bodyHeight = size.rows - 4
+  // Body: everything between the tab line and the two status lines and the footer (one row spare).
+  const bodyHeight = size.rows - STATUS_LINES - 3
   const ui: PaneUi = {
     core,
     actor,
@@ -98,7 +100,7 @@ export function TuiApp({core, actor, color = true, columns, rows}: TuiAppProps) 
         setStatus(success ? {text: success(result), isError: false} : null)
         return result
       } catch (error) {
-        setStatus({text: `Error: ${describeError(error)}`, isError: true})
+        setStatus({text: `Error ${describeError(error)}`, isError: true})
         return undefined
       }
     },
@@ -147,11 +149,14 @@ export function TuiApp({core, actor, color = true, columns, rows}: TuiAppProps) 
             overlay.resolve(isConfirmed)
           }}
         />
-      ) : (
-        <Text color={color && status?.isError ? 'red' : undefined} wrap="truncate">
-          {fitLine(status?.text ?? '', width)}
-        </Text>
-      )}
+      ) : null}
+      <Box flexDirection="column" height={overlay?.kind === 'prompt' || overlay?.kind === 'confirm' ? STATUS_LINES - 1 : STATUS_LINES}>
+        {wrapText(status?.text ?? '', width, overlay?.kind === 'prompt' || overlay?.kind === 'confirm' ? STATUS_LINES - 1 : STATUS_LINES).map((line, index) => (
+          <Text key={index} color={color && status?.isError ? 'red' : undefined} wrap="truncate">
+            {line}
+          </Text>
+        ))}
+      </Box>
       <Text dimColor={color} wrap="truncate">
         {fitLine(overlay?.kind === 'help' ? 'Esc or ? closes the help' : footerHint(pane), width)}
       </Text>

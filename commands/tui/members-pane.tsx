@@ -40,7 +40,7 @@ export function MembersPane({ui}: {ui: PaneUi}) {
 
   async function changeRole(member: Member) {
     if (!org) return
-    const role = await ui.ask(`New role of ${member.email}:`, member.role)
+    const role = await ui.ask(`New role of ${member.email} (now ${member.role}):`)
     if (!role || role === member.role) return
     const changed = await ui.run(
       () => ui.core.members.setMemberRole(ui.actor, {org: org.id, user: member.userId, role}),

@@ -16,14 +16,29 @@ export function column(text: string | number | null | undefined, width: number):
 }
 
 /**
- * What an operator reads when an action fails: the DomainError's message and code, as the CLI's
- * one stderr line shows them. Anything else is an internal error, named but never thrown.
+ * What an operator reads when an action fails: the DomainError's code and message (as the CLI's
+ * one stderr line has them, code first so a cut line keeps it). Anything else is an internal
+ * error, named but never thrown.
  */
 export function describeError(error: unknown): string {
   const translated = error instanceof Error ? (translateDatabaseError(error) ?? error) : error
-  if (isDomainError(translated)) return `${translated.message} [${translated.code}]`
+  if (isDomainError(translated)) return `[${translated.code}] ${translated.message}`
   const message = translated instanceof Error ? translated.message : String(translated)
-  return `Internal error: ${message} [internal.error]`
+  return `[internal.error] ${message}`
+}
+
+/** Text broken at spaces into at most `maxLines` lines of `width` (the last one cut with an ellipsis). */
+export function wrapText(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = []
+  let rest = text.replaceAll(/\s+/g, ' ').trim()
+  while (rest && lines.length < maxLines - 1 && rest.length > width) {
+    const space = rest.lastIndexOf(' ', width)
+    const cut = space > width / 2 ? space : width
+    lines.push(rest.slice(0, cut))
+    rest = rest.slice(cut).trimStart()
+  }
+  if (rest) lines.push(rest)
+  return lines.map((line) => fitLine(line, width))
 }
 
 /** The first `count` rows of a list that keep the cursor in view. */
