@@ -21,7 +21,7 @@ interface AuditFilters {
 
 const NO_FILTERS: AuditFilters = {org: null, action: '', actor: ''}
 
-/** One event on one line, names beside nothing (the line is short): time, action, actor, org, target. */
+/** One event on one line: time, action, actor, org, target; org slugs and user emails instead of their ids where known. */
 export function formatAuditRow(event: AuditEvent, names: AuditNames): string {
   const actor =
     event.actor.type === 'user' && event.actor.id
@@ -31,7 +31,7 @@ export function formatAuditRow(event: AuditEvent, names: AuditNames): string {
   const targetId = event.target?.id ?? null
   const targetName = targetId && event.target?.type === 'user' ? names.userEmails.get(targetId) : targetId && event.target?.type === 'org' ? names.orgSlugs.get(targetId) : undefined
   const target = event.target ? `${event.target.type}:${targetName ?? targetId ?? '-'}` : '-'
-  return `${event.createdAt.slice(11, 19)} ${column(event.action, 22)} ${column(actor, 20)} ${column(org, 14)} ${target}`
+  return `${event.createdAt.slice(11, 19)} ${column(event.action, 20)} ${column(actor, 24)} ${column(org, 12)} ${target}`
 }
 
 function mergeNames(into: AuditNames, more: AuditNames): AuditNames {
@@ -44,6 +44,9 @@ export function AuditPane({ui}: {ui: PaneUi}) {
   const [events, setEvents] = useState<AuditEvent[]>([])
   const [names, setNames] = useState<AuditNames>({orgSlugs: new Map(), userEmails: new Map()})
   const [error, setError] = useState<string | null>(null)
+  // The filters the shown events were read with: until the first read of new filters, none are shown.
+  const [loadedKey, setLoadedKey] = useState<string | null>(null)
+  const filterKey = JSON.stringify([filters.org?.id ?? null, filters.action, filters.actor])
   const listHeight = ui.height - 2
 
   useEffect(() => {
@@ -51,12 +54,12 @@ export function AuditPane({ui}: {ui: PaneUi}) {
     let isRunning = true
     let timer: NodeJS.Timeout | undefined
     let afterSeq = 0
-    setEvents([])
     async function show(fresh: AuditEvent[], isFirst: boolean) {
       const freshNames = await ui.core.auditNames.namesOf(fresh)
       if (!isRunning) return
       setNames((current) => (isFirst ? freshNames : mergeNames(current, freshNames)))
       setEvents((current) => (isFirst ? fresh : [...current, ...fresh].slice(-KEPT_EVENTS)))
+      setLoadedKey(filterKey)
     }
     async function poll(isFirst: boolean) {
       try {
@@ -80,7 +83,7 @@ export function AuditPane({ui}: {ui: PaneUi}) {
       isRunning = false
       clearTimeout(timer)
     }
-  }, [filters.org?.id, filters.action, filters.actor])
+  }, [filterKey])
 
   async function filterByOrg() {
     const ref = await ui.ask('Filter by org (slug or id; empty: all):', filters.org?.ref ?? '')
@@ -113,12 +116,13 @@ export function AuditPane({ui}: {ui: PaneUi}) {
 
   const described = [filters.org ? `org=${filters.org.ref}` : '', filters.action ? `action=${filters.action}` : '', filters.actor ? `actor=${filters.actor}` : ''].filter(Boolean)
   const summary = `Live audit tail (every ${AUDIT_POLL_MILLISECONDS} ms)${described.length ? `; ${described.join(' ')}` : '; no filters'}`
-  const shown = events.slice(-Math.max(1, listHeight - 1))
+  const isLoaded = loadedKey === filterKey
+  const shown = isLoaded ? events.slice(-Math.max(1, listHeight - 1)) : []
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">{fitLine(error ?? summary, ui.width)}</Text>
-      <Text bold={ui.color} wrap="truncate">{fitLine(`time     ${column('action', 22)} ${column('actor', 20)} ${column('org', 14)} target`, ui.width)}</Text>
-      {shown.length === 0 ? <Text wrap="truncate">{fitLine('No events yet', ui.width)}</Text> : null}
+      <Text bold={ui.color} wrap="truncate">{fitLine(`time     ${column('action', 20)} ${column('actor', 24)} ${column('org', 12)} target`, ui.width)}</Text>
+      {shown.length === 0 ? <Text wrap="truncate">{fitLine(isLoaded ? 'No events yet' : 'Loading…', ui.width)}</Text> : null}
       {shown.map((event) => (
         <Text key={event.seq} wrap="truncate">{fitLine(formatAuditRow(event, names), ui.width)}</Text>
       ))}
