@@ -1,0 +1,190 @@
+import type {Actor} from '../access/principal.js'
+import type {Core} from '../core.js'
+import {DomainError, isDomainError} from '../errors/domain-error.js'
+import type {Change, Plan} from './plan-types.js'
+import {createDeferredSignal, createServicesInTransaction, type TransactionServices} from './services-in-transaction.js'
+
+/** A key's secret, shown once: only for keys whose organization's transaction committed. */
+export interface CreatedSecret {
+  org: string
+  name: string
+  prefix: string
+  secret: string
+}
+
+export interface ApplyOutcome {
+  /** Organizations whose changes committed (in file order). */
+  appliedOrgs: string[]
+  /** Whether the users and flag definitions committed. */
+  isGlobalApplied: boolean
+  secrets: CreatedSecret[]
+  /** The error that stopped the apply: what it names was rolled back, and nothing after it ran. */
+  failure: DomainError | Error | null
+}
+
+export interface ApplyOptions {
+  actor: Actor
+  /** Called after each organization (done of total). */
+  onProgress?: (done: number, total: number) => void
+}
+
+/**
+ * Applies a plan through the core's services: first one transaction for the users and flag
+ * definitions (members and overrides refer to them), then one transaction per organization.
+ * A failure rolls back the transaction it happens in and stops the apply: what committed before
+ * stays (applying the file again finishes the work), nothing after it runs.
+ */
+export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): Promise<ApplyOutcome> {
+  const global = plan.changes.filter((change) => change.org === null)
+  const byOrg = new Map<string, Change[]>()
+  for (const change of plan.changes) {
+    if (change.org === null) continue
+    const list = byOrg.get(change.org) ?? []
+    list.push(change)
+    byOrg.set(change.org, list)
+  }
+  const outcome: ApplyOutcome = {appliedOrgs: [], isGlobalApplied: false, secrets: [], failure: null}
+  if (global.length > 0) {
+    try {
+      await inServiceTransaction(core, async (services) => {
+        for (const change of global) await applyGlobalChange(services, options.actor, change)
+      })
+    } catch (error) {
+      outcome.failure = describeFailure(error, 'the users and flags were not applied (rolled back)')
+      return outcome
+    }
+  }
+  outcome.isGlobalApplied = true
+  let done = 0
+  for (const [slug, changes] of byOrg) {
+    try {
+      const secrets = await inServiceTransaction(core, async (services) => {
+        const created: CreatedSecret[] = []
+        // A new org's first owner is made by createOrg itself (as `org create --owner` does): one call fewer.
+        const owner = changes.some((change) => change.kind === 'org' && change.action === 'create') ? changes.find(isOwnerAdd) : undefined
+        for (const change of changes) {
+          if (change === owner) continue
+          await applyOrgChange(services, options.actor, slug, change, created, owner?.name)
+        }
+        return created
+      })
+      outcome.secrets.push(...secrets)
+      outcome.appliedOrgs.push(slug)
+    } catch (error) {
+      outcome.failure = describeFailure(error, `organization "${slug}" was not applied (rolled back; ${outcome.appliedOrgs.length} organization(s) applied before it, none after)`)
+      return outcome
+    }
+    options.onProgress?.(++done, byOrg.size)
+  }
+  return outcome
+}
+
+async function inServiceTransaction<Result>(core: Core, work: (services: TransactionServices) => Promise<Result>): Promise<Result> {
+  const signal = createDeferredSignal(core.revocationSignal)
+  const result = await core.database.db.transaction().execute((tx) => work(createServicesInTransaction(core, tx, signal)))
+  if (signal.isPending()) await core.revocationSignal.notify()
+  return result
+}
+
+function describeFailure(error: unknown, what: string): DomainError | Error {
+  if (isDomainError(error)) return new DomainError(error.code, `${what}: ${error.message}`, error.details)
+  return error instanceof Error ? error : new Error(String(error))
+}
+
+async function applyGlobalChange(services: TransactionServices, actor: Actor, change: Change): Promise<void> {
+  const fields = change.fields ?? {}
+  if (change.kind === 'user') {
+    if (change.action === 'create') await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})
+    else await services.users.updateUser(actor, {user: change.name, name: change.changes?.name?.to as string})
+    return
+  }
+  if (change.action === 'create') {
+    await services.flags.createFlag(actor, {key: change.name, description: fields.description as string | undefined, defaultEnabled: fields.default === 'on', rolloutPercentage: fields.rollout as number | null})
+    return
+  }
+  const changes = change.changes ?? {}
+  await services.flags.setFlag(actor, {
+    key: change.name,
+    description: changes.description?.to as string | undefined,
+    defaultEnabled: changes.default === undefined ? undefined : changes.default.to === 'on',
+    rolloutPercentage: changes.rollout?.to as number | null | undefined,
+  })
+}
+
+type Limit = number | 'unlimited' | null
+
+function isOwnerAdd(change: Change): boolean {
+  return change.kind === 'member' && change.action === 'create' && change.fields?.role === 'owner'
+}
+
+async function applyOrgChange(services: TransactionServices, actor: Actor, org: string, change: Change, secrets: CreatedSecret[], owner: string | undefined): Promise<void> {
+  const fields = change.fields ?? {}
+  const changes = change.changes ?? {}
+  switch (`${change.kind}:${change.action}`) {
+    case 'org:create': {
+      await services.orgs.createOrg(actor, {name: fields.name as string, slug: org, tier: fields.tier as 'free', owner})
+      if (fields.domain !== undefined || fields.require_2fa !== undefined) {
+        await services.orgs.updateOrg(actor, {org, domain: fields.domain as string | undefined, require2fa: fields.require_2fa as boolean | undefined})
+      }
+      if (fields.seats !== undefined || fields.rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats: fields.seats as Limit | undefined, rpm: fields.rpm as Limit | undefined})
+      return
+    }
+    case 'org:update': {
+      const {seats, rpm, ...rest} = changes
+      if (Object.keys(rest).length > 0) {
+        await services.orgs.updateOrg(actor, {
+          org,
+          name: rest.name?.to as string | undefined,
+          tier: rest.tier?.to as 'free' | undefined,
+          domain: rest.domain === undefined ? undefined : (rest.domain.to as string | null),
+          require2fa: rest.require_2fa?.to as boolean | undefined,
+        })
+      }
+      if (seats !== undefined || rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats: seats?.to as Limit | undefined, rpm: rpm?.to as Limit | undefined})
+      return
+    }
+    case 'role:create':
+      await services.roles.createRole(actor, {org, key: change.name, name: fields.name as string, level: fields.level as number, permissions: fields.permissions as string[]})
+      return
+    case 'role:update':
+      await services.roles.updateRole(actor, {org, role: change.name, name: changes.name?.to as string | undefined, level: changes.level?.to as number | undefined, permissions: changes.permissions?.to as string[] | undefined})
+      return
+    case 'role:delete':
+      await services.roles.deleteRole(actor, {org, role: change.name})
+      return
+    case 'member:create':
+      await services.members.addMember(actor, {org, user: change.name, role: fields.role as string})
+      return
+    case 'member:update':
+      await services.members.setMemberRole(actor, {org, user: change.name, role: changes.role?.to as string})
+      return
+    case 'member:delete':
+      await services.members.removeMember(actor, {org, user: change.name})
+      return
+    case 'flag_override:create':
+      await services.flags.setOverride(actor, {key: change.name, org, value: fields.value as string})
+      return
+    case 'flag_override:update':
+      await services.flags.setOverride(actor, {key: change.name, org, value: changes.value?.to as string})
+      return
+    case 'flag_override:delete':
+      await services.flags.setOverride(actor, {key: change.name, org, value: 'clear'})
+      return
+    case 'apikey:create': {
+      const created = await services.apiKeys.createApiKey(actor, {
+        org,
+        name: change.name,
+        role: fields.role as string | undefined,
+        permissions: fields.permissions as string[] | undefined,
+        expiresAt: fields.expires_at as string | undefined,
+      })
+      secrets.push({org, name: change.name, prefix: created.key.prefix, secret: created.secret})
+      return
+    }
+    case 'apikey:delete':
+      await services.apiKeys.revokeApiKey(actor, {org, id: fields.id as string})
+      return
+    default:
+      throw new Error(`No way to apply ${change.action} of ${change.kind}`)
+  }
+}

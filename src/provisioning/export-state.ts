@@ -1,0 +1,75 @@
+import type {Kysely} from 'kysely'
+import type {Database} from '../db/database.js'
+import {DomainError} from '../errors/domain-error.js'
+import {readFlags, readOrgs, type CurrentOrg} from './current-state.js'
+import type {StateDocument} from './desired-state-schema.js'
+
+type OrgDocument = NonNullable<StateDocument['orgs']>[number]
+
+function shownLimit(stored: number | null): number | 'unlimited' | null {
+  if (stored === null) return null
+  return stored < 0 ? 'unlimited' : stored
+}
+
+/**
+ * The current state in the format `apply -f` reads: every flag definition, the organizations
+ * (all live ones, or those named), and the users who are members of them (all users when no
+ * organization is named). Never a password hash or a key secret; revoked and expired keys are
+ * left out (apply could not create them again). Raises org.not_found for a slug that names no
+ * live organization.
+ */
+export async function exportState(db: Kysely<Database>, options: {orgs?: string[]; now: string}): Promise<StateDocument> {
+  const slugs = options.orgs && options.orgs.length > 0 ? options.orgs.map((slug) => slug.trim().toLowerCase()) : null
+  const orgs = await readOrgs(db, slugs, options.now)
+  for (const slug of slugs ?? []) {
+    const org = orgs.get(slug)
+    if (!org || org.deleted) throw new DomainError('org.not_found', `No organization "${slug}"`)
+  }
+  const memberEmails = new Set([...orgs.values()].flatMap((org) => [...org.members.keys()]))
+  let userQuery = db.selectFrom('user_account').select(['email', 'name']).orderBy('email')
+  if (slugs !== null) {
+    const emails = [...memberEmails]
+    if (emails.length === 0) userQuery = userQuery.where('email', '=', '')
+    else userQuery = userQuery.where('email', 'in', emails)
+  }
+  const users = slugs !== null && memberEmails.size > 500 ? await readManyUsers(db, [...memberEmails]) : await userQuery.execute()
+  const flags = [...(await readFlags(db)).values()]
+  return {
+    users: users.map((user) => (user.name === null ? {email: user.email} : {email: user.email, name: user.name})),
+    flags: flags.map((flag) => ({
+      key: flag.key,
+      ...(flag.description === null ? {} : {description: flag.description}),
+      default: flag.defaultEnabled,
+      rollout: flag.rollout,
+    })),
+    orgs: [...orgs.values()].sort((left, right) => left.slug.localeCompare(right.slug)).map(toOrgDocument),
+  }
+}
+
+async function readManyUsers(db: Kysely<Database>, emails: string[]): Promise<{email: string; name: string | null}[]> {
+  const rows: {email: string; name: string | null}[] = []
+  for (let index = 0; index < emails.length; index += 500) {
+    rows.push(...(await db.selectFrom('user_account').select(['email', 'name']).where('email', 'in', emails.slice(index, index + 500)).execute()))
+  }
+  return rows.sort((left, right) => (left.email < right.email ? -1 : left.email > right.email ? 1 : 0))
+}
+
+function toOrgDocument(org: CurrentOrg): OrgDocument {
+  const keys = [...org.apiKeys.values()].filter((key) => !key.isRevoked && !key.isExpired)
+  return {
+    slug: org.slug,
+    name: org.name,
+    tier: org.tier as OrgDocument['tier'],
+    domain: org.domain,
+    require_2fa: org.require2fa,
+    limits: {seats: shownLimit(org.seatLimit), rpm: shownLimit(org.rpmLimit)},
+    roles: [...org.roles.values()].map((role) => ({key: role.key, name: role.name, level: role.level, permissions: role.permissions})),
+    members: [...org.members].map(([user, role]) => ({user, role})),
+    flags: Object.fromEntries(org.overrides),
+    api_keys: keys.map((key) => ({
+      name: key.name,
+      ...(key.role === null ? {permissions: key.permissions ?? []} : {role: key.role}),
+      ...(key.expiresAt === null ? {} : {expires_at: key.expiresAt}),
+    })),
+  }
+}

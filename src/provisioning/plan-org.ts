@@ -1,0 +1,223 @@
+import {BUILTIN_ROLES} from '../access/permission-catalog.js'
+import {effectiveOrgLimits, UNLIMITED_OVERRIDE, type TierTable} from '../tenancy/tiers.js'
+import type {CurrentOrg, CurrentState} from './current-state.js'
+import type {DesiredOrg} from './desired-state-schema.js'
+import type {Change, FieldChange} from './plan-types.js'
+import type {PathSegment} from './provisioning-problems.js'
+
+const BUILTIN_ROLE_KEYS = new Set(BUILTIN_ROLES.map((role) => role.key))
+
+export interface OrgPlanContext {
+  current: CurrentState
+  /** Emails the file's users list names (they exist by the time members are added). */
+  fileUsers: Set<string>
+  /** Flag keys the file defines. */
+  fileFlags: Set<string>
+  prune: boolean
+  tiers: TierTable
+  now: string
+  /** Records a problem at a path of the file (relative to the root). */
+  report: (path: PathSegment[], message: string) => void
+  warn: (message: string) => void
+}
+
+type Limit = number | 'unlimited' | null
+
+function shownLimit(stored: number | null): Limit {
+  if (stored === null) return null
+  return stored < 0 ? 'unlimited' : stored
+}
+
+function storedLimit(limit: Limit): number | null {
+  return limit === 'unlimited' ? UNLIMITED_OVERRIDE : limit
+}
+
+function sameList(left: readonly string[], right: readonly string[]): boolean {
+  return left.length === right.length && [...left].sort().every((item, index) => item === [...right].sort()[index])
+}
+
+/** Reports duplicates of a key in a list (the second and later ones). */
+function reportDuplicates<Item>(items: Item[], keyOf: (item: Item) => string, path: PathSegment[], field: string, what: string, context: OrgPlanContext): void {
+  const seen = new Set<string>()
+  items.forEach((item, index) => {
+    const key = keyOf(item)
+    if (seen.has(key)) context.report([...path, index, field], `duplicate ${what} "${key}"`)
+    seen.add(key)
+  })
+}
+
+/**
+ * The changes that make one organization what the file says, in the order they must run (roles
+ * before the members and keys that hold them, promotions before demotions so an owner always
+ * remains, removals and revocations before the role deletes they free), and the problems of its
+ * references: roles, users, permissions and flags that do not exist, an org left without owner,
+ * more members than seats.
+ */
+export function planOrg(desired: DesiredOrg, index: number, context: OrgPlanContext): Change[] {
+  const path: PathSegment[] = ['orgs', index]
+  const existing = context.current.orgs.get(desired.slug)
+  if (existing?.deleted) {
+    context.report([...path, 'slug'], `organization "${desired.slug}" is deleted; restore it with \`saas-ctl org restore ${desired.slug}\` first`)
+    return []
+  }
+  const current: CurrentOrg | undefined = existing
+  const slug = desired.slug
+  const changes: Change[] = []
+  const orgChange = planOrgFields(desired, current, path, context)
+  if (orgChange) changes.push(orgChange)
+
+  // Roles the members and keys may name: built-in, the file's, and (unless pruned) the org's others.
+  reportDuplicates(desired.roles, (role) => role.key, [...path, 'roles'], 'key', 'role', context)
+  const fileRoles = new Set(desired.roles.map((role) => role.key))
+  const usableRoles = new Set([...BUILTIN_ROLE_KEYS, ...fileRoles, ...(context.prune ? [] : (current?.roles.keys() ?? []))])
+  const roleChanges = planRoles(desired, current, path, context)
+  desired.roles.forEach((role, roleIndex) => {
+    if (BUILTIN_ROLE_KEYS.has(role.key)) context.report([...path, 'roles', roleIndex, 'key'], `"${role.key}" is a built-in role and cannot be defined`)
+  })
+
+  const memberChanges = planMembers(desired, current, path, usableRoles, context)
+  const overrideChanges = planOverrides(desired, current, path, context)
+  const keyChanges = planApiKeys(desired, current, path, usableRoles, context)
+  changes.push(
+    ...roleChanges.filter((change) => change.action !== 'delete'),
+    ...memberChanges.filter((change) => change.action === 'create'),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to === 'owner'),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to !== 'owner'),
+    ...memberChanges.filter((change) => change.action === 'delete'),
+    ...keyChanges.filter((change) => change.action === 'delete'),
+    ...keyChanges.filter((change) => change.action === 'create'),
+    ...roleChanges.filter((change) => change.action === 'delete'),
+    ...overrideChanges,
+  )
+  return changes.map((change) => ({...change, org: slug}))
+}
+
+function planOrgFields(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change | null {
+  const holder = desired.domain ? context.current.domains.get(desired.domain) : undefined
+  if (desired.domain && holder !== undefined && holder !== desired.slug) context.report([...path, 'domain'], `the domain "${desired.domain}" already names organization "${holder}"`)
+  const seats = desired.limits?.seats
+  const rpm = desired.limits?.rpm
+  if (!current) {
+    const fields: Record<string, unknown> = {name: desired.name, tier: desired.tier ?? 'free'}
+    if (desired.domain) fields.domain = desired.domain
+    if (desired.require_2fa) fields.require_2fa = true
+    if (seats !== undefined && seats !== null) fields.seats = seats
+    if (rpm !== undefined && rpm !== null) fields.rpm = rpm
+    return {action: 'create', kind: 'org', org: desired.slug, name: desired.slug, fields}
+  }
+  const changes: Record<string, FieldChange> = {}
+  if (desired.name !== current.name) changes.name = {from: current.name, to: desired.name}
+  if (desired.tier !== undefined && desired.tier !== current.tier) changes.tier = {from: current.tier, to: desired.tier}
+  if (desired.domain !== undefined && desired.domain !== current.domain) changes.domain = {from: current.domain, to: desired.domain}
+  if (desired.require_2fa !== undefined && desired.require_2fa !== current.require2fa) changes.require_2fa = {from: current.require2fa, to: desired.require_2fa}
+  if (seats !== undefined && seats !== shownLimit(current.seatLimit)) changes.seats = {from: shownLimit(current.seatLimit), to: seats}
+  if (rpm !== undefined && rpm !== shownLimit(current.rpmLimit)) changes.rpm = {from: shownLimit(current.rpmLimit), to: rpm}
+  return Object.keys(changes).length === 0 ? null : {action: 'update', kind: 'org', org: desired.slug, name: desired.slug, changes}
+}
+
+function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change[] {
+  const changes: Change[] = []
+  desired.roles.forEach((role, roleIndex) => {
+    const unknown = role.permissions.filter((permission) => !context.current.permissions.has(permission))
+    if (unknown.length > 0) context.report([...path, 'roles', roleIndex, 'permissions'], `unknown permission(s) ${unknown.map((key) => `"${key}"`).join(', ')}`)
+    const existing = current?.roles.get(role.key)
+    if (!existing) {
+      changes.push({action: 'create', kind: 'role', org: null, name: role.key, fields: {name: role.name ?? role.key, level: role.level ?? 1, permissions: role.permissions}})
+      return
+    }
+    const fieldChanges: Record<string, FieldChange> = {}
+    if (role.name !== undefined && role.name !== existing.name) fieldChanges.name = {from: existing.name, to: role.name}
+    if (role.level !== undefined && role.level !== existing.level) fieldChanges.level = {from: existing.level, to: role.level}
+    if (!sameList(role.permissions, existing.permissions)) fieldChanges.permissions = {from: existing.permissions, to: role.permissions}
+    if (Object.keys(fieldChanges).length > 0) changes.push({action: 'update', kind: 'role', org: null, name: role.key, changes: fieldChanges})
+  })
+  if (context.prune && current) {
+    const named = new Set(desired.roles.map((role) => role.key))
+    for (const role of current.roles.values()) if (!named.has(role.key)) changes.push({action: 'delete', kind: 'role', org: null, name: role.key})
+  }
+  return changes
+}
+
+function planMembers(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): Change[] {
+  reportDuplicates(desired.members, (member) => member.user, [...path, 'members'], 'user', 'member', context)
+  const changes: Change[] = []
+  const final = new Map(context.prune ? [] : (current?.members ?? []))
+  let added = 0
+  desired.members.forEach((member, memberIndex) => {
+    const memberPath = [...path, 'members', memberIndex]
+    const user = context.current.users.get(member.user)
+    if (!user && !context.fileUsers.has(member.user)) context.report([...memberPath, 'user'], `unknown user "${member.user}" (not in the file's users nor in the database)`)
+    if (!usableRoles.has(member.role)) context.report([...memberPath, 'role'], `unknown role "${member.role}"`)
+    final.set(member.user, member.role)
+    const role = current?.members.get(member.user)
+    if (role === undefined) {
+      if (user?.disabled) context.report([...memberPath, 'user'], `user "${member.user}" is disabled and cannot be added`)
+      added++
+      changes.push({action: 'create', kind: 'member', org: null, name: member.user, fields: {role: member.role}})
+    } else if (role !== member.role) {
+      changes.push({action: 'update', kind: 'member', org: null, name: member.user, changes: {role: {from: role, to: member.role}}})
+    }
+  })
+  if (context.prune && current) {
+    const named = new Set(desired.members.map((member) => member.user))
+    for (const [email, role] of current.members) if (!named.has(email)) changes.push({action: 'delete', kind: 'member', org: null, name: email, fields: {role}})
+  }
+  const hadOwner = [...(current?.members.values() ?? [])].includes('owner')
+  if (hadOwner && ![...final.values()].includes('owner')) context.report([...path, 'members'], 'no owner would remain: name at least one member with role owner')
+  if (added > 0) {
+    const seatLimit = effectiveOrgLimits(context.tiers, {
+      tier: desired.tier ?? current?.tier ?? 'free',
+      seat_limit: desired.limits?.seats === undefined ? (current?.seatLimit ?? null) : storedLimit(desired.limits.seats),
+      rpm_limit: null,
+    }).seats
+    if (seatLimit !== null && final.size > seatLimit) context.report([...path, 'members'], `${final.size} members exceed the organization's ${seatLimit} seats (raise limits.seats or the tier)`)
+  }
+  return changes
+}
+
+function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change[] {
+  const changes: Change[] = []
+  for (const [key, value] of Object.entries(desired.flags)) {
+    if (!context.fileFlags.has(key) && !context.current.flags.has(key)) context.report([...path, 'flags', key], `unknown flag "${key}"`)
+    const now = current?.overrides.get(key)
+    if (now === undefined) changes.push({action: 'create', kind: 'flag_override', org: null, name: key, fields: {value}})
+    else if (now !== value) changes.push({action: 'update', kind: 'flag_override', org: null, name: key, changes: {value: {from: now, to: value}}})
+  }
+  if (context.prune && current) {
+    for (const [key, value] of current.overrides) if (!(key in desired.flags)) changes.push({action: 'delete', kind: 'flag_override', org: null, name: key, fields: {value}})
+  }
+  return changes
+}
+
+function planApiKeys(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): Change[] {
+  reportDuplicates(desired.api_keys, (key) => key.name, [...path, 'api_keys'], 'name', 'API key', context)
+  const changes: Change[] = []
+  desired.api_keys.forEach((key, keyIndex) => {
+    const keyPath = [...path, 'api_keys', keyIndex]
+    if (key.role !== undefined && !usableRoles.has(key.role)) context.report([...keyPath, 'role'], `unknown role "${key.role}"`)
+    const unknown = (key.permissions ?? []).filter((permission) => !context.current.permissions.has(permission))
+    if (unknown.length > 0) context.report([...keyPath, 'permissions'], `unknown permission(s) ${unknown.map((name) => `"${name}"`).join(', ')}`)
+    const existing = current?.apiKeys.get(key.name)
+    if (existing?.isRevoked) {
+      context.report([...keyPath, 'name'], `the name "${key.name}" belongs to a revoked key of "${desired.slug}"; give the key another name`)
+      return
+    }
+    if (existing) {
+      const differs = (key.role ?? null) !== existing.role || !sameList(key.permissions ?? [], existing.permissions ?? []) || (key.expires_at !== undefined && key.expires_at !== existing.expiresAt)
+      if (differs) context.warn(`apikey ${desired.slug}/${key.name} differs from the file; a key is never changed or re-created (revoke it and apply again)`)
+      if (existing.isExpired) context.warn(`apikey ${desired.slug}/${key.name} has expired; it is not re-created (revoke it and apply again)`)
+      return
+    }
+    if (key.expires_at !== undefined && key.expires_at <= context.now) context.report([...keyPath, 'expires_at'], 'must be in the future')
+    const fields: Record<string, unknown> = key.role === undefined ? {permissions: key.permissions} : {role: key.role}
+    if (key.expires_at !== undefined) fields.expires_at = key.expires_at
+    changes.push({action: 'create', kind: 'apikey', org: null, name: key.name, fields})
+  })
+  if (context.prune && current) {
+    const named = new Set(desired.api_keys.map((key) => key.name))
+    for (const key of current.apiKeys.values()) {
+      if (!named.has(key.name) && !key.isRevoked) changes.push({action: 'delete', kind: 'apikey', org: null, name: key.name, fields: {id: key.id}})
+    }
+  }
+  return changes
+}
