@@ -1,5 +1,4 @@
-import {Box, Text, useInput} from 'ink'
-import TextInput from 'ink-text-input'
+import {Text, useInput} from 'ink'
 import {useState} from 'react'
 import {fitLine} from './text.js'
 
@@ -11,23 +10,30 @@ interface PromptLineProps {
   onDone: (value: string | null) => void
 }
 
-/** One line of input under the pane: Enter submits, Esc cancels. */
+/** Control characters (and escape sequences such as arrows) are not text. */
+const CONTROL = /\u001B\[[0-9;]*[A-Za-z~]|[\u0000-\u001F\u007F]/g
+
+/**
+ * One line of input under the pane: Enter submits, Esc cancels, Backspace deletes. The line never
+ * wraps: a long value shows its end, where the typing is.
+ */
 export function PromptLine({label, initial, width, color, onDone}: PromptLineProps) {
   const [value, setValue] = useState(initial)
-  useInput((_input, key) => {
+  useInput((input, key) => {
     if (key.escape) onDone(null)
+    else if (key.return) onDone(value)
+    else if (key.backspace || key.delete) setValue((current) => current.slice(0, -1))
+    else if (!key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.tab) setValue((current) => current + input.replaceAll(CONTROL, ''))
   })
-  const room = Math.max(10, width - label.length - 1)
-  // Long input scrolls: only its end is shown, so the line never wraps past the terminal's width.
+  const shownLabel = label.length > width - 12 ? `${label.slice(0, width - 13)}…` : label
+  const room = Math.max(1, width - shownLabel.length - 2)
+  const shownValue = value.length > room ? `…${value.slice(value.length - room + 1)}` : value
   return (
-    <Box width={width}>
-      <Text wrap="truncate">{label.length + 1 < width ? `${label} ` : fitLine(label, width - 10)}</Text>
-      <Box width={room}>
-        {/* ink-text-input draws its cursor in inverse video: under NO_COLOR a plain _ marks the end instead. */}
-        <TextInput value={value} onChange={setValue} onSubmit={(submitted) => onDone(submitted)} showCursor={color} />
-        {color ? null : <Text>_</Text>}
-      </Box>
-    </Box>
+    <Text wrap="truncate">
+      {`${shownLabel} ${shownValue}`}
+      {/* The cursor: inverse video in colour, a plain _ under NO_COLOR. */}
+      {color ? <Text inverse> </Text> : '_'}
+    </Text>
   )
 }
 

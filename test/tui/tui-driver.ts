@@ -17,6 +17,8 @@ export const ANSI_ESCAPE = /\u001B\[/
 
 export interface TuiDriver {
   frame(): string
+  /** Every frame drawn so far. */
+  frames(): string[]
   /** Waits until the newest frame passes `isReady` (polled; fails with the last frame after a timeout). */
   waitFor(isReady: (frame: string) => boolean, what: string): Promise<string>
   /** Writes keys, then waits for the frame they lead to. */
@@ -39,6 +41,7 @@ export function renderTui(core: Core, actor: Actor, options: {color?: boolean; c
   }
   return {
     frame,
+    frames: () => instance.frames,
     waitFor,
     async press(keys, isReady, what) {
       // Ink subscribes a newly shown input (a prompt) in an effect after drawing it: let that run first.
