@@ -5,7 +5,7 @@ import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {FAST_PASSWORD_HASHER, testConfig} from '../helpers/test-core.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// The password policy and email changes at the command line, through the real binary.
+// The password policy and email changes at the command line (commands run in-process).
 
 describeEachDialect('CLI password policy and email change', (dialect) => {
   let database: TestDatabase
@@ -13,7 +13,7 @@ describeEachDialect('CLI password policy and email change', (dialect) => {
   let core: Core
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     // Same database; the outbox bodies open with the same secret key (the key file beside a SQLite database, SAASCTL_SECRET_KEY on Postgres).
     core = await createCore({config: testConfig(database.url), cwd: cli.cwd, passwords: FAST_PASSWORD_HASHER})
   })

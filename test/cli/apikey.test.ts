@@ -3,14 +3,14 @@ import {afterAll, beforeAll, expect, it} from 'vitest'
 import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// `saas-ctl apikey …` through the real binary: a few process runs, the rules are tested in
+// `saas-ctl apikey …` (commands run in-process): a few runs, the rules are tested in
 // test/integration/api-keys.test.ts.
 describeEachDialect('CLI apikey', (dialect) => {
   let database: TestDatabase
   let cli: CliRunner
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
   })
   afterAll(async () => database?.drop())

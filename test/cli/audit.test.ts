@@ -16,7 +16,7 @@ describeEachDialect('CLI audit log', (dialect) => {
   let cli: CliRunner
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     expect((await cli.run(['flag', 'create', 'beta-dashboard'])).exitCode).toBe(0)
   })
   afterAll(async () => database?.drop())

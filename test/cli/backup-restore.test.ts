@@ -6,8 +6,10 @@ import {startDaemonProcess, waitUntil, type DaemonProcess} from '../helpers/daem
 import {createCliDatabase, createCliRunner, type CliRunner} from '../helpers/run-cli.js'
 import type {TestDatabase} from '../helpers/test-database.js'
 
-// `backup` and `restore` as real processes: SQLite backs up and restores files; Postgres only
-// prints the pg_dump / pg_restore commands, so its tests need no Postgres server.
+// `backup` and `restore` as real processes: SQLite backs up and restores files beside a running
+// daemon and takes file locks, which in one process would not be what they are between
+// processes. Postgres only prints the pg_dump / pg_restore commands, so its tests need no
+// Postgres server and run in-process.
 
 const modeOf = (file: string) => statSync(file).mode & 0o777
 /** A table of the test's own beside the product's: rows 1, 2, 3, … each committed on its own. */
@@ -250,7 +252,7 @@ describe('CLI backup and restore [sqlite]', () => {
 describe('CLI backup and restore [postgres]', () => {
   // Neither command connects on Postgres, so any URL will do; this one carries a password.
   const url = 'postgres://app:s3cret-pw@db.internal:5432/saas?sslmode=require'
-  const cli = createCliRunner(url)
+  const cli = createCliRunner(url, {inProcess: true})
 
   it('backup prints the pg_dump command without the password, writes nothing, and reminds to keep secret_key', async () => {
     const file = path.join(cli.cwd, 'saas.dump')

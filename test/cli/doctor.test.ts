@@ -7,11 +7,18 @@ import {createCliDatabase, createCliRunner, type CliRunner} from '../helpers/run
 import {startSmtpSink, type SmtpSink} from '../helpers/smtp-sink.js'
 import {createTestDatabase, describeEachDialect, TEST_SECRET_KEY, type TestDatabase} from '../helpers/test-database.js'
 
+// The checks run in-process. The file-permission checks run the real binary: doctor is the one
+// command that fails by setting process.exitCode without an error, and they show the binary's
+// exit status carries it.
+
 const CHECKS = ['config', 'database', 'migrations', 'file_permissions', 'secret_key', 'signing_keys', 'smtp', 'clock']
 
-/** A runner on the database whose working directory holds this config file (0600 unless told otherwise). */
-function runnerWithConfig(databaseUrl: string, settings: Record<string, unknown>, mode = 0o600): CliRunner {
-  const runner = createCliRunner(databaseUrl)
+/**
+ * A runner on the database whose working directory holds this config file (0600 unless told
+ * otherwise); in-process unless `inProcess` is false.
+ */
+function runnerWithConfig(databaseUrl: string, settings: Record<string, unknown>, mode = 0o600, inProcess = true): CliRunner {
+  const runner = createCliRunner(databaseUrl, {inProcess})
   writeFileSync(path.join(runner.cwd, 'saas-ctl.config.json'), JSON.stringify(settings), {mode})
   chmodSync(path.join(runner.cwd, 'saas-ctl.config.json'), mode)
   return runner
@@ -27,7 +34,7 @@ describeEachDialect('CLI doctor', (dialect) => {
   let sink: SmtpSink
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     // The daemon's first start makes the active signing key; `keys rotate` does too.
     expect((await cli.run(['keys', 'rotate'])).exitCode).toBe(0)
     sink = await startSmtpSink()
@@ -84,7 +91,7 @@ describeEachDialect('CLI doctor', (dialect) => {
   })
 
   it('a config file group or others can read fails file_permissions (exit 1); 0600 passes', async () => {
-    const exposed = runnerWithConfig(database.url, {log_level: 'warn'}, 0o644)
+    const exposed = runnerWithConfig(database.url, {log_level: 'warn'}, 0o644, false)
     const result = await exposed.run(['doctor', '--json'])
     expect(result.exitCode).toBe(1)
     expect(result.json.find((entry: {check: string}) => entry.check === 'file_permissions')).toMatchObject({status: 'fail', detail: expect.stringContaining('saas-ctl.config.json (mode 0644)')})
@@ -112,7 +119,7 @@ describeEachDialect('CLI doctor', (dialect) => {
       [`{\n  "secret_key": ${secret}\n}`, null],
       [`{\n  "secret_key": "${secret}" "x"\n}`, /line 2, column \d+/],
     ] as const) {
-      const badCli = createCliRunner(database.url)
+      const badCli = createCliRunner(database.url, {inProcess: true})
       writeFileSync(path.join(badCli.cwd, 'saas-ctl.config.json'), text, {mode: 0o600})
       const result = await badCli.run(['doctor', '--json'])
       expect(result.exitCode).toBe(1)
@@ -150,12 +157,13 @@ describeEachDialect('CLI doctor', (dialect) => {
   if (dialect === 'sqlite') {
     it('a world-readable SQLite file (chmod 644) fails file_permissions and exits 1', async () => {
       chmodSync(database.url, 0o644)
+      const binary = createCliRunner(database.url)
       try {
-        const result = await cli.run(['doctor', '--json'])
+        const result = await binary.run(['doctor', '--json'])
         expect(result.exitCode).toBe(1)
         expect(result.json.find((entry: {check: string}) => entry.check === 'file_permissions')).toMatchObject({status: 'fail', detail: expect.stringContaining(`${database.url} (mode 0644)`)})
         expect(result.json.filter((entry: {status: string}) => entry.status === 'fail').map((entry: {check: string}) => entry.check)).toEqual(['file_permissions'])
-        const human = await cli.run(['doctor'])
+        const human = await binary.run(['doctor'])
         expect(human.exitCode).toBe(1)
         expect(human.stdout).toMatch(/^FAIL file_permissions /m)
       } finally {
@@ -176,7 +184,7 @@ describeEachDialect('CLI doctor', (dialect) => {
       const fresh = await createTestDatabase('sqlite')
       try {
         writeFileSync(fresh.url, '', {mode: 0o600})
-        const freshCli = createCliRunner(fresh.url)
+        const freshCli = createCliRunner(fresh.url, {inProcess: true})
         for (let run = 0; run < 2; run++) {
           const result = await freshCli.run(['doctor', '--json'])
           expect(result.exitCode).toBe(0)
@@ -193,7 +201,7 @@ describeEachDialect('CLI doctor', (dialect) => {
     it('an unmigrated Postgres database fails the migrations check (exit 1) and stays unmigrated', async () => {
       const fresh = await createTestDatabase('postgres')
       try {
-        const freshCli = createCliRunner(fresh.url)
+        const freshCli = createCliRunner(fresh.url, {inProcess: true})
         for (let run = 0; run < 2; run++) {
           const result = await freshCli.run(['doctor', '--json'])
           expect(result.exitCode).toBe(1)

@@ -2,13 +2,13 @@ import {afterAll, beforeAll, expect, it} from 'vitest'
 import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// Foundation acceptance item 6 through the binary: rollout, override, and the reason `flag eval` names.
+// Foundation acceptance item 6 through the CLI (in-process): rollout, override, and the reason `flag eval` names.
 describeEachDialect('CLI feature flags', (dialect) => {
   let database: TestDatabase
   let cli: CliRunner
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
     expect((await cli.run(['flag', 'create', 'new-billing', '--rollout', '30'])).exitCode).toBe(0)
   })

@@ -3,14 +3,14 @@ import {hashToken} from '../../src/security/secure-token.js'
 import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// `saas-ctl member invite`, `invite list|resend|revoke` and `org limits` through the real binary:
-// a few process runs; the rules are tested in test/integration/invitations/.
+// `saas-ctl member invite`, `invite list|resend|revoke` and `org limits` (commands run in-process):
+// a few runs; the rules are tested in test/integration/invitations/.
 describeEachDialect('CLI invitations and org limits', (dialect) => {
   let database: TestDatabase
   let cli: CliRunner
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
   })
   afterAll(async () => database?.drop())

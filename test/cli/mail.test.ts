@@ -13,9 +13,9 @@ describeEachDialect('CLI mail', (dialect) => {
   let sink: SmtpSink
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     sink = await startSmtpSink()
-    smtpCli = createCliRunner(database.url)
+    smtpCli = createCliRunner(database.url, {inProcess: true})
     writeFileSync(path.join(smtpCli.cwd, 'saas-ctl.config.json'), JSON.stringify({smtp_url: sink.url, mail_from: 'Ops <ops@acme.test>', mail_max_attempts: 1}), {mode: 0o600})
   })
   afterAll(async () => {

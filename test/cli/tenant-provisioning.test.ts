@@ -1,14 +1,19 @@
-import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {execFile} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {BIN, createCliDatabase, createCliRunner, type CliRunner} from '../helpers/run-cli.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// Acceptance items 1–3 and 7 of the foundation issue, through the real binary.
+// Acceptance items 1–3 and 7 of the foundation issue: the commands run in-process; the last
+// tests run the real binary (exit statuses, the JSON error, --version, the README's first command).
 describeEachDialect('CLI tenant provisioning', (dialect) => {
   let database: TestDatabase
   let cli: CliRunner
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
   })
   afterAll(async () => database?.drop())
 
@@ -94,5 +99,64 @@ describeEachDialect('CLI tenant provisioning', (dialect) => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(result.stderr).not.toMatch(/\n\s+at /)
     expect(await auditActions()).toEqual(actionsBefore)
+  })
+
+  it('the real binary exits with the error\'s code and prints the JSON error document and one stderr line', async () => {
+    const binary = createCliRunner(database.url)
+    const actionsBefore = await auditActions()
+    const taken = await binary.run(['org', 'create', '--name', 'Acme Corp', '--slug', 'acme', '--json'])
+    expect(taken.exitCode).toBe(73)
+    expect(taken.json).toEqual({error: {code: 'org.slug_taken', message: expect.any(String), details: null}})
+    expect(taken.stderr).toMatch(/^saas-ctl: .+ \[org\.slug_taken\]\n$/)
+    const missing = await binary.run(['member', 'list', 'no-such-org'])
+    expect(missing.exitCode).toBe(66)
+    expect(missing.stdout).toBe('')
+    expect(missing.stderr).toMatch(/^saas-ctl: .+ \[org\.not_found\]\n$/)
+    const usage = await binary.run(['org', 'list', '--colour', '--json'])
+    expect(usage.exitCode).toBe(64)
+    expect(usage.json.error.code).toBe('usage')
+    const listed = await binary.run(['org', 'list', '--json'])
+    expect(listed.exitCode).toBe(0)
+    expect(listed.json.map((org: {slug: string}) => org.slug)).toEqual(['acme'])
+    expect(await auditActions()).toEqual(actionsBefore)
+  })
+})
+
+describe('CLI on a fresh machine (the real binary)', () => {
+  /** `saas-ctl <args>` in `cwd` with no SAASCTL_* settings, as in a new shell. */
+  function runFresh(args: string[], cwd: string): Promise<{exitCode: number; stdout: string; stderr: string}> {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SAASCTL_') && name !== 'NODE_ENV'))
+    return new Promise((resolve) => {
+      execFile(process.execPath, [BIN, ...args], {cwd, env, timeout: 20_000}, (error, stdout, stderr) => {
+        resolve({exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
+      })
+    })
+  }
+
+  it('the README\'s first command, org create --name "Acme Corp" --slug acme, works in an empty directory (./saas-ctl.db)', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-fresh-'))
+    try {
+      const created = await runFresh(['org', 'create', '--name', 'Acme Corp', '--slug', 'acme'], cwd)
+      expect(created.exitCode, created.stderr).toBe(0)
+      expect(created.stdout).toContain('acme')
+      expect(existsSync(path.join(cwd, 'saas-ctl.db'))).toBe(true)
+      const listed = await runFresh(['org', 'list', '--json'], cwd)
+      expect(listed.exitCode, listed.stderr).toBe(0)
+      expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({slug: 'acme', name: 'Acme Corp'})])
+    } finally {
+      rmSync(cwd, {recursive: true, force: true})
+    }
+  })
+
+  it('--version prints saas-ctl/<version of package.json> and exits 0', async () => {
+    const {version} = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
+    const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-fresh-'))
+    try {
+      const shown = await runFresh(['--version'], cwd)
+      expect(shown.exitCode).toBe(0)
+      expect(shown.stdout.startsWith(`saas-ctl/${version} `)).toBe(true)
+    } finally {
+      rmSync(cwd, {recursive: true, force: true})
+    }
   })
 })

@@ -9,6 +9,7 @@ import {queuedMails} from '../helpers/outbox-mail.js'
 
 // `user 2fa enroll` as a real process: it prints the secret, then reads the code from piped
 // standard input, which the test computes with its own RFC 6238 generator (the real clock).
+// The other commands here run in-process.
 
 interface InteractiveRun {
   /** Resolves with the text of `stream` once it matches `pattern`. */
@@ -59,7 +60,7 @@ describeEachDialect('CLI user 2fa and org --require-2fa', (dialect) => {
   }
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     core = await createCore({config: testConfig(database.url), cwd: process.cwd(), passwords: FAST_PASSWORD_HASHER})
   })
   afterAll(async () => {

@@ -5,7 +5,7 @@ import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {FAST_PASSWORD_HASHER, testConfig} from '../helpers/test-core.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
-// The user and session commands through the real binary, with --json as their contract; the
+// The user and session commands (run in-process), with --json as their contract; the
 // sessions are opened by logging in through a core on the same database (as the daemon would).
 
 const PASSWORD = 'correct horse battery staple'
@@ -16,7 +16,7 @@ describeEachDialect('CLI users and sessions', (dialect) => {
   let core: Core
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     core = await createCore({config: testConfig(database.url), cwd: process.cwd(), passwords: FAST_PASSWORD_HASHER})
     await core.signingKeys.ensureActiveKey(SYSTEM_ACTOR)
   })

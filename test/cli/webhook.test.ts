@@ -13,9 +13,9 @@ describeEachDialect('CLI webhook', (dialect) => {
   let receiver: WebhookReceiver
 
   beforeAll(async () => {
-    ;({database, cli} = await createCliDatabase(dialect))
+    ;({database, cli} = await createCliDatabase(dialect, {inProcess: true}))
     receiver = await startWebhookReceiver()
-    localCli = createCliRunner(database.url)
+    localCli = createCliRunner(database.url, {inProcess: true})
     writeFileSync(path.join(localCli.cwd, 'saas-ctl.config.json'), JSON.stringify({webhook_allow_private: true, webhook_timeout_ms: 5_000}), {mode: 0o600})
     expect((await cli.run(['org', 'create', '--name', 'Acme', '--slug', 'acme'])).exitCode).toBe(0)
   })
