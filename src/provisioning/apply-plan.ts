@@ -44,10 +44,12 @@ export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): 
     byOrg.set(change.org, list)
   }
   const outcome: ApplyOutcome = {appliedOrgs: [], isGlobalApplied: false, secrets: [], failure: null}
+  // The users created here, by email: members name them by id then (the services look an id up in one query, an email in two).
+  const userIds = new Map<string, string>()
   if (global.length > 0) {
     try {
       await inServiceTransaction(core, async (services) => {
-        for (const change of global) await applyGlobalChange(services, options.actor, change)
+        for (const change of global) await applyGlobalChange(services, options.actor, change, userIds)
       })
     } catch (error) {
       outcome.failure = describeFailure(error, 'the users and flags were not applied (rolled back)')
@@ -64,7 +66,7 @@ export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): 
         const owner = changes.some((change) => change.kind === 'org' && change.action === 'create') ? changes.find(isOwnerAdd) : undefined
         for (const change of changes) {
           if (change === owner) continue
-          await applyOrgChange(services, options.actor, slug, change, created, owner?.name)
+          await applyOrgChange(services, options.actor, slug, change, created, owner && (userIds.get(owner.name) ?? owner.name), userIds)
         }
         return created
       })
@@ -91,10 +93,10 @@ function describeFailure(error: unknown, what: string): DomainError | Error {
   return error instanceof Error ? error : new Error(String(error))
 }
 
-async function applyGlobalChange(services: TransactionServices, actor: Actor, change: Change): Promise<void> {
+async function applyGlobalChange(services: TransactionServices, actor: Actor, change: Change, userIds: Map<string, string>): Promise<void> {
   const fields = change.fields ?? {}
   if (change.kind === 'user') {
-    if (change.action === 'create') await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})
+    if (change.action === 'create') userIds.set(change.name, (await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})).user.id)
     else await services.users.updateUser(actor, {user: change.name, name: change.changes?.name?.to as string})
     return
   }
@@ -117,7 +119,7 @@ function isOwnerAdd(change: Change): boolean {
   return change.kind === 'member' && change.action === 'create' && change.fields?.role === 'owner'
 }
 
-async function applyOrgChange(services: TransactionServices, actor: Actor, org: string, change: Change, secrets: CreatedSecret[], owner: string | undefined): Promise<void> {
+async function applyOrgChange(services: TransactionServices, actor: Actor, org: string, change: Change, secrets: CreatedSecret[], owner: string | undefined, userIds: Map<string, string>): Promise<void> {
   const fields = change.fields ?? {}
   const changes = change.changes ?? {}
   switch (`${change.kind}:${change.action}`) {
@@ -153,7 +155,7 @@ async function applyOrgChange(services: TransactionServices, actor: Actor, org: 
       await services.roles.deleteRole(actor, {org, role: change.name})
       return
     case 'member:create':
-      await services.members.addMember(actor, {org, user: change.name, role: fields.role as string})
+      await services.members.addMember(actor, {org, user: userIds.get(change.name) ?? change.name, role: fields.role as string})
       return
     case 'member:update':
       await services.members.setMemberRole(actor, {org, user: change.name, role: changes.role?.to as string})
