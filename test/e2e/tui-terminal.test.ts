@@ -1,0 +1,93 @@
+import {spawn} from 'node:child_process'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {BIN, createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {secretKeyEnvFor, type TestDatabase} from '../helpers/test-database.js'
+
+/** SGR sequences (colour, bold, inverse): none may be written under NO_COLOR. Cursor movement may. */
+const STYLE_ESCAPE = /\u001B\[[0-9;]*m/
+const ANY_ESCAPE = /\u001B(\[[0-9;?]*[A-Za-z]|\][^\u0007]*\u0007|[()][A-Za-z0-9])/g
+
+/**
+ * The real binary in a pseudo-terminal of 80×24 made by script(1) (util-linux; no native pty
+ * module): keys go in through script's stdin, the screen comes out of its stdout.
+ */
+function startInTerminal(cli: CliRunner, databaseUrl: string) {
+  const command = `stty cols 80 rows 24; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} tui`
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+    cwd: cli.cwd,
+    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, NODE_ENV: 'production', NO_COLOR: '1', TERM: 'xterm-256color'},
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return {
+    raw: () => output,
+    /** What was written so far, escape sequences removed. */
+    text: () => output.replaceAll(ANY_ESCAPE, ''),
+    async waitFor(text: string, since = 0): Promise<void> {
+      const deadline = Date.now() + 20_000
+      while (!output.replaceAll(ANY_ESCAPE, '').slice(since).includes(text)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen so far:\n${output.replaceAll(ANY_ESCAPE, '').slice(-2000)}`)
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before ${JSON.stringify(text)}:\n${output.replaceAll(ANY_ESCAPE, '').slice(-2000)}`)
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    },
+    /** Keys, after a moment for the screen just drawn to start listening (Ink subscribes in an effect). */
+    send: (keys: string) => void setTimeout(() => child.stdin.write(keys), 50),
+    exited,
+    kill: () => child.kill('SIGKILL'),
+  }
+}
+
+describe('saas-ctl tui, end to end', () => {
+  let database: TestDatabase
+  let cli: CliRunner
+  beforeAll(async () => {
+    ;({database, cli} = await createCliDatabase('sqlite'))
+    expect((await cli.run(['org', 'create', '--name', 'Acme Corp', '--slug', 'acme'])).exitCode).toBe(0)
+  })
+  afterAll(async () => database?.drop())
+
+  it('runs in an 80×24 pseudo-terminal without colour: creates an org with keys, and q exits 0', {timeout: 60_000}, async () => {
+    const terminal = startInTerminal(cli, database.url)
+    try {
+      await terminal.waitFor('1 of 1 organization(s)')
+      expect(terminal.text()).toMatch(/> acme\s+Acme Corp\s+free/)
+      let mark = terminal.text().length
+      terminal.send('n')
+      await terminal.waitFor('New organization name:', mark)
+      terminal.send('From Terminal')
+      await terminal.waitFor('From Terminal', mark)
+      mark = terminal.text().length
+      terminal.send('\r')
+      await terminal.waitFor('Slug (empty: from the name):', mark)
+      mark = terminal.text().length
+      terminal.send('\r')
+      await terminal.waitFor('Created organization from-terminal', mark)
+      mark = terminal.text().length
+      terminal.send('?')
+      await terminal.waitFor('Keys of the Orgs pane', mark)
+      mark = terminal.text().length
+      terminal.send('\u001B')
+      await terminal.waitFor('? help  q quit', mark)
+      terminal.send('q')
+      expect(await terminal.exited).toBe(0)
+      expect(terminal.raw()).not.toMatch(STYLE_ESCAPE)
+    } finally {
+      terminal.kill()
+    }
+    const orgs = await cli.run(['org', 'list', '--json'])
+    expect(orgs.json.map((org: {slug: string}) => org.slug)).toEqual(['acme', 'from-terminal'])
+    const events = await cli.run(['audit', 'tail', '--json', '--action', 'org.created'])
+    expect(events.json.map((event: {actor: {type: string}}) => event.actor.type)).toEqual(['cli', 'cli'])
+  })
+
+  it('refuses with one clear line and a usage exit when stdout is not a terminal', async () => {
+    const result = await cli.run(['tui'])
+    expect(result.exitCode).toBe(64)
+    expect(result.stdout).toBe('')
+    expect(result.stderr).toMatch(/^saas-ctl: tui needs a terminal[^\n]* \[tui\.not_a_terminal\]\n$/)
+  })
+})
