@@ -59,7 +59,9 @@ async function runAlone(args: string[], options: InProcessRun): Promise<InProces
 
 /** What bin/run.js's `execute` does with an error `run` throws: oclif's handle, minus process.exit. */
 async function handleLikeTheBinary(error: unknown): Promise<number> {
-  if (error instanceof Errors.ExitError) return error.oclif.exit ?? 0
+  // By shape, not instanceof: the commands may extend a bundled copy of oclif (see bin/run.js).
+  const exitError = error as {code?: unknown; oclif?: {exit?: number}}
+  if (exitError.code === 'EEXIT') return exitError.oclif?.exit ?? 0
   let code: number | undefined
   const exit = Exit.exit
   // handle() ends with Exit.exit(code), process.exit in the binary: here it records the code.
