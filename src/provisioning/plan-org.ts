@@ -203,6 +203,10 @@ function planApiKeys(desired: DesiredOrg, current: CurrentOrg | undefined, path:
       return
     }
     if (existing) {
+      // A kept key still holds its role as it is: --prune cannot delete that role (role.in_use).
+      if (context.prune && existing.role !== null && !usableRoles.has(existing.role)) {
+        context.report([...keyPath, 'name'], `the key holds role "${existing.role}", which --prune would delete; revoke the key or keep the role`)
+      }
       const differs = (key.role ?? null) !== existing.role || !sameList(key.permissions ?? [], existing.permissions ?? []) || (key.expires_at !== undefined && key.expires_at !== existing.expiresAt)
       if (differs) context.warn(`apikey ${desired.slug}/${key.name} differs from the file; a key is never changed or re-created (revoke it and apply again)`)
       if (existing.isExpired) context.warn(`apikey ${desired.slug}/${key.name} has expired; it is not re-created (revoke it and apply again)`)

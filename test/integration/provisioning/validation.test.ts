@@ -102,5 +102,9 @@ describeEachDialect('provisioning: validation', (dialect) => {
     const text = 'users: [{email: owner@initech.test}, {email: l@initech.test}]\norgs:\n  - slug: initech\n    name: Initech\n    members: [{user: owner@initech.test, role: owner}, {user: l@initech.test, role: legacy}]\n'
     expect((await plan(t.core, text)).plan.changes.map((change) => change.kind)).toEqual(['user', 'member'])
     expect((await problemsOf(t, text, {prune: true})).map((problem) => problem.text)).toEqual(['tenants.yaml:5:85: orgs[0].members[1].role: unknown role "legacy"'])
+    // A key the file keeps still holds the role --prune would delete.
+    await t.core.apiKeys.createApiKey(OPERATOR, {org: 'initech', name: 'legacy-key', role: 'legacy'})
+    const keeps = 'users: [{email: owner@initech.test}]\norgs:\n  - slug: initech\n    name: Initech\n    members: [{user: owner@initech.test, role: owner}]\n    api_keys: [{name: legacy-key, role: viewer}]\n'
+    expect((await problemsOf(t, keeps, {prune: true})).map((problem) => problem.message)).toEqual(['the key holds role "legacy", which --prune would delete; revoke the key or keep the role'])
   })
 })
