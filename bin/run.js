@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// oclif as bundled by `npm run build` (scripts/build-cli.mjs), with the commands it starts.
+import oclif from '../dist/cli/oclif.js'
 
-await execute({dir: import.meta.url})
+await oclif.execute({dir: import.meta.url})

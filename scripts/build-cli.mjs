@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// The second half of `npm run build` (after tsc): bundles the CLI for a fast start and writes
+// oclif's manifest, so a start reads one JSON file and imports only the command it runs.
+//
+// - Every command listed in commands/index.ts (the explicit command list) becomes an entry point
+//   dist/cli/commands/<topic>/<name>.js, its path being its id (`org:list` → org/list.js); the
+//   build fails if a listed command does not live at that path. Code shared between commands goes
+//   into chunks, and what a command imports lazily (the core, the daemon) stays a lazy chunk.
+// - Bundled: our code (commands, daemon, src, migrations), oclif itself and the libraries on
+//   every command's path (BUNDLED below): otherwise Node resolves, reads and compiles several
+//   hundred files of them on each start (Node 20 has no compile cache). dist/cli/oclif.js is
+//   @oclif/core as bundled, the copy bin/run.js starts and the commands extend. Every other
+//   package stays an ordinary import from node_modules: the native drivers (better-sqlite3,
+//   argon2) and what only some commands load (express, ink, pg, jose, …).
+// - oclif.manifest.json (package root, where oclif looks) is written from the bundle with
+//   @oclif/core's own Plugin, as `oclif manifest` would: each command's flags, args and help
+//   plus the file to import. A command id missing from it, or one commands/index.ts does not
+//   list, fails the build.
+// - dist/cli/modules.json names the source files in each bundle file and what it imports (read by
+//   test/cli/cli-start.test.ts to tell what a start loads).
+//
+// The bundle is built beside dist/cli and swapped in by renames, so a CLI started during a build
+// sees the old bundle or the new one.
+import {existsSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {isBuiltin} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {Plugin} from '@oclif/core'
+import {build} from 'esbuild'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const OUT = path.join(ROOT, 'dist', 'cli')
+const MANIFEST = path.join(ROOT, 'oclif.manifest.json')
+
+/**
+ * Dependencies bundled into the CLI: pure JavaScript, loaded on every start (oclif) or by every
+ * command that opens the core. oclif's own dependencies come with it.
+ */
+const BUNDLED = new Set(['@oclif/core', 'kysely', 'zod', 'uuid'])
+/** Never bundled: what oclif loads only to run TypeScript sources in development. */
+const NEVER_BUNDLED = ['typescript', 'ts-node', 'tsx']
+
+const pjson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+const commandIds = await listedCommandIds()
+const entryPoints = [{in: '@oclif/core', out: 'oclif'}, ...commandIds.map(sourceFileOf)]
+
+const staging = `${OUT}.building-${process.pid}`
+rmSync(staging, {recursive: true, force: true})
+const external = [...Object.keys({...pjson.dependencies, ...pjson.devDependencies}).filter((name) => !BUNDLED.has(name)), ...NEVER_BUNDLED]
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints,
+  outdir: staging,
+  outbase: '.',
+  entryNames: '[dir]/[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: [...external, ...external.map((name) => `${name}/*`)],
+  // oclif is CommonJS: bundled into ES modules, its require() of Node's modules needs a require.
+  banner: {js: "import {createRequire as createRequireForBundle} from 'node:module'; const require = createRequireForBundle(import.meta.url);"},
+  metafile: true,
+  logLevel: 'warning',
+})
+writeFileSync(path.join(staging, 'modules.json'), `${JSON.stringify(describeOutputs(result.metafile), null, 1)}\n`)
+
+swapIn(staging)
+await writeManifest()
+
+/** Replaces dist/cli by the staged bundle; two builds at once each end with a whole bundle. */
+function swapIn(staged) {
+  const previous = `${OUT}.previous-${process.pid}`
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (existsSync(OUT)) renameSync(OUT, previous)
+      renameSync(staged, OUT)
+      break
+    } catch (error) {
+      if (attempt === 10 || !['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(error.code)) throw error
+    }
+  }
+  rmSync(previous, {recursive: true, force: true})
+}
+
+/** The ids commands/index.ts lists, read from its compiled form (tsc runs first). */
+async function listedCommandIds() {
+  const {COMMANDS} = await import(pathToFileURL(path.join(ROOT, 'dist', 'commands', 'index.js')).href)
+  const ids = Object.keys(COMMANDS)
+  for (const id of ids) {
+    const compiled = path.join(ROOT, 'dist', 'commands', `${id.split(':').join('/')}.js`)
+    const module = existsSync(compiled) ? await import(pathToFileURL(compiled).href) : {}
+    if (module.default !== COMMANDS[id]) {
+      fail(`command ${id} in commands/index.ts must be the default export of commands/${id.split(':').join('/')}.ts(x)`)
+    }
+  }
+  return ids
+}
+
+function sourceFileOf(id) {
+  const base = path.join('commands', ...id.split(':'))
+  const found = ['.ts', '.tsx'].map((extension) => base + extension).find((file) => existsSync(path.join(ROOT, file)))
+  if (!found) fail(`no source file for command ${id} (${base}.ts)`)
+  return found
+}
+
+/** oclif's manifest of the bundled commands, by the runtime configuration in package.json. */
+async function writeManifest() {
+  const plugin = new Plugin({root: ROOT, isRoot: true, type: 'core', pjson, ignoreManifest: true, errorOnManifestCreate: true})
+  await plugin.load()
+  const manifest = plugin.manifest
+  const found = Object.keys(manifest.commands).sort()
+  const listed = [...commandIds].sort()
+  if (found.join('\n') !== listed.join('\n')) {
+    fail(`the manifest's commands (${found.length}) differ from commands/index.ts (${listed.length}); ` +
+      `is package.json's oclif.commands target ./dist/cli/commands?`)
+  }
+  for (const [id, command] of Object.entries(manifest.commands)) {
+    if (!command.isESM || !command.relativePath) fail(`manifest entry ${id} lacks the file to import`)
+  }
+  const staged = `${MANIFEST}.${process.pid}`
+  writeFileSync(staged, `${JSON.stringify(manifest, null, 2)}\n`)
+  renameSync(staged, MANIFEST)
+}
+
+/**
+ * Each bundle file: the source files in it (a bundled package as `node_modules/<name>`) and what
+ * it imports statically (other bundle files; packages left outside as `node_modules/<name>`).
+ */
+function describeOutputs(metafile) {
+  const relative = (output) => path.relative(staging, path.join(ROOT, output)).split(path.sep).join('/')
+  const packageOrFile = (input) => (input.includes('node_modules/') ? `node_modules/${packageOf(input)}` : input)
+  return Object.fromEntries(
+    Object.entries(metafile.outputs)
+      .filter(([output]) => output.endsWith('.js'))
+      .map(([output, {inputs, imports}]) => [
+        relative(output),
+        {
+          sources: [...new Set(Object.keys(inputs).map(packageOrFile))],
+          imports: imports
+            .filter((entry) => entry.kind === 'import-statement' && !isBuiltin(entry.path))
+            .map((entry) => (entry.external ? `node_modules/${packageOf(`node_modules/${entry.path}`)}` : relative(entry.path))),
+        },
+      ]),
+  )
+}
+
+function packageOf(input) {
+  const parts = input.split('/')
+  const at = parts.lastIndexOf('node_modules')
+  return parts[at + 1].startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]
+}
+
+function fail(message) {
+  console.error(`build-cli: ${message}`)
+  process.exit(1)
+}
