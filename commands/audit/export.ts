@@ -47,7 +47,7 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
       // A reader that went away (`| head`) ends the export; nothing to report.
       if (!temporary && (error as NodeJS.ErrnoException).code === 'EPIPE') return undefined
       // A partial export of private data is not left behind; the destination was never touched.
-      if (temporary) discardTemporaryFile(temporary)
+      if (temporary) await discardTemporaryFile(temporary)
       throw error
     } finally {
       progress.finish()
@@ -111,17 +111,20 @@ async function closeTemporaryFile(temporary: TemporaryFile): Promise<void> {
   temporary.descriptor = -1
 }
 
-/** After a failure: the stream stopped, the descriptor closed (once). */
-function discardTemporaryFile(temporary: TemporaryFile): void {
-  temporary.stream.destroy()
-  if (temporary.descriptor >= 0) {
-    try {
-      closeSync(temporary.descriptor)
-    } catch {
-      // already closed
-    }
-    temporary.descriptor = -1
+/**
+ * After a failure: the stream stopped, its descriptor closed exactly once, the file removed.
+ * Destroying the stream closes the descriptor itself (autoClose notwithstanding), so closing it
+ * here as well would close it twice — the second time perhaps another file that got the number.
+ * Once closeTemporaryFile closed it, the finished stream is left alone.
+ */
+async function discardTemporaryFile(temporary: TemporaryFile): Promise<void> {
+  if (temporary.descriptor >= 0 && !temporary.stream.closed) {
+    await new Promise<void>((resolve) => {
+      temporary.stream.once('close', () => resolve())
+      temporary.stream.destroy()
+    })
   }
+  temporary.descriptor = -1
   unlinkSafely(temporary.path)
 }
 
