@@ -86,7 +86,11 @@ function swapProcessState(args: string[], options: InProcessRun, output: {stdout
   const undo: Array<() => void> = []
   try {
     const cwd = process.cwd()
-    process.chdir(options.cwd)
+    try {
+      process.chdir(options.cwd)
+    } catch (error) {
+      throw new Error('In-process CLI runs need a process that may chdir: vitest\'s forks pool, not threads', {cause: error})
+    }
     undo.push(() => process.chdir(cwd))
 
     const env = {...process.env}
