@@ -119,7 +119,7 @@ export function TuiApp({core, actor, color = true, columns, rows}: TuiAppProps) 
         <Box display={overlay?.kind === 'help' ? 'none' : 'flex'} flexDirection="column">
           {/* The Orgs pane stays mounted (hidden) so its cursor, search and selected org survive pane switches. */}
           <Box display={pane === 'orgs' ? 'flex' : 'none'} flexDirection="column">
-            <OrgsPane ui={{...paneProps.ui, isActive: paneProps.ui.isActive && pane === 'orgs'}} onSelect={setOrg} onOpen={() => setPane('members')} />
+            <OrgsPane ui={{...paneProps.ui, isActive: paneProps.ui.isActive && pane === 'orgs'}} isShown={pane === 'orgs' && overlay?.kind !== 'help'} onSelect={setOrg} onOpen={() => setPane('members')} />
           </Box>
           {pane === 'members' ? <MembersPane {...paneProps} /> : null}
           {pane === 'roles' ? <RolesPane {...paneProps} /> : null}

@@ -1,5 +1,6 @@
 import {Box, Text, useInput} from 'ink'
 import {useEffect, useState} from 'react'
+import {ORG_TIERS, type OrgTier} from '../../src/tenancy/org-repo.js'
 import type {OrganizationSummary} from '../../src/tenancy/org-service.js'
 import {ListView, useCursor} from './list-view.js'
 import type {PaneUi} from './pane-ui.js'
@@ -8,6 +9,8 @@ import {useLoad} from './use-load.js'
 
 interface OrgsPaneProps {
   ui: PaneUi
+  /** The pane is on screen (it stays mounted, hidden, behind the others). */
+  isShown: boolean
   /** The organization under the cursor (the other panes work on it). */
   onSelect: (org: OrganizationSummary | null) => void
   /** Enter: open the organization's members. */
@@ -22,7 +25,7 @@ export function searchOrgs(orgs: OrganizationSummary[], search: string): Organiz
 }
 
 /** Organizations: search, create, soft delete and restore. */
-export function OrgsPane({ui, onSelect, onOpen}: OrgsPaneProps) {
+export function OrgsPane({ui, isShown, onSelect, onOpen}: OrgsPaneProps) {
   const [search, setSearch] = useState('')
   // An organization just created: the cursor moves to it once the list shows it.
   const [focusId, setFocusId] = useState<string | null>(null)
@@ -31,6 +34,10 @@ export function OrgsPane({ui, onSelect, onOpen}: OrgsPaneProps) {
   const listHeight = ui.height - 1
   const [cursor, setCursor] = useCursor(orgs.length, listHeight - 1, ui.isActive)
   const current = orgs[cursor] ?? null
+  // Read again when shown: the other panes change member counts, and other processes change orgs.
+  useEffect(() => {
+    if (isShown) reload()
+  }, [isShown])
   useEffect(() => {
     const index = focusId ? orgs.findIndex((org) => org.id === focusId) : -1
     if (index < 0) return
@@ -44,8 +51,11 @@ export function OrgsPane({ui, onSelect, onOpen}: OrgsPaneProps) {
     if (!name) return
     const slug = await ui.ask('Slug (empty: from the name):')
     if (slug === null) return
+    const tier = await ui.ask(`Tier (${ORG_TIERS.join(', ')}):`, 'free')
+    if (tier === null) return
     const result = await ui.run(
-      () => ui.core.orgs.createOrg(ui.actor, {name, slug: slug || undefined}),
+      // The service validates the tier (validation.failed for an unknown one).
+      () => ui.core.orgs.createOrg(ui.actor, {name, slug: slug || undefined, tier: tier.trim() as OrgTier}),
       ({org}) => `Created organization ${org.slug}`,
     )
     if (result) {

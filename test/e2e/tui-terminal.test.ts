@@ -65,6 +65,9 @@ describe('saas-ctl tui, end to end', () => {
       await terminal.waitFor('Slug (empty: from the name):', mark)
       mark = terminal.text().length
       terminal.send('\r')
+      await terminal.waitFor('Tier (free, basic, premium, enterprise): free', mark)
+      mark = terminal.text().length
+      terminal.send('\r')
       await terminal.waitFor('Created organization from-terminal', mark)
       mark = terminal.text().length
       terminal.send('?')

@@ -34,7 +34,7 @@ describeEachDialect('tui: layout, help and NO_COLOR', (dialect) => {
     await driver.press('n', has('Cancelled'), 'the cancellation')
     await driver.press('/', has('Search'), 'the search prompt')
     await driver.press('aaa-first', has(': aaa-first'), 'the typed search')
-    await driver.press(KEY.enter, has('org: aaa-first'), 'the org selected')
+    await driver.press(KEY.enter, (frame) => frame.includes('search "aaa-first"') && frame.includes('org: aaa-first'), 'the org selected')
     await driver.press('2', has('very-long-local-part'), 'the members pane')
     await driver.press('e', has('New role of'), 'the role prompt')
     await driver.press('no-such-role', has('no-such-role'), 'the typed role')

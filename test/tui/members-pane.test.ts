@@ -21,7 +21,7 @@ describeEachDialect('tui: the Members pane', (dialect) => {
     await driver.waitFor(has('organization(s)'), 'the org list')
     await driver.press('/', has('Search'), 'the search prompt')
     await driver.press(slug, has(`Search (slug or name): ${slug}`), 'the typed search')
-    await driver.press(KEY.enter, (frame) => frame.includes(`org: ${slug}`), 'the org selected')
+    await driver.press(KEY.enter, (frame) => frame.includes(`search "${slug}"`) && !frame.includes('Search (slug') && frame.includes(`> ${slug} `), 'the org selected')
     await driver.press(KEY.enter, (frame) => frame.includes('[2 Members]') && frame.includes(`${slug}: `), 'the members pane')
     return driver
   }

@@ -45,7 +45,7 @@ export function renderTui(core: Core, actor: Actor, options: {color?: boolean; c
     waitFor,
     async press(keys, isReady, what) {
       // Ink subscribes a newly shown input (a prompt) in an effect after drawing it: let that run first.
-      await new Promise((resolve) => setTimeout(resolve, 25))
+      await new Promise((resolve) => setTimeout(resolve, 50))
       instance.stdin.write(keys)
       return waitFor(isReady, what)
     },
