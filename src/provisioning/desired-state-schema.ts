@@ -74,7 +74,6 @@ export const desiredStateSchema = z.strictObject({
   orgs: z.array(orgSchema).default([]),
 })
 
-export {flagKeySchema}
 export type DesiredState = z.output<typeof desiredStateSchema>
 export type DesiredOrg = DesiredState['orgs'][number]
 export type DesiredUser = DesiredState['users'][number]

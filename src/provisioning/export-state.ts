@@ -25,15 +25,10 @@ export async function exportState(db: Kysely<Database>, options: {orgs?: string[
     const org = orgs.get(slug)
     if (!org || org.deleted) throw new DomainError('org.not_found', `No organization "${slug}"`)
   }
-  const memberEmails = new Set([...orgs.values()].flatMap((org) => [...org.members.keys()]))
-  let userQuery = db.selectFrom('user_account').select(['email', 'name']).orderBy('email')
-  if (slugs !== null) {
-    const emails = [...memberEmails]
-    if (emails.length === 0) userQuery = userQuery.where('email', '=', '')
-    else userQuery = userQuery.where('email', 'in', emails)
-  }
-  const users = slugs !== null && memberEmails.size > 500 ? await readManyUsers(db, [...memberEmails]) : await userQuery.execute()
-  const flags = [...(await readFlags(db)).values()]
+  const memberEmails = [...new Set([...orgs.values()].flatMap((org) => [...org.members.keys()]))]
+  const users = slugs === null ? await db.selectFrom('user_account').select(['email', 'name']).execute() : await readUsersByEmail(db, memberEmails)
+  users.sort((left, right) => byCodeUnits(left.email, right.email))
+  const flags = [...(await readFlags(db)).values()].sort((left, right) => byCodeUnits(left.key, right.key))
   return {
     users: users.map((user) => (user.name === null ? {email: user.email} : {email: user.email, name: user.name})),
     flags: flags.map((flag) => ({
@@ -42,20 +37,25 @@ export async function exportState(db: Kysely<Database>, options: {orgs?: string[
       default: flag.defaultEnabled,
       rollout: flag.rollout,
     })),
-    orgs: [...orgs.values()].sort((left, right) => left.slug.localeCompare(right.slug)).map(toOrgDocument),
+    orgs: [...orgs.values()].sort((left, right) => byCodeUnits(left.slug, right.slug)).map(toOrgDocument),
   }
 }
 
-async function readManyUsers(db: Kysely<Database>, emails: string[]): Promise<{email: string; name: string | null}[]> {
+async function readUsersByEmail(db: Kysely<Database>, emails: string[]): Promise<{email: string; name: string | null}[]> {
   const rows: {email: string; name: string | null}[] = []
   for (let index = 0; index < emails.length; index += 500) {
     rows.push(...(await db.selectFrom('user_account').select(['email', 'name']).where('email', 'in', emails.slice(index, index + 500)).execute()))
   }
-  return rows.sort((left, right) => (left.email < right.email ? -1 : left.email > right.email ? 1 : 0))
+  return rows
+}
+
+/** The same order on every dialect and locale (a database's collation may differ). */
+function byCodeUnits(left: string, right: string): number {
+  return left < right ? -1 : left > right ? 1 : 0
 }
 
 function toOrgDocument(org: CurrentOrg): OrgDocument {
-  const keys = [...org.apiKeys.values()].filter((key) => !key.isRevoked && !key.isExpired)
+  const keys = [...org.apiKeys.values()].filter((key) => !key.isRevoked && !key.isExpired).sort((left, right) => byCodeUnits(left.name, right.name))
   return {
     slug: org.slug,
     name: org.name,
@@ -63,9 +63,9 @@ function toOrgDocument(org: CurrentOrg): OrgDocument {
     domain: org.domain,
     require_2fa: org.require2fa,
     limits: {seats: shownLimit(org.seatLimit), rpm: shownLimit(org.rpmLimit)},
-    roles: [...org.roles.values()].map((role) => ({key: role.key, name: role.name, level: role.level, permissions: role.permissions})),
-    members: [...org.members].map(([user, role]) => ({user, role})),
-    flags: Object.fromEntries(org.overrides),
+    roles: [...org.roles.values()].sort((left, right) => byCodeUnits(left.key, right.key)).map((role) => ({key: role.key, name: role.name, level: role.level, permissions: role.permissions})),
+    members: [...org.members].sort(([left], [right]) => byCodeUnits(left, right)).map(([user, role]) => ({user, role})),
+    flags: Object.fromEntries([...org.overrides].sort(([left], [right]) => byCodeUnits(left, right))),
     api_keys: keys.map((key) => ({
       name: key.name,
       ...(key.role === null ? {permissions: key.permissions ?? []} : {role: key.role}),

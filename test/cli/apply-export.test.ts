@@ -1,4 +1,4 @@
-import {writeFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, expect, it} from 'vitest'
@@ -103,5 +103,10 @@ orgs:
 `))
     writeFileSync(path.join(cli.cwd, 'exported.yaml'), exported.stdout)
     expect((await cli.run(['apply', '-f', 'exported.yaml'])).stdout).toBe('No changes.\n')
+    // -o: the same document in a file only its owner reads.
+    const toFile = await cli.run(['export', '-o', 'state.yaml'])
+    expect(toFile.exitCode).toBe(0)
+    expect(statSync(path.join(cli.cwd, 'state.yaml')).mode & 0o777).toBe(0o600)
+    expect(readFileSync(path.join(cli.cwd, 'state.yaml'), 'utf8')).toBe(exported.stdout)
   })
 })
