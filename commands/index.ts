@@ -1,6 +1,7 @@
 import ApiKeyCreate from './apikey/create.js'
 import ApiKeyList from './apikey/list.js'
 import ApiKeyRevoke from './apikey/revoke.js'
+import Apply from './apply.js'
 import AuditExport from './audit/export.js'
 import AuditHead from './audit/head.js'
 import AuditSignHead from './audit/sign-head.js'
@@ -9,6 +10,7 @@ import AuditVerify from './audit/verify.js'
 import Backup from './backup.js'
 import ConfigShow from './config.js'
 import Doctor from './doctor.js'
+import Export from './export.js'
 import FlagCreate from './flag/create.js'
 import FlagDelete from './flag/delete.js'
 import FlagEval from './flag/eval.js'
@@ -53,6 +55,7 @@ import RoleUpdate from './role/update.js'
 import Serve from './serve.js'
 import SessionList from './session/list.js'
 import SessionRevoke from './session/revoke.js'
+import Tui from './tui.js'
 import User2faEnroll from './user/2fa/enroll.js'
 import User2faReset from './user/2fa/reset.js'
 import UserCreate from './user/create.js'
@@ -78,6 +81,7 @@ export const COMMANDS = {
   'apikey:create': ApiKeyCreate,
   'apikey:list': ApiKeyList,
   'apikey:revoke': ApiKeyRevoke,
+  apply: Apply,
   'audit:export': AuditExport,
   'audit:head': AuditHead,
   'audit:sign-head': AuditSignHead,
@@ -86,6 +90,7 @@ export const COMMANDS = {
   backup: Backup,
   config: ConfigShow,
   doctor: Doctor,
+  export: Export,
   'flag:create': FlagCreate,
   'flag:delete': FlagDelete,
   'flag:eval': FlagEval,
@@ -130,6 +135,7 @@ export const COMMANDS = {
   serve: Serve,
   'session:list': SessionList,
   'session:revoke': SessionRevoke,
+  tui: Tui,
   'user:2fa:enroll': User2faEnroll,
   'user:2fa:reset': User2faReset,
   'user:create': UserCreate,

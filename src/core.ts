@@ -152,6 +152,8 @@ export async function createCore(options: CoreOptions) {
     issuer,
     database,
     clock: deps.clock,
+    /** The id source every service uses (provisioning builds services bound to one transaction from it). */
+    newId: deps.newId,
     audit,
     /** Org slugs and user emails for the ids in audit events (`audit tail`'s human form). */
     auditNames: createAuditNameResolver({db: deps.db}),

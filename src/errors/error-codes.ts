@@ -165,6 +165,12 @@ export const ERROR_CODES = {
   // A file-system error (permissions, a full disk, a directory in the way) while writing the backup or the restored files.
   'backup.io_error': 'unavailable',
   'restore.io_error': 'unavailable',
+  // `apply -f`: the file is not valid YAML/JSON, breaks the schema, or names what does not exist (every problem in details).
+  'provisioning.invalid': 'invalid',
+  // `apply -f`: the file cannot be read (missing, a directory, no permission).
+  'provisioning.file_unreadable': 'not_found',
+  // `tui` with stdin or stdout not a terminal (piped, redirected, cron): it draws a screen and reads keys.
+  'tui.not_a_terminal': 'usage',
 } as const satisfies Record<string, ErrorCategory>
 
 export type ErrorCode = keyof typeof ERROR_CODES
