@@ -40,6 +40,21 @@ const BUNDLED = new Set(['@oclif/core', 'kysely', 'zod', 'uuid'])
 /** Never bundled: what oclif loads only to run TypeScript sources in development. */
 const NEVER_BUNDLED = ['typescript', 'ts-node', 'tsx']
 
+/**
+ * zod's error messages in other languages than English (`z.locales.*`, which saas-ctl never
+ * uses) left out of the bundle: they are half of zod's code, which every start parses. English
+ * (`z.locales.en`, zod's default) stays. Should zod move the file, nothing is left out.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(bundler) {
+    bundler.onLoad({filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/}, () => ({
+      contents: "export {default as en} from './en.js'",
+      loader: 'js',
+    }))
+  },
+}
+
 const pjson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const commandIds = await listedCommandIds()
 const entryPoints = [{in: '@oclif/core', out: 'oclif'}, ...commandIds.map(sourceFileOf)]
@@ -62,6 +77,7 @@ const result = await build({
   external: [...external, ...external.map((name) => `${name}/*`)],
   // oclif is CommonJS: bundled into ES modules, its require() of Node's modules needs a require.
   banner: {js: "import {createRequire as createRequireForBundle} from 'node:module'; const require = createRequireForBundle(import.meta.url);"},
+  plugins: [zodEnglishOnly],
   metafile: true,
   logLevel: 'warning',
 })
