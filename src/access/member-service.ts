@@ -30,7 +30,7 @@ import {
   toMember,
   type MemberServiceDeps,
 } from './member-support.js'
-import {decodeMemberCursor, encodeMemberCursor, listMembersOfOrg, type Member} from './membership-repo.js'
+import {decodeMemberCursor, encodeMemberCursor, insertMembership, isMemberOf, listMembersOfOrg, type Member} from './membership-repo.js'
 import {requireOrgPermission, requirePlatformActor, throwRefusal} from './org-access.js'
 import {OWNER_ROLE_KEY, requireRoleInOrg} from './role-repo.js'
 
@@ -72,13 +72,12 @@ export function createMemberService(deps: MemberServiceDeps) {
           const {org} = await requireOrgPermission(tx, actor, input.org, 'members.invite', {lockOrg: true})
           const user = await requireUser(tx, body.user)
           const role = await requireRoleInOrg(tx, org.id, org.slug, body.role)
-          const existing = await tx.selectFrom('membership').select('id').where('org_id', '=', org.id).where('user_id', '=', user.id).executeTakeFirst()
-          if (existing) throw new DomainError('member.exists', `${user.email} is already a member of "${org.slug}"`)
+          if (await isMemberOf(tx, org.id, user.id)) throw new DomainError('member.exists', `${user.email} is already a member of "${org.slug}"`)
           const now = nowIso(deps)
           // A live invitation of theirs already holds a seat: the add takes it over and uses the invitation up.
           const held = await findHeldInvitation(tx, org.id, user.email, now)
           await assertSeatAvailable(tx, deps.tiers, org, now, {kind: held ? 'held' : 'new'})
-          await tx.insertInto('membership').values({id: deps.newId(), org_id: org.id, user_id: user.id, role_id: role.id, created_at: now, updated_at: now}).execute()
+          await insertMembership(tx, {id: deps.newId(), orgId: org.id, userId: user.id, roleId: role.id, now})
           await audit.append(tx, actor, {action: 'member.added', orgId: org.id, target: {type: 'user', id: user.id}, metadata: {email: user.email, role: role.key}})
           if (held) {
             await useUpInvitation(tx, held.id, user.id, now)

@@ -1,7 +1,25 @@
 import type {Kysely} from 'kysely'
 import {isStorableTime} from '../shared/storable-time.js'
 import type {Database} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {OWNER_ROLE_KEY} from './role-repo.js'
+
+// The existence check and insert of every member add, compiled once (sharedQuery): an apply adds
+// thousands of members, and Kysely rebuilding them each time cost more than running them.
+const selectMembershipId = sharedQuery(2, (db, orgId: string, userId: string) => (db as Kysely<Database>).selectFrom('membership').select('id').where('org_id', '=', orgId).where('user_id', '=', userId))
+const insertMembershipQuery = sharedQuery(6, (db, id: string, orgId: string, userId: string, roleId: string, createdAt: string, updatedAt: string) =>
+  (db as Kysely<Database>).insertInto('membership').values({id, org_id: orgId, user_id: userId, role_id: roleId, created_at: createdAt, updated_at: updatedAt}),
+)
+
+/** Whether the user is a member of the organization. */
+export async function isMemberOf(db: Kysely<Database>, orgId: string, userId: string): Promise<boolean> {
+  return (await selectMembershipId(db, orgId, userId)).rows.length > 0
+}
+
+/** Writes a membership (the caller checked the rules and audits it). */
+export async function insertMembership(db: Kysely<Database>, row: {id: string; orgId: string; userId: string; roleId: string; now: string}): Promise<void> {
+  await insertMembershipQuery(db, row.id, row.orgId, row.userId, row.roleId, row.now, row.now)
+}
 
 export interface UserMembership {
   orgId: string

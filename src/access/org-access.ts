@@ -2,7 +2,7 @@ import type {Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
 import {lockOrganization} from '../db/dialect-helpers.js'
 import {DomainError} from '../errors/domain-error.js'
-import {findOrgByRef} from '../tenancy/org-repo.js'
+import {findOrgById, findOrgByRef} from '../tenancy/org-repo.js'
 import {can, OWNER_LEVEL, type Grant, type Refusal} from './authorize.js'
 import type {PermissionKey} from './permission-catalog.js'
 import type {Actor, Principal} from './principal.js'
@@ -72,7 +72,8 @@ async function readOrg(tx: Kysely<Database>, orgRef: string, lock: boolean): Pro
   if (!org) throw orgNotFound(orgRef)
   if (!lock) return org
   await lockOrganization(tx, org.id)
-  const current = await findOrgByRef(tx, org.id)
+  // Read again by its id alone (one index, not the id-or-slug lookup): the same row, now locked.
+  const current = await findOrgById(tx, org.id)
   if (!current) throw orgNotFound(orgRef)
   return current
 }

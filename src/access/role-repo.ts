@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database, RoleRow} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 
 export interface Role {
@@ -12,15 +13,18 @@ export interface Role {
   permissions: string[]
 }
 
-/** A role usable in an organization: a built-in role, or a custom role of that organization. */
-export async function findRoleInOrg(db: Kysely<Database>, orgId: string, key: string): Promise<RoleRow | null> {
-  const row = await db
+// Compiled once (sharedQuery): every member add and role change runs it.
+const selectRoleInOrg = sharedQuery(2, (db, key: string, orgId: string) =>
+  (db as Kysely<Database>)
     .selectFrom('role')
     .selectAll()
-    .where('key', '=', key.trim().toLowerCase())
-    .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
-    .executeTakeFirst()
-  return row ?? null
+    .where('key', '=', key)
+    .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)])),
+)
+
+/** A role usable in an organization: a built-in role, or a custom role of that organization. */
+export async function findRoleInOrg(db: Kysely<Database>, orgId: string, key: string): Promise<RoleRow | null> {
+  return (await selectRoleInOrg(db, key.trim().toLowerCase(), orgId)).rows[0] ?? null
 }
 
 /** Raises `role.not_found`. */

@@ -3,6 +3,7 @@ import type {Kysely} from 'kysely'
 import type {AuditCheckpointRow, Database} from '../db/database.js'
 import {isDomainError} from '../errors/domain-error.js'
 import type {SecretKeySource} from '../security/secret-key.js'
+import {sharedQuery} from '../db/prepared-query.js'
 
 /**
  * `head`: the newest event when it was written (a chain that ends before it, or holds another
@@ -27,7 +28,19 @@ export function createCheckpointSigner(secretKey: SecretKeySource) {
     if (derived?.from !== secret) derived = {from: secret, key: Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'saas-ctl audit checkpoint v1', 32))}
     return derived.key
   }
-  const macOf = (kind: CheckpointKind, point: ChainPoint): string => createHmac('sha256', keyOf()).update(`audit_checkpoint:${kind}:${point.seq}:${point.hash}`, 'utf8').digest('hex')
+  // The MACs computed last: each append signs the new head and matches the stored one by the MAC
+  // of the previous head, which the append before computed. A pure function of key and message,
+  // so remembering it changes nothing but the time.
+  let recent: {key: Buffer; message: string; mac: string}[] = []
+  const macOf = (kind: CheckpointKind, point: ChainPoint): string => {
+    const key = keyOf()
+    const message = `audit_checkpoint:${kind}:${point.seq}:${point.hash}`
+    const known = recent.find((entry) => entry.key === key && entry.message === message)
+    if (known) return known.mac
+    const mac = createHmac('sha256', key).update(message, 'utf8').digest('hex')
+    recent = [{key, message, mac}, recent[0]].filter((entry) => entry !== undefined)
+    return mac
+  }
   return {
     /** Raises secret_key.required (Postgres without secret_key) for what cannot do without signing: verify, prune. */
     requireKey(): void {
@@ -82,16 +95,21 @@ export async function writeCheckpoint(trx: Kysely<Database>, signer: CheckpointS
  * checkpoint as it is.
  */
 export async function moveCheckpoint(trx: Kysely<Database>, signer: CheckpointSigner, kind: CheckpointKind, from: ChainPoint, to: ChainPoint, createdAt: string): Promise<boolean> {
-  const result = await trx
-    .updateTable('audit_checkpoint')
-    .set({seq: to.seq, hash: to.hash, mac: signer.macOf(kind, to), created_at: createdAt})
-    .where('kind', '=', kind)
-    .where('seq', '=', from.seq)
-    .where('hash', '=', from.hash)
-    .where('mac', '=', signer.macOf(kind, from))
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows ?? 0) > 0
+  const fromMac = signer.macOf(kind, from)
+  const result = await moveCheckpointQuery(trx, to.seq, to.hash, signer.macOf(kind, to), createdAt, kind, from.seq, from.hash, fromMac)
+  return Number(result.numAffectedRows ?? 0) > 0
 }
+
+// Runs on every append: compiled once (sharedQuery), not rebuilt by Kysely each time.
+const moveCheckpointQuery = sharedQuery(8, (db, toSeq: number, toHash: string, toMac: string, createdAt: string, kind: CheckpointKind, fromSeq: number, fromHash: string, fromMac: string) =>
+  (db as Kysely<Database>)
+    .updateTable('audit_checkpoint')
+    .set({seq: toSeq, hash: toHash, mac: toMac, created_at: createdAt})
+    .where('kind', '=', kind)
+    .where('seq', '=', fromSeq)
+    .where('hash', '=', fromHash)
+    .where('mac', '=', fromMac),
+)
 
 /**
  * Writes the checkpoint of a kind only when there is none yet. For the head: only with the

@@ -1,6 +1,7 @@
 import {sql, type Kysely} from 'kysely'
 import type {AuditEventRow, Database} from '../db/database.js'
 import {dialectOf, lockAuditChain} from '../db/dialect-helpers.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 import type {ErrorCode} from '../errors/error-codes.js'
 import {nowIso, type ServiceDeps} from '../shared/service-deps.js'
@@ -122,7 +123,7 @@ export function createAuditLog(deps: AuditLogDeps) {
      */
     async append(trx: Kysely<Database>, actor: Actor, entry: AuditEntry): Promise<void> {
       await lockAuditChain(trx)
-      const newest = await trx.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+      const [newest] = (await selectNewestEvent(trx)).rows
       // After a prune the newest event stays; an empty table continues from the pruned prefix.
       const last: ChainPoint = newest ? {seq: Number(newest.seq), hash: newest.hash} : ((await readCheckpoint(trx, 'pruned')) ?? GENESIS)
       const recorded = auditActorOf(actor)
@@ -144,7 +145,7 @@ export function createAuditLog(deps: AuditLogDeps) {
         prev_hash: last.hash,
       }
       const stored = {...event, hash: computeEventHash(event)}
-      await trx.insertInto('audit_event').values(stored).execute()
+      await insertEvent(trx, ...EVENT_COLUMNS.map((column) => stored[column]))
       // Without the key (a CLI on Postgres without secret_key) the head stays where it was: the
       // next append that has the key (every daemon has it) signs a head covering these events.
       if (signer.hasKey()) await advanceHeadCheckpoint(trx, signer, checkpointInterval, last, stored, event.created_at)
@@ -347,6 +348,16 @@ export function createAuditLog(deps: AuditLogDeps) {
   }
   return log
 }
+
+// The two statements of every append besides the checkpoint's, compiled once (sharedQuery): an
+// apply of thousands of changes appends as many events, and rebuilding them in Kysely each time
+// cost more than running them. The limit is written in the SQL, not bound: SQLite prepares a
+// statement with a bound LIMIT again on every run, which cost more than the read itself.
+const selectNewestEvent = sharedQuery(0, (db) => db.selectFrom('audit_event').select(['seq', 'hash']).orderBy('seq', 'desc').limit(sql.lit(1)))
+const EVENT_COLUMNS = ['seq', 'id', 'action', 'org_id', 'actor_type', 'actor_id', 'actor_name', 'target_type', 'target_id', 'metadata', 'ip', 'user_agent', 'request_id', 'created_at', 'prev_hash', 'hash'] as const satisfies readonly (keyof AuditEventRow)[]
+// Every column of the row (a compile error otherwise): the insert writes what the builder would.
+const EVENT_COLUMNS_ARE_COMPLETE: [Exclude<keyof AuditEventRow, (typeof EVENT_COLUMNS)[number]>] extends [never] ? true : never = true
+const insertEvent = sharedQuery(EVENT_COLUMNS.length, (db, ...values: unknown[]) => db.insertInto('audit_event').values(Object.fromEntries(EVENT_COLUMNS.map((column, index) => [column, values[index]])) as AuditEventRow))
 
 /**
  * Signs the new head when due: on every append (interval 1), else on every seq that is a

@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database, UserAccountRow} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 
 /** A user as services hand it out: never the password hash. */
@@ -20,12 +21,16 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase()
 }
 
+// The user lookups and insert every member add and user create run, compiled once (sharedQuery):
+// Kysely rebuilding them on each of thousands of calls (an apply) cost more than running them.
+const selectUserById = sharedQuery(1, (db, id: string) => (db as Kysely<Database>).selectFrom('user_account').selectAll().where('id', '=', id))
+const selectUserByEmail = sharedQuery(1, (db, email: string) => (db as Kysely<Database>).selectFrom('user_account').selectAll().where('email', '=', email))
+
 /** A user by id or email; null when there is none. */
 export async function findUserByRef(db: Kysely<Database>, ref: string): Promise<UserAccountRow | null> {
-  const byId = await db.selectFrom('user_account').selectAll().where('id', '=', ref).executeTakeFirst()
+  const byId = await findUserById(db, ref)
   if (byId) return byId
-  const byEmail = await db.selectFrom('user_account').selectAll().where('email', '=', normalizeEmail(ref)).executeTakeFirst()
-  return byEmail ?? null
+  return findUserByEmail(db, ref)
 }
 
 /** A user by id or email. Raises `user.not_found`, and `user.disabled` unless disabled users are wanted. */
@@ -52,12 +57,12 @@ export function toUser(row: UserAccountRow): User {
 
 /** A user by id; null when there is none. */
 export async function findUserById(db: Kysely<Database>, userId: string): Promise<UserAccountRow | null> {
-  return (await db.selectFrom('user_account').selectAll().where('id', '=', userId).executeTakeFirst()) ?? null
+  return (await selectUserById(db, userId)).rows[0] ?? null
 }
 
 /** A user by email (normalized here); null when there is none. */
 export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserAccountRow | null> {
-  return (await db.selectFrom('user_account').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst()) ?? null
+  return (await selectUserByEmail(db, normalizeEmail(email))).rows[0] ?? null
 }
 
 /** Every user, oldest first. */
@@ -65,8 +70,13 @@ export async function listUserRows(db: Kysely<Database>): Promise<UserAccountRow
   return db.selectFrom('user_account').selectAll().orderBy('created_at').orderBy('email').execute()
 }
 
+const USER_COLUMNS = ['id', 'email', 'name', 'password_hash', 'is_platform_admin', 'email_verified_at', 'password_changed_at', 'disabled_at', 'created_at', 'updated_at'] as const satisfies readonly (keyof UserAccountRow)[]
+// Every column of the row (a compile error otherwise): the insert writes what values(row) would.
+const USER_COLUMNS_ARE_COMPLETE: [Exclude<keyof UserAccountRow, (typeof USER_COLUMNS)[number]>] extends [never] ? true : never = true
+const insertUserQuery = sharedQuery(USER_COLUMNS.length, (db, ...values: unknown[]) => (db as Kysely<Database>).insertInto('user_account').values(Object.fromEntries(USER_COLUMNS.map((column, index) => [column, values[index]])) as UserAccountRow))
+
 export async function insertUser(db: Kysely<Database>, row: UserAccountRow): Promise<void> {
-  await db.insertInto('user_account').values(row).execute()
+  await insertUserQuery(db, ...USER_COLUMNS.map((column) => row[column]))
 }
 
 export async function updateUserProfile(db: Kysely<Database>, userId: string, changes: {name: string | null; email: string; updatedAt: string}): Promise<void> {

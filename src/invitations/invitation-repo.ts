@@ -1,5 +1,6 @@
-import type {Kysely} from 'kysely'
+import {sql, type Kysely} from 'kysely'
 import type {Database, InvitationRow} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {hashToken} from '../security/secure-token.js'
 
 /** An invitation as services hand it out: never the token or its hash. */
@@ -63,8 +64,15 @@ export async function findInvitationByToken(db: Kysely<Database>, token: string)
 
 /** The pending invitation of an address in an organization (live or past its expiry); null when none. */
 export async function findPendingInvitationOf(db: Kysely<Database>, orgId: string, email: string): Promise<InvitationRow | null> {
-  return (await db.selectFrom('invitation').selectAll().where('org_id', '=', orgId).where('email', '=', email).where('status', '=', 'pending').executeTakeFirst()) ?? null
+  return (await selectPendingInvitationOf(db, orgId, email)).rows[0] ?? null
 }
+
+// Compiled once (sharedQuery): every member add runs it (an add uses up the added user's invitation).
+// 'pending' is written in the SQL, not bound: with a bound status SQLite must consider the partial
+// index on pending invitations anew, and prepares the statement again on every run.
+const selectPendingInvitationOf = sharedQuery(2, (db, orgId: string, email: string) =>
+  (db as Kysely<Database>).selectFrom('invitation').selectAll().where('org_id', '=', orgId).where('email', '=', email).where('status', '=', sql.lit('pending')),
+)
 
 /** The organization's pending invitations not yet expired, oldest first. */
 export async function listLiveInvitations(db: Kysely<Database>, orgId: string, now: string): Promise<InvitationWithRole[]> {

@@ -1,6 +1,6 @@
-import type {Kysely} from 'kysely'
+import {sql, type Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
-import {prepareQuery} from '../db/prepared-query.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 
 export const ORG_TIERS = ['free', 'basic', 'premium', 'enterprise'] as const
@@ -25,23 +25,25 @@ const orgByRefQuery = (db: Kysely<Database>, id: string, slug: string) =>
     .selectFrom('organization')
     .selectAll()
     .where((eb) => eb.or([eb('id', '=', id), eb('slug', '=', slug)]))
-    .limit(2)
+    // Written in the SQL, not bound: SQLite prepares a statement with a bound LIMIT again on every run.
+    .limit(sql.lit(2))
 
-/** The lookup compiled once per database handle (not per transaction), for the reads of org-scoped requests. */
-const preparedOrgByRef = new WeakMap<Kysely<Database>, (id: string, slug: string) => Promise<OrganizationRow[]>>()
+/** The lookup compiled once (sharedQuery), on the database or in a transaction alike: org-scoped requests and every org-scoped change run it. */
+const selectOrgByRef = sharedQuery(2, (db, id: string, slug: string) => orgByRefQuery(db, id, slug))
 
 /** An organization by id or slug; null when there is none. One query: this runs on every org-scoped request. */
 export async function findOrgByRef(db: Kysely<Database>, ref: string): Promise<OrganizationRow | null> {
   const slug = ref.trim().toLowerCase()
-  let rows: OrganizationRow[]
-  if (db.isTransaction) rows = await orgByRefQuery(db, ref, slug).execute()
-  else {
-    let lookup = preparedOrgByRef.get(db)
-    if (!lookup) preparedOrgByRef.set(db, (lookup = prepareQuery(db, 2, (id: string, slugMarker: string) => orgByRefQuery(db, id, slugMarker))))
-    rows = await lookup(ref, slug)
-  }
+  const {rows} = await selectOrgByRef(db, ref, slug)
   // The id wins over the slug, so a reference can never resolve to two organizations.
   return rows.find((row) => row.id === ref) ?? rows[0] ?? null
+}
+
+const selectOrgById = sharedQuery(1, (db, id: string) => (db as Kysely<Database>).selectFrom('organization').selectAll().where('id', '=', id))
+
+/** An organization by id only; null when there is none. */
+export async function findOrgById(db: Kysely<Database>, id: string): Promise<OrganizationRow | null> {
+  return (await selectOrgById(db, id)).rows[0] ?? null
 }
 
 /** The organization whose custom domain is `domain` (lowercase host), deleted or not; null when none. */

@@ -1,5 +1,6 @@
-import type {Kysely} from 'kysely'
+import {sql, type Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import {DomainError} from '../errors/domain-error.js'
 import {effectiveOrgLimits, type TierTable} from './tiers.js'
 
@@ -15,17 +16,24 @@ export interface SeatUsage {
 
 /** How the seats of an organization are taken now (`now`: the server's clock, ISO). */
 export async function countSeats(db: Kysely<Database>, tiers: TierTable, org: OrganizationRow, now: string): Promise<SeatUsage> {
-  const members = await db.selectFrom('membership').select((eb) => eb.fn.countAll<number>().as('count')).where('org_id', '=', org.id).executeTakeFirstOrThrow()
-  const pending = await db
-    .selectFrom('invitation')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('org_id', '=', org.id)
-    .where('status', '=', 'pending')
-    .where('expires_at', '>', now)
-    .executeTakeFirstOrThrow()
-  const [memberCount, pendingCount] = [Number(members.count), Number(pending.count)]
+  const [members] = (await countMembersQuery(db, org.id)).rows
+  const [pending] = (await countLiveInvitationsQuery(db, org.id, now)).rows
+  const [memberCount, pendingCount] = [Number(members!.count), Number(pending!.count)]
   return {members: memberCount, pendingInvitations: pendingCount, used: memberCount + pendingCount, limit: effectiveOrgLimits(tiers, org).seats}
 }
+
+// Both counts compiled once (sharedQuery): every member add and invitation runs them. 'pending'
+// is written in the SQL, not bound: a bound status makes SQLite prepare the statement again on
+// every run (the partial index on pending invitations must be considered anew).
+const countMembersQuery = sharedQuery(1, (db, orgId: string) => (db as Kysely<Database>).selectFrom('membership').select((eb) => eb.fn.countAll<number>().as('count')).where('org_id', '=', orgId))
+const countLiveInvitationsQuery = sharedQuery(2, (db, orgId: string, now: string) =>
+  (db as Kysely<Database>)
+    .selectFrom('invitation')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('org_id', '=', orgId)
+    .where('status', '=', sql.lit('pending'))
+    .where('expires_at', '>', now),
+)
 
 export interface SeatRequest {
   /**

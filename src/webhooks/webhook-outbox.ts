@@ -1,6 +1,7 @@
 import type {Kysely} from 'kysely'
 import type {AuditAppendHook, AuditEvent} from '../audit/audit-log.js'
 import type {Database} from '../db/database.js'
+import {sharedQuery} from '../db/prepared-query.js'
 import type {ServiceDeps} from '../shared/service-deps.js'
 import {matchesEventPatterns} from './event-patterns.js'
 
@@ -64,6 +65,12 @@ export async function insertDelivery(tx: Kysely<Database>, deps: Pick<ServiceDep
   return id
 }
 
+// The hook's reads, compiled once (sharedQuery): they run on every audited change, and Kysely
+// rebuilding them each time cost more than running them on an empty or small table.
+const endpointsQuery = (db: Kysely<Database>) => db.selectFrom('webhook_endpoint').select(['id', 'org_id', 'events', 'include_all_orgs']).where('disabled', '=', 0)
+const selectInstanceEndpoints = sharedQuery(0, (db) => endpointsQuery(db).where('org_id', 'is', null))
+const selectEndpointsOfOrg = sharedQuery(1, (db, orgId: string) => endpointsQuery(db).where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)])))
+
 /**
  * The audit append hook: in the transaction of every event, one delivery per enabled endpoint
  * that subscribes to it — the event's org's endpoints, and instance-wide ones (which get events
@@ -72,10 +79,9 @@ export async function insertDelivery(tx: Kysely<Database>, deps: Pick<ServiceDep
  */
 export function createWebhookEnqueueHook(deps: Pick<ServiceDeps, 'newId' | 'clock'>): AuditAppendHook {
   return async (trx, event) => {
-    let query = trx.selectFrom('webhook_endpoint').select(['id', 'org_id', 'events', 'include_all_orgs']).where('disabled', '=', 0)
     const orgId = event.orgId
-    query = orgId === null ? query.where('org_id', 'is', null) : query.where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
-    const endpoints = await query.execute()
+    // Read in the event's transaction on every append (never remembered: another process may add or disable an endpoint).
+    const endpoints = (orgId === null ? await selectInstanceEndpoints(trx) : await selectEndpointsOfOrg(trx, orgId)).rows
     let payload: string | null = null
     for (const endpoint of endpoints) {
       if (orgId !== null && endpoint.org_id === null && endpoint.include_all_orgs !== 1) continue
