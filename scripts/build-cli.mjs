@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// The second half of `npm run build` (after tsc): bundles the CLI for a fast start and writes
-// oclif's manifest, so a start reads one JSON file and imports only the command it runs.
+// The first half of `npm run build` (tsc, which type-checks and writes dist/ for the benches,
+// follows): bundles the CLI from the TypeScript sources for a fast start and writes oclif's
+// manifest, so a start reads one JSON file and imports only the command it runs. It runs first so
+// that a type error fails the build without leaving the binary on an older bundle.
 //
 // - Every command listed in commands/index.ts (the explicit command list) becomes an entry point
 //   dist/cli/commands/<topic>/<name>.js, its path being its id (`org:list` → org/list.js); the
-//   build fails if a listed command does not live at that path. Code shared between commands goes
-//   into chunks, and what a command imports lazily (the core, the daemon) stays a lazy chunk.
+//   build fails if a listed command is not the default export of the file at that path. Code
+//   shared between commands goes into chunks, and what a command imports lazily (the core, the
+//   daemon) stays a lazy chunk.
 // - Bundled: our code (commands, daemon, src, migrations), oclif itself and the libraries on
 //   every command's path (BUNDLED below): otherwise Node resolves, reads and compiles several
 //   hundred files of them on each start (Node 20 has no compile cache). dist/cli/oclif.js is
@@ -57,7 +60,7 @@ const zodEnglishOnly = {
 
 const pjson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const commandIds = await listedCommandIds()
-const entryPoints = [{in: '@oclif/core', out: 'oclif'}, ...commandIds.map(sourceFileOf)]
+const entryPoints = [{in: '@oclif/core', out: 'oclif'}, {in: 'commands/index.ts', out: 'command-list'}, ...commandIds.map(sourceFileOf)]
 
 const staging = `${OUT}.building-${process.pid}`
 rmSync(staging, {recursive: true, force: true})
@@ -82,6 +85,11 @@ const result = await build({
   logLevel: 'warning',
 })
 writeFileSync(path.join(staging, 'modules.json'), `${JSON.stringify(describeOutputs(result.metafile), null, 1)}\n`)
+const misplaced = await misplacedCommands(staging)
+if (misplaced.length > 0) {
+  rmSync(staging, {recursive: true, force: true})
+  fail(misplaced.map((id) => `command ${id} in commands/index.ts must be the default export of ${sourceFileOf(id)}`).join('\n'))
+}
 
 swapIn(staging)
 await writeManifest()
@@ -101,18 +109,27 @@ function swapIn(staged) {
   rmSync(previous, {recursive: true, force: true})
 }
 
-/** The ids commands/index.ts lists, read from its compiled form (tsc runs first). */
+/** The ids commands/index.ts lists: the file bundled alone (packages left outside) and imported. */
 async function listedCommandIds() {
-  const {COMMANDS} = await import(pathToFileURL(path.join(ROOT, 'dist', 'commands', 'index.js')).href)
-  const ids = Object.keys(COMMANDS)
-  for (const id of ids) {
-    const compiled = path.join(ROOT, 'dist', 'commands', `${id.split(':').join('/')}.js`)
-    const module = existsSync(compiled) ? await import(pathToFileURL(compiled).href) : {}
-    if (module.default !== COMMANDS[id]) {
-      fail(`command ${id} in commands/index.ts must be the default export of commands/${id.split(':').join('/')}.ts(x)`)
-    }
+  const listing = path.join(ROOT, 'dist', `.command-list-${process.pid}.mjs`)
+  try {
+    await build({absWorkingDir: ROOT, entryPoints: ['commands/index.ts'], outfile: listing, bundle: true, packages: 'external', format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning'})
+    const {COMMANDS} = await import(pathToFileURL(listing).href)
+    return Object.keys(COMMANDS)
+  } finally {
+    rmSync(listing, {force: true})
   }
-  return ids
+}
+
+/** The listed commands that are not the default export of their entry point (`org:list` → commands/org/list.js). */
+async function misplacedCommands(bundle) {
+  const {COMMANDS} = await import(pathToFileURL(path.join(bundle, 'command-list.js')).href)
+  const misplaced = []
+  for (const id of commandIds) {
+    const {default: command} = await import(pathToFileURL(path.join(bundle, 'commands', ...id.split(':')) + '.js').href)
+    if (command !== COMMANDS[id]) misplaced.push(id)
+  }
+  return misplaced
 }
 
 function sourceFileOf(id) {
