@@ -62,7 +62,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The core on the configured database, with its schema current; closed when the command ends. */
   protected async openCore(): Promise<Core> {
-    // Loaded here, not at the top: a command's module stays cheap to load (every start loads them all).
+    // Loaded here, not at the top: the core (Kysely, every service) is a chunk of its own in the
+    // bundle, which a command's `--help` and a command that fails its flags never load.
     const {createCore} = await import('../../src/core.js')
     this.#core ??= await createCore({config: this.loadConfiguration().config, cwd: process.cwd()})
     return this.#core
