@@ -23,7 +23,8 @@ export function prepareQuery<Row, Parameters extends string[]>(db: Kysely<any>, 
 
 /**
  * A query built and compiled once per dialect, then run on whichever handle each call passes:
- * the database or a transaction (the SQL text depends only on the dialect, not on the handle).
+ * the database or a transaction (the SQL text depends only on the dialect, not on the handle;
+ * no handle here carries a Kysely plugin, which could rewrite a query per handle).
  * For the statements every audited change runs (the audit append, its webhook hook, the org
  * lookup), which run inside transactions: prepareQuery binds one handle, and a transaction is a
  * new handle each time. Only the SQL text is shared, never a result: every call reads the
