@@ -127,7 +127,9 @@ export function createOrgService(deps: OrgServiceDeps) {
         })
       } catch (error) {
         // Another process created the same slug between our check and our insert: judge it as if it had been there.
-        if (isUniqueViolation(error) && !trx) {
+        // Not inside a caller's transaction (trx, or a db that is one: provisioning's services are bound to its
+        // transaction): on Postgres a failed statement aborts it, so nothing more can be read there.
+        if (isUniqueViolation(error) && !trx && !db.isTransaction) {
           const existing = await findBySlug(db)
           if (existing) return {org: await existingOrConflict(db, actor, existing, parsed), created: false}
         }
