@@ -18,8 +18,7 @@ export default class Export extends BaseCommand<typeof Export> {
   }
 
   async run() {
-    const [{writeFileSync}, yaml, {exportState}, privateFile] = await Promise.all([
-      import('node:fs'),
+    const [yaml, {exportState}, privateFile] = await Promise.all([
       import('yaml'),
       import('../src/provisioning/export-state.js'),
       import('../src/backup/private-file.js'),
@@ -32,10 +31,9 @@ export default class Export extends BaseCommand<typeof Export> {
       if (!this.jsonEnabled()) process.stdout.write(text)
       return state
     }
-    const temporary = privateFile.createPrivateTemporaryFile(file)
+    // Written through the descriptor opened O_EXCL | O_NOFOLLOW (never reopened by its path), flushed, then renamed over the path.
+    const temporary = privateFile.writePrivateTemporaryFile(file, text)
     try {
-      writeFileSync(temporary, text)
-      privateFile.syncFile(temporary)
       privateFile.publishTemporaryFile(temporary, file, true)
     } catch (error) {
       privateFile.unlinkSafely(temporary)

@@ -1,6 +1,8 @@
 import type {Actor} from '../access/principal.js'
 import type {Core} from '../core.js'
 import {DomainError, isDomainError} from '../errors/domain-error.js'
+import {chunksOf, type Limit} from './current-state.js'
+import {isOwnerAdd} from './plan-org.js'
 import type {Change, Plan} from './plan-types.js'
 import {createDeferredSignal, createServicesInTransaction, type TransactionServices} from './services-in-transaction.js'
 
@@ -15,11 +17,20 @@ export interface CreatedSecret {
 export interface ApplyOutcome {
   /** Organizations whose changes committed (in file order). */
   appliedOrgs: string[]
-  /** Whether the users and flag definitions committed. */
-  isGlobalApplied: boolean
+  /** How many changes of users and flag definitions committed (they commit in chunks, before the organizations). */
+  usersApplied: number
+  /** How many users were disabled (after the organizations: a disabled user cannot be added). */
+  usersDisabled: number
   secrets: CreatedSecret[]
   /** The error that stopped the apply: what it names was rolled back, and nothing after it ran. */
   failure: DomainError | Error | null
+  /** What the failure rolled back, in words (a domain error's message starts with it already). */
+  stoppedAt: string | null
+}
+
+/** Whether anything committed before the failure (the file was then applied in part). */
+export function isPartiallyApplied(outcome: ApplyOutcome): boolean {
+  return outcome.failure !== null && (outcome.usersApplied > 0 || outcome.usersDisabled > 0 || outcome.appliedOrgs.length > 0)
 }
 
 export interface ApplyOptions {
@@ -29,10 +40,18 @@ export interface ApplyOptions {
 }
 
 /**
- * Applies a plan through the core's services: first one transaction for the users and flag
- * definitions (members and overrides refer to them), then one transaction per organization.
- * A failure rolls back the transaction it happens in and stops the apply: what committed before
- * stays (applying the file again finishes the work), nothing after it runs.
+ * Users and flag definitions per transaction: each holds the audit chain's lock (and SQLite's
+ * write lock) while it runs, so other writers wait at most one chunk, not the whole file.
+ */
+export const USERS_PER_TRANSACTION = 200
+
+/**
+ * Applies a plan through the core's services: first the users and flag definitions (members and
+ * overrides refer to them) in transactions of USERS_PER_TRANSACTION, then one transaction per
+ * organization, then the users the file disables (a disabled user cannot be added to an
+ * organization). A failure rolls back the transaction it happens in and stops the apply: what
+ * committed before stays (the plan, read again, then holds only the rest: applying the file
+ * again finishes the work), nothing after it runs.
  */
 export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): Promise<ApplyOutcome> {
   const global = plan.changes.filter((change) => change.org === null)
@@ -43,20 +62,25 @@ export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): 
     list.push(change)
     byOrg.set(change.org, list)
   }
-  const outcome: ApplyOutcome = {appliedOrgs: [], isGlobalApplied: false, secrets: [], failure: null}
+  const disables = global.filter(isDisable)
+  const outcome: ApplyOutcome = {appliedOrgs: [], usersApplied: 0, usersDisabled: 0, secrets: [], failure: null, stoppedAt: null}
   // The users created here, by email: members name them by id then (the services look an id up in one query, an email in two).
   const userIds = new Map<string, string>()
-  if (global.length > 0) {
+  for (const chunk of chunksOf(global, USERS_PER_TRANSACTION)) {
     try {
-      await inServiceTransaction(core, async (services) => {
-        for (const change of global) await applyGlobalChange(services, options.actor, change, userIds)
+      const ids = await inServiceTransaction(core, async (services) => {
+        const created = new Map<string, string>()
+        for (const change of chunk) await applyGlobalChange(services, options.actor, change, created)
+        return created
       })
+      for (const [email, id] of ids) userIds.set(email, id)
+      outcome.usersApplied += chunk.length
     } catch (error) {
-      outcome.failure = describeFailure(error, 'the users and flags were not applied (rolled back)')
+      const before = outcome.usersApplied > 0 ? `; ${outcome.usersApplied} before them committed` : ''
+      ;[outcome.failure, outcome.stoppedAt] = describeFailure(error, `users and flags ${outcome.usersApplied + 1}–${outcome.usersApplied + chunk.length} of ${global.length} were not applied (rolled back${before}; no organization was applied)`)
       return outcome
     }
   }
-  outcome.isGlobalApplied = true
   let done = 0
   for (const [slug, changes] of byOrg) {
     try {
@@ -73,12 +97,28 @@ export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): 
       outcome.secrets.push(...secrets)
       outcome.appliedOrgs.push(slug)
     } catch (error) {
-      outcome.failure = describeFailure(error, `organization "${slug}" was not applied (rolled back; ${outcome.appliedOrgs.length} organization(s) applied before it, none after)`)
+      ;[outcome.failure, outcome.stoppedAt] = describeFailure(error, `organization "${slug}" was not applied (rolled back; ${outcome.appliedOrgs.length} organization(s) applied before it, none after)`)
       return outcome
     }
     options.onProgress?.(++done, byOrg.size)
   }
+  for (const chunk of chunksOf(disables, USERS_PER_TRANSACTION)) {
+    try {
+      await inServiceTransaction(core, async (services) => {
+        for (const change of chunk) await services.users.disableUser(options.actor, {user: change.name})
+      })
+      outcome.usersDisabled += chunk.length
+    } catch (error) {
+      ;[outcome.failure, outcome.stoppedAt] = describeFailure(error, `users to disable ${outcome.usersDisabled + 1}–${outcome.usersDisabled + chunk.length} of ${disables.length} were not disabled (rolled back; every organization was applied)`)
+      return outcome
+    }
+  }
   return outcome
+}
+
+/** A user the file disables: disabled after the organizations. */
+function isDisable(change: Change): boolean {
+  return change.kind === 'user' && (change.action === 'create' ? change.fields?.disabled === true : change.changes?.disabled?.to === true)
 }
 
 async function inServiceTransaction<Result>(core: Core, work: (services: TransactionServices) => Promise<Result>): Promise<Result> {
@@ -88,16 +128,21 @@ async function inServiceTransaction<Result>(core: Core, work: (services: Transac
   return result
 }
 
-function describeFailure(error: unknown, what: string): DomainError | Error {
-  if (isDomainError(error)) return new DomainError(error.code, `${what}: ${error.message}`, error.details)
-  return error instanceof Error ? error : new Error(String(error))
+function describeFailure(error: unknown, what: string): [DomainError | Error, string] {
+  if (isDomainError(error)) return [new DomainError(error.code, `${what}: ${error.message}`, error.details), what]
+  return [error instanceof Error ? error : new Error(String(error)), what]
 }
 
 async function applyGlobalChange(services: TransactionServices, actor: Actor, change: Change, userIds: Map<string, string>): Promise<void> {
   const fields = change.fields ?? {}
   if (change.kind === 'user') {
-    if (change.action === 'create') userIds.set(change.name, (await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})).user.id)
-    else await services.users.updateUser(actor, {user: change.name, name: change.changes?.name?.to as string})
+    if (change.action === 'create') {
+      userIds.set(change.name, (await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})).user.id)
+      return
+    }
+    const {name, disabled} = change.changes ?? {}
+    if (name !== undefined) await services.users.updateUser(actor, {user: change.name, name: name.to as string})
+    if (disabled?.to === false) await services.users.enableUser(actor, {user: change.name})
     return
   }
   if (change.action === 'create') {
@@ -111,12 +156,6 @@ async function applyGlobalChange(services: TransactionServices, actor: Actor, ch
     defaultEnabled: changes.default === undefined ? undefined : changes.default.to === 'on',
     rolloutPercentage: changes.rollout?.to as number | null | undefined,
   })
-}
-
-type Limit = number | 'unlimited' | null
-
-function isOwnerAdd(change: Change): boolean {
-  return change.kind === 'member' && change.action === 'create' && change.fields?.role === 'owner'
 }
 
 async function applyOrgChange(services: TransactionServices, actor: Actor, org: string, change: Change, secrets: CreatedSecret[], owner: string | undefined, userIds: Map<string, string>): Promise<void> {

@@ -1,5 +1,7 @@
 import type {Kysely} from 'kysely'
-import type {Database} from '../db/database.js'
+import type {Database, OrganizationRow} from '../db/database.js'
+import type {SeatUsage} from '../tenancy/seat-limit.js'
+import {UNLIMITED_OVERRIDE} from '../tenancy/tiers.js'
 
 /**
  * What the database holds of what a provisioning file names, read in a few queries (by chunks
@@ -49,8 +51,10 @@ export interface CurrentOrg {
   deleted: boolean
   seatLimit: number | null
   rpmLimit: number | null
-  /** email → role key */
-  members: Map<string, string>
+  /** The row as stored (the seat rule of src/tenancy/seat-limit.ts reads it). */
+  row: OrganizationRow
+  /** email → role key, and whether the user is disabled (a disabled owner does not count as one) */
+  members: Map<string, CurrentMember>
   /** custom roles by key */
   roles: Map<string, CurrentRole>
   /** flag key → on/off */
@@ -59,10 +63,17 @@ export interface CurrentOrg {
   apiKeys: Map<string, CurrentApiKey>
 }
 
+export interface CurrentMember {
+  role: string
+  disabled: boolean
+}
+
 export interface CurrentState {
   users: Map<string, CurrentUser>
   flags: Map<string, CurrentFlag>
   orgs: Map<string, CurrentOrg>
+  /** How the seats are taken now, for the existing organizations the file adds members to. */
+  seats: Map<string, SeatUsage>
   /** domain → slug of the org holding it, for the domains the file names */
   domains: Map<string, string>
   permissions: Set<string>
@@ -70,10 +81,25 @@ export interface CurrentState {
 
 const CHUNK = 500
 
-function chunksOf<Item>(items: Item[]): Item[][] {
+/** The items in lists of `size` (keys for `where … in`, changes per transaction). */
+export function chunksOf<Item>(items: readonly Item[], size = CHUNK): Item[][] {
   const chunks: Item[][] = []
-  for (let index = 0; index < items.length; index += CHUNK) chunks.push(items.slice(index, index + CHUNK))
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size))
   return chunks
+}
+
+/** A limit override as the file writes it: a number, "unlimited", or null (the tier's). */
+export type Limit = number | 'unlimited' | null
+
+/** A stored seat_limit / rpm_limit as the file writes it. */
+export function shownLimit(stored: number | null): Limit {
+  if (stored === null) return null
+  return stored < 0 ? 'unlimited' : stored
+}
+
+/** A limit of the file as seat_limit / rpm_limit store it. */
+export function storedLimit(limit: Limit): number | null {
+  return limit === 'unlimited' ? UNLIMITED_OVERRIDE : limit
 }
 
 /** Users by email, for the emails given. */
@@ -109,6 +135,7 @@ export async function readOrgs(db: Kysely<Database>, slugs: string[] | null, now
       deleted: row.deleted_at !== null,
       seatLimit: row.seat_limit,
       rpmLimit: row.rpm_limit,
+      row,
       members: new Map(),
       roles: new Map(),
       overrides: new Map(),
@@ -126,11 +153,11 @@ async function readOrgContents(db: Kysely<Database>, ids: string[], byId: Map<st
     .selectFrom('membership')
     .innerJoin('user_account', 'user_account.id', 'membership.user_id')
     .innerJoin('role', 'role.id', 'membership.role_id')
-    .select(['membership.org_id', 'user_account.email', 'role.key'])
+    .select(['membership.org_id', 'user_account.email', 'user_account.disabled_at', 'role.key'])
     .where('membership.org_id', 'in', ids)
     .orderBy('user_account.email')
     .execute()
-  for (const row of members) byId.get(row.org_id)?.members.set(row.email, row.key)
+  for (const row of members) byId.get(row.org_id)?.members.set(row.email, {role: row.key, disabled: row.disabled_at !== null})
   const roles = await db.selectFrom('role').selectAll().where('org_id', 'in', ids).orderBy('key').execute()
   const roleById = new Map<string, CurrentRole>()
   for (const row of roles) {

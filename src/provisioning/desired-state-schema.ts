@@ -1,5 +1,7 @@
 import {z} from 'zod'
+import {CUSTOM_ROLE_MAX_LEVEL} from '../access/permission-catalog.js'
 import {createRoleSchema} from '../access/role-schemas.js'
+import {ISO_TIME} from '../apikeys/api-key-schemas.js'
 import {createFlagSchema, flagKeySchema, rolloutPercentageSchema} from '../flags/flag-schemas.js'
 import {emailSchema, userNameSchema} from '../identity/user-schemas.js'
 import {orgDomainSchema, orgNameSchema, orgSlugSchema, orgTierSchema} from '../tenancy/org-schemas.js'
@@ -20,7 +22,8 @@ const limitValueSchema = z.union([
 
 const permissionsSchema = z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'give at least one permission').transform((keys) => [...new Set(keys)].sort())
 
-const userSchema = z.strictObject({email: emailSchema, name: userNameSchema.optional()})
+/** disabled: true keeps (or makes) the user disabled, false enables them; left out, left as it is. */
+const userSchema = z.strictObject({email: emailSchema, name: userNameSchema.optional(), disabled: z.boolean().optional()})
 
 const flagSchema = z.strictObject({
   key: flagKeySchema,
@@ -32,13 +35,17 @@ const flagSchema = z.strictObject({
 const roleSchema = z.strictObject({
   key: createRoleSchema.shape.key,
   name: createRoleSchema.shape.name.optional(),
-  level: z.number().int('must be a whole number').min(1, 'must be between 1 and 3').max(3, 'must be between 1 and 3: custom roles rank below owner').optional(),
+  // A number, not coerced as the CLI's role create reads it: a file's "2" is a mistake to report.
+  level: z
+    .number()
+    .int('must be a whole number')
+    .min(1, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}`)
+    .max(CUSTOM_ROLE_MAX_LEVEL, `must be between 1 and ${CUSTOM_ROLE_MAX_LEVEL}: custom roles rank below owner`)
+    .optional(),
   permissions: permissionsSchema,
 })
 
 const memberSchema = z.strictObject({user: emailSchema, role: createRoleSchema.shape.key})
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/
 
 const apiKeySchema = z
   .strictObject({

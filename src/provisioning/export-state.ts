@@ -1,15 +1,10 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
 import {DomainError} from '../errors/domain-error.js'
-import {readFlags, readOrgs, type CurrentOrg} from './current-state.js'
+import {readFlags, readOrgs, readUsers, shownLimit, type CurrentOrg, type CurrentUser} from './current-state.js'
 import type {StateDocument} from './desired-state-schema.js'
 
 type OrgDocument = NonNullable<StateDocument['orgs']>[number]
-
-function shownLimit(stored: number | null): number | 'unlimited' | null {
-  if (stored === null) return null
-  return stored < 0 ? 'unlimited' : stored
-}
 
 /**
  * The current state in the format `apply -f` reads: every flag definition, the organizations
@@ -26,11 +21,11 @@ export async function exportState(db: Kysely<Database>, options: {orgs?: string[
     if (!org || org.deleted) throw new DomainError('org.not_found', `No organization "${slug}"`)
   }
   const memberEmails = [...new Set([...orgs.values()].flatMap((org) => [...org.members.keys()]))]
-  const users = slugs === null ? await db.selectFrom('user_account').select(['email', 'name']).execute() : await readUsersByEmail(db, memberEmails)
-  users.sort((left, right) => byCodeUnits(left.email, right.email))
+  const emails = slugs === null ? (await db.selectFrom('user_account').select('email').execute()).map((row) => row.email) : memberEmails
+  const users = [...(await readUsers(db, emails)).values()].sort((left, right) => byCodeUnits(left.email, right.email))
   const flags = [...(await readFlags(db)).values()].sort((left, right) => byCodeUnits(left.key, right.key))
   return {
-    users: users.map((user) => (user.name === null ? {email: user.email} : {email: user.email, name: user.name})),
+    users: users.map(toUserDocument),
     flags: flags.map((flag) => ({
       key: flag.key,
       ...(flag.description === null ? {} : {description: flag.description}),
@@ -41,12 +36,9 @@ export async function exportState(db: Kysely<Database>, options: {orgs?: string[
   }
 }
 
-async function readUsersByEmail(db: Kysely<Database>, emails: string[]): Promise<{email: string; name: string | null}[]> {
-  const rows: {email: string; name: string | null}[] = []
-  for (let index = 0; index < emails.length; index += 500) {
-    rows.push(...(await db.selectFrom('user_account').select(['email', 'name']).where('email', 'in', emails.slice(index, index + 500)).execute()))
-  }
-  return rows
+/** A disabled user is written with disabled: true, so that applying the file keeps them disabled. */
+function toUserDocument(user: CurrentUser): NonNullable<StateDocument['users']>[number] {
+  return {email: user.email, ...(user.name === null ? {} : {name: user.name}), ...(user.disabled ? {disabled: true} : {})}
 }
 
 /** The same order on every dialect and locale (a database's collation may differ). */
@@ -64,7 +56,7 @@ function toOrgDocument(org: CurrentOrg): OrgDocument {
     require_2fa: org.require2fa,
     limits: {seats: shownLimit(org.seatLimit), rpm: shownLimit(org.rpmLimit)},
     roles: [...org.roles.values()].sort((left, right) => byCodeUnits(left.key, right.key)).map((role) => ({key: role.key, name: role.name, level: role.level, permissions: role.permissions})),
-    members: [...org.members].sort(([left], [right]) => byCodeUnits(left, right)).map(([user, role]) => ({user, role})),
+    members: [...org.members].sort(([left], [right]) => byCodeUnits(left, right)).map(([user, {role}]) => ({user, role})),
     flags: Object.fromEntries([...org.overrides].sort(([left], [right]) => byCodeUnits(left, right))),
     api_keys: keys.map((key) => ({
       name: key.name,

@@ -1,6 +1,7 @@
 import {BUILTIN_ROLES} from '../access/permission-catalog.js'
-import {effectiveOrgLimits, UNLIMITED_OVERRIDE, type TierTable} from '../tenancy/tiers.js'
-import type {CurrentOrg, CurrentState} from './current-state.js'
+import {OWNER_ROLE_KEY} from '../access/role-repo.js'
+import {effectiveOrgLimits, type TierTable} from '../tenancy/tiers.js'
+import {shownLimit, storedLimit, type CurrentOrg, type CurrentState} from './current-state.js'
 import type {DesiredOrg} from './desired-state-schema.js'
 import type {Change, FieldChange} from './plan-types.js'
 import type {PathSegment} from './provisioning-problems.js'
@@ -13,23 +14,14 @@ export interface OrgPlanContext {
   fileUsers: Set<string>
   /** Flag keys the file defines. */
   fileFlags: Set<string>
+  /** Whether a user is disabled while the organizations are applied (a file's disabled: false enables first). */
+  isDisabled: (email: string) => boolean
   prune: boolean
   tiers: TierTable
   now: string
   /** Records a problem at a path of the file (relative to the root). */
   report: (path: PathSegment[], message: string) => void
   warn: (message: string) => void
-}
-
-type Limit = number | 'unlimited' | null
-
-function shownLimit(stored: number | null): Limit {
-  if (stored === null) return null
-  return stored < 0 ? 'unlimited' : stored
-}
-
-function storedLimit(limit: Limit): number | null {
-  return limit === 'unlimited' ? UNLIMITED_OVERRIDE : limit
 }
 
 function sameList(left: readonly string[], right: readonly string[]): boolean {
@@ -48,10 +40,11 @@ function reportDuplicates<Item>(items: Item[], keyOf: (item: Item) => string, pa
 
 /**
  * The changes that make one organization what the file says, in the order they must run (roles
- * before the members and keys that hold them, promotions before demotions so an owner always
- * remains, removals and revocations before the role deletes they free), and the problems of its
- * references: roles, users, permissions and flags that do not exist, an org left without owner,
- * more members than seats.
+ * before the members and keys that hold them; new owners and promotions to owner first, so an
+ * owner always remains; then demotions and removals, which free seats, before the other adds;
+ * revocations before the role deletes they free), and the problems of its references: roles,
+ * users, permissions and flags that do not exist, an org left without an active owner, more
+ * seats than the limit at any point of the apply.
  */
 export function planOrg(desired: DesiredOrg, index: number, context: OrgPlanContext): Change[] {
   const path: PathSegment[] = ['orgs', index]
@@ -80,10 +73,11 @@ export function planOrg(desired: DesiredOrg, index: number, context: OrgPlanCont
   const keyChanges = planApiKeys(desired, current, path, usableRoles, context)
   changes.push(
     ...roleChanges.filter((change) => change.action !== 'delete'),
-    ...memberChanges.filter((change) => change.action === 'create'),
-    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to === 'owner'),
-    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to !== 'owner'),
+    ...memberChanges.filter(isOwnerAdd),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to === OWNER_ROLE_KEY),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to !== OWNER_ROLE_KEY),
     ...memberChanges.filter((change) => change.action === 'delete'),
+    ...memberChanges.filter((change) => change.action === 'create' && !isOwnerAdd(change)),
     ...keyChanges.filter((change) => change.action === 'delete'),
     ...keyChanges.filter((change) => change.action === 'create'),
     ...roleChanges.filter((change) => change.action === 'delete'),
@@ -138,41 +132,71 @@ function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: P
   return changes
 }
 
+/** A member added as owner: applied before the demotions and removals (an owner must always remain). */
+export function isOwnerAdd(change: Change): boolean {
+  return change.kind === 'member' && change.action === 'create' && change.fields?.role === OWNER_ROLE_KEY
+}
+
 function planMembers(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): Change[] {
   reportDuplicates(desired.members, (member) => member.user, [...path, 'members'], 'user', 'member', context)
   const changes: Change[] = []
-  const final = new Map(context.prune ? [] : (current?.members ?? []))
+  // email → role once applied
+  const final = new Map<string, string>(context.prune ? [] : [...(current?.members ?? [])].map(([email, member]) => [email, member.role]))
   let added = 0
+  let ownersAdded = 0
+  let removesOwner = false
   desired.members.forEach((member, memberIndex) => {
     const memberPath = [...path, 'members', memberIndex]
     const user = context.current.users.get(member.user)
     if (!user && !context.fileUsers.has(member.user)) context.report([...memberPath, 'user'], `unknown user "${member.user}" (not in the file's users nor in the database)`)
     if (!usableRoles.has(member.role)) context.report([...memberPath, 'role'], `unknown role "${member.role}"`)
     final.set(member.user, member.role)
-    const role = current?.members.get(member.user)
+    const role = current?.members.get(member.user)?.role
     if (role === undefined) {
-      if (user?.disabled) context.report([...memberPath, 'user'], `user "${member.user}" is disabled and cannot be added`)
+      if (user && context.isDisabled(member.user)) context.report([...memberPath, 'user'], `user "${member.user}" is disabled and cannot be added`)
       added++
+      if (member.role === OWNER_ROLE_KEY) ownersAdded++
       changes.push({action: 'create', kind: 'member', org: null, name: member.user, fields: {role: member.role}})
     } else if (role !== member.role) {
+      if (role === OWNER_ROLE_KEY) removesOwner = true
       changes.push({action: 'update', kind: 'member', org: null, name: member.user, changes: {role: {from: role, to: member.role}}})
     }
   })
   if (context.prune && current) {
     const named = new Set(desired.members.map((member) => member.user))
-    for (const [email, role] of current.members) if (!named.has(email)) changes.push({action: 'delete', kind: 'member', org: null, name: email, fields: {role}})
+    for (const [email, {role}] of current.members) {
+      if (named.has(email)) continue
+      if (role === OWNER_ROLE_KEY) removesOwner = true
+      changes.push({action: 'delete', kind: 'member', org: null, name: email, fields: {role}})
+    }
   }
-  const hadOwner = [...(current?.members.values() ?? [])].includes('owner')
-  if (hadOwner && ![...final.values()].includes('owner')) context.report([...path, 'members'], 'no owner would remain: name at least one member with role owner')
-  if (added > 0) {
-    const seatLimit = effectiveOrgLimits(context.tiers, {
-      tier: desired.tier ?? current?.tier ?? 'free',
-      seat_limit: desired.limits?.seats === undefined ? (current?.seatLimit ?? null) : storedLimit(desired.limits.seats),
-      rpm_limit: null,
-    }).seats
-    if (seatLimit !== null && final.size > seatLimit) context.report([...path, 'members'], `${final.size} members exceed the organization's ${seatLimit} seats (raise limits.seats or the tier)`)
-  }
+  // The member service's last-owner rule (hasAnotherOwner, src/access/membership-repo.ts): demoting or
+  // removing an owner needs another owner who is not disabled. New owners and promotions run first,
+  // so the rule holds at every step when it holds at the end.
+  const hasActiveOwner = [...final].some(([email, role]) => role === OWNER_ROLE_KEY && !context.isDisabled(email))
+  if (removesOwner && !hasActiveOwner) context.report([...path, 'members'], 'no active owner would remain: name at least one member who is not disabled with role owner')
+  if (added > 0) planSeats(desired, current, path, context, {final: final.size, peak: Math.max(final.size, ownersAdded > 0 ? (current?.members.size ?? 0) + ownersAdded : 0)})
   return changes
+}
+
+/**
+ * The seat rule of src/tenancy/seat-limit.ts (assertSeatAvailable, kind 'new'): members plus
+ * pending invitations not yet expired (counted by its countSeats when the plan was read) must
+ * stay within the effective limit after each add. The most seats the apply takes at once: the
+ * end state, or the current members plus the new owners added before the removals.
+ */
+function planSeats(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext, members: {final: number; peak: number}): void {
+  const seatLimit = effectiveOrgLimits(context.tiers, {
+    tier: desired.tier ?? current?.tier ?? 'free',
+    seat_limit: desired.limits?.seats === undefined ? (current?.seatLimit ?? null) : storedLimit(desired.limits.seats),
+    rpm_limit: null,
+  }).seats
+  if (seatLimit === null) return
+  const pending = context.current.seats.get(desired.slug)?.pendingInvitations ?? 0
+  if (members.peak + pending <= seatLimit) return
+  const invitations = pending > 0 ? ` and ${pending} pending invitation(s)` : ''
+  const during = members.peak > members.final ? ` (while the new owners are added, before the removals: ${members.peak})` : ''
+  context.report([...path, 'members'], `${members.final} members${invitations} exceed the organization's ${seatLimit} seats${during} (raise limits.seats or the tier)`)
 }
 
 function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change[] {
@@ -184,7 +208,7 @@ function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, pat
     else if (now !== value) changes.push({action: 'update', kind: 'flag_override', org: null, name: key, changes: {value: {from: now, to: value}}})
   }
   if (context.prune && current) {
-    for (const [key, value] of current.overrides) if (!(key in desired.flags)) changes.push({action: 'delete', kind: 'flag_override', org: null, name: key, fields: {value}})
+    for (const [key, value] of current.overrides) if (!Object.hasOwn(desired.flags, key)) changes.push({action: 'delete', kind: 'flag_override', org: null, name: key, fields: {value}})
   }
   return changes
 }

@@ -1,5 +1,6 @@
 import type {Kysely} from 'kysely'
 import type {Database} from '../db/database.js'
+import {countSeats, type SeatUsage} from '../tenancy/seat-limit.js'
 import type {TierTable} from '../tenancy/tiers.js'
 import {readDomainHolders, readFlags, readOrgs, readPermissionCatalog, readUsers, type CurrentState} from './current-state.js'
 import type {DesiredState} from './desired-state-schema.js'
@@ -20,14 +21,25 @@ export interface PlanResult {
   problems: Problem[]
 }
 
-/** Reads what the file names from the database, in a few queries. */
-export async function readCurrentState(db: Kysely<Database>, desired: DesiredState, now: string): Promise<CurrentState> {
+/**
+ * Reads what the file names from the database, in a few queries; and, for each existing
+ * organization the file adds members to, how its seats are taken (seat-limit.ts's countSeats:
+ * the same count the member service checks).
+ */
+export async function readCurrentState(db: Kysely<Database>, desired: DesiredState, options: {now: string; tiers: TierTable}): Promise<CurrentState> {
   const emails = [...desired.users.map((user) => user.email), ...desired.orgs.flatMap((org) => org.members.map((member) => member.user))]
   const domains = desired.orgs.flatMap((org) => (org.domain ? [org.domain] : []))
+  const orgs = await readOrgs(db, desired.orgs.map((org) => org.slug), options.now)
+  const seats = new Map<string, SeatUsage>()
+  for (const org of desired.orgs) {
+    const existing = orgs.get(org.slug)
+    if (existing && !existing.deleted && org.members.some((member) => !existing.members.has(member.user))) seats.set(org.slug, await countSeats(db, options.tiers, existing.row, options.now))
+  }
   return {
     users: await readUsers(db, emails),
     flags: await readFlags(db),
-    orgs: await readOrgs(db, desired.orgs.map((org) => org.slug), now),
+    orgs,
+    seats,
     domains: await readDomainHolders(db, domains),
     permissions: await readPermissionCatalog(db),
   }
@@ -44,12 +56,20 @@ export function planProvisioning(desired: DesiredState, current: CurrentState, o
   const changes: Change[] = []
 
   const seenEmails = new Set<string>()
+  const enabledByFile = new Set<string>()
   desired.users.forEach((user, index) => {
     if (seenEmails.has(user.email)) report(['users', index, 'email'], `duplicate user "${user.email}"`)
     seenEmails.add(user.email)
+    if (user.disabled === false) enabledByFile.add(user.email)
     const existing = current.users.get(user.email)
-    if (!existing) changes.push({action: 'create', kind: 'user', org: null, name: user.email, fields: {name: user.name}})
-    else if (user.name !== undefined && user.name !== existing.name) changes.push({action: 'update', kind: 'user', org: null, name: user.email, changes: {name: {from: existing.name, to: user.name}}})
+    if (!existing) {
+      changes.push({action: 'create', kind: 'user', org: null, name: user.email, fields: user.disabled ? {name: user.name, disabled: true} : {name: user.name}})
+      return
+    }
+    const userChanges: Record<string, FieldChange> = {}
+    if (user.name !== undefined && user.name !== existing.name) userChanges.name = {from: existing.name, to: user.name}
+    if (user.disabled !== undefined && user.disabled !== existing.disabled) userChanges.disabled = {from: existing.disabled, to: user.disabled}
+    if (Object.keys(userChanges).length > 0) changes.push({action: 'update', kind: 'user', org: null, name: user.email, changes: userChanges})
   })
 
   const seenFlags = new Set<string>()
@@ -72,6 +92,8 @@ export function planProvisioning(desired: DesiredState, current: CurrentState, o
     current,
     fileUsers: seenEmails,
     fileFlags: seenFlags,
+    // Users the file enables are enabled before the organizations, those it disables after them.
+    isDisabled: (email) => !enabledByFile.has(email) && (current.users.get(email)?.disabled ?? false),
     prune: options.prune,
     tiers: options.tiers,
     now: options.now,

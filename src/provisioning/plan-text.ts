@@ -1,3 +1,4 @@
+import {escapeControlCharacters} from '../shared/display-text.js'
 import type {Change, Plan} from './plan-types.js'
 
 const SYMBOLS = {create: '+', update: '~', delete: '-'} as const
@@ -31,7 +32,7 @@ function detailOf(change: Change): string {
 /** One line per change, Terraform-style: `+ org acme (tier enterprise)`, `~ member acme/bob@x role admin → owner`. */
 export function renderChange(change: Change): string {
   const detail = detailOf(change)
-  return `${SYMBOLS[change.action]} ${addressOf(change)}${detail ? ` ${detail}` : ''}`
+  return escapeControlCharacters(`${SYMBOLS[change.action]} ${addressOf(change)}${detail ? ` ${detail}` : ''}`)
 }
 
 /** "Plan: 3 to create, 1 to update, 0 to delete." or "No changes." */
@@ -42,5 +43,5 @@ export function renderSummary(plan: Plan): string {
 }
 
 export function renderPlan(plan: Plan): string[] {
-  return [...plan.changes.map(renderChange), ...plan.warnings.map((warning) => `! ${warning}`), renderSummary(plan)]
+  return [...plan.changes.map(renderChange), ...plan.warnings.map((warning) => `! ${escapeControlCharacters(warning)}`), renderSummary(plan)]
 }

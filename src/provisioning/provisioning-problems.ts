@@ -1,3 +1,4 @@
+import {escapeControlCharacters} from '../shared/display-text.js'
 import {DomainError} from '../errors/domain-error.js'
 
 /** One thing wrong with a provisioning file: where (the path in the file, and line:column when known) and what. */
@@ -24,7 +25,8 @@ export function formatPath(segments: readonly PathSegment[]): string {
 /** `tenants.yaml:12:9: orgs[3].members[1].role: unknown role "admn"`. */
 export function formatProblem(file: string, problem: Problem): string {
   const where = problem.line === undefined ? file : `${file}:${problem.line}:${problem.column ?? 1}`
-  return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`
+  // The path and message may quote the file (an unknown key, a value): its control characters are shown escaped.
+  return escapeControlCharacters(problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`)
 }
 
 /**

@@ -1,8 +1,11 @@
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+import {sql} from 'kysely'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
+import {parseDatabaseUrl} from '../../src/db/database-url.js'
+import {openDatabase} from '../../src/db/open-database.js'
+import {createCliDatabase, createCliRunner, type CliRunner} from '../helpers/run-cli.js'
 import {describeEachDialect, type TestDatabase} from '../helpers/test-database.js'
 
 const TENANTS = `
@@ -108,5 +111,69 @@ orgs:
     expect(toFile.exitCode).toBe(0)
     expect(statSync(path.join(cli.cwd, 'state.yaml')).mode & 0o777).toBe(0o600)
     expect(readFileSync(path.join(cli.cwd, 'state.yaml'), 'utf8')).toBe(exported.stdout)
+  })
+})
+
+/** Makes the database refuse to insert the organization "boom" (a trigger): a failure the plan cannot foresee. */
+async function refuseOrgBoom(database: TestDatabase, cwd: string): Promise<void> {
+  const opened = await openDatabase(parseDatabaseUrl(database.url, cwd))
+  try {
+    if (database.dialect === 'sqlite') {
+      await sql`create trigger refuse_boom before insert on organization when new.slug = 'boom' begin select raise(abort, 'boom refused'); end`.execute(opened.db)
+    } else {
+      await sql`create function refuse_boom() returns trigger language plpgsql as $$ begin if new.slug = 'boom' then raise exception 'boom refused'; end if; return new; end $$`.execute(opened.db)
+      await sql`create trigger refuse_boom before insert on organization for each row execute function refuse_boom()`.execute(opened.db)
+    }
+  } finally {
+    await opened.close()
+  }
+}
+
+describeEachDialect('CLI apply: a partial failure', (dialect) => {
+  let database: TestDatabase
+  let cli: CliRunner
+
+  beforeAll(async () => {
+    ;({database, cli} = await createCliDatabase(dialect))
+    expect((await cli.run(['org', 'list'])).exitCode).toBe(0)
+    await refuseOrgBoom(database, cli.cwd)
+    writeFileSync(path.join(cli.cwd, 'first.yaml'), 'users: [{email: o@p.test}]\norgs:\n  - {slug: ok, name: OK, members: [{user: o@p.test, role: owner}], api_keys: [{name: ci, role: member}]}\n  - {slug: boom, name: Boom}\n')
+    writeFileSync(path.join(cli.cwd, 'second.yaml'), 'orgs:\n  - {slug: ok-two, name: OK 2}\n  - {slug: boom, name: Boom}\n')
+  })
+  afterAll(async () => database?.drop())
+
+  it('--json: one result document with what committed, the secrets and the failure (any error), exit 75', async () => {
+    const run = await cli.run(['apply', '-f', 'first.yaml', '--json'])
+    expect(run.exitCode).toBe(75)
+    expect(run.json).toMatchObject({
+      applied: 'partial',
+      applied_orgs: ['ok'],
+      users_applied: 1,
+      secrets: [{org: 'ok', name: 'ci', secret: expect.stringMatching(/^sk_/)}],
+      failure: {code: 'internal.error', message: 'organization "boom" was not applied (rolled back; 1 organization(s) applied before it, none after): Internal error; rerun with --debug for details', details: null},
+    })
+    expect((await cli.run(['org', 'list', '--json'])).json).toMatchObject([{slug: 'ok'}])
+    // Nothing committed this time (only "boom" is left to do): the error itself, with its own exit status.
+    const again = await cli.run(['apply', '-f', 'first.yaml', '--json'])
+    expect(again.exitCode).toBe(70)
+    expect(again.json).toMatchObject({error: {code: 'internal.error'}})
+  })
+
+  it('text: names the organizations applied and says what committed, then one error line, exit 75', async () => {
+    const run = await cli.run(['apply', '-f', 'second.yaml'])
+    expect(run.exitCode).toBe(75)
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('Committed before the failure: 0 user and flag change(s); 1 organization(s): ok-two.')
+    expect(run.stderr).toBe('saas-ctl: applied in part, then stopped: organization "boom" was not applied (rolled back; 1 organization(s) applied before it, none after): Internal error; rerun with --debug for details [internal.error]; apply the file again to finish [provisioning.partially_applied]\n')
+  })
+})
+
+describeEachDialect('CLI apply --dry-run of a broken file', (dialect) => {
+  it.runIf(dialect === 'sqlite')('refuses before opening the database: no database file is created', async () => {
+    const cli = createCliRunner('fresh.db')
+    writeFileSync(path.join(cli.cwd, 'broken.yaml'), 'orgs:\n  - slug: acme\n   name: [x\n')
+    const run = await cli.run(['apply', '-f', 'broken.yaml', '--dry-run'])
+    expect(run.exitCode).toBe(65)
+    expect(readdirSync(cli.cwd)).toEqual(['broken.yaml'])
+    expect(existsSync(path.join(cli.cwd, 'fresh.db'))).toBe(false)
   })
 })

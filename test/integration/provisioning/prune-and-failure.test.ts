@@ -91,7 +91,7 @@ orgs:
     const outcome = await applyPlan(t.core, planned.plan, {actor: OPERATOR})
     expect(outcome.failure).toMatchObject({code: 'apikey.name_taken'})
     expect(outcome.failure?.message).toContain('organization "org-b" was not applied (rolled back; 1 organization(s) applied before it, none after)')
-    expect(outcome.isGlobalApplied).toBe(true)
+    expect(outcome.usersApplied).toBe(2)
     expect(outcome.appliedOrgs).toEqual(['org-a'])
     expect(outcome.secrets).toEqual([])
     // Committed: the users, and org-a. Rolled back: org-b's member and its events. Never run: org-c.

@@ -91,7 +91,7 @@ describeEachDialect('provisioning: validation', (dialect) => {
 
   it('refuses to leave an organization without an owner, and more members than seats', async () => {
     const problems = await problemsOf(t, 'users: [{email: v@initech.test}]\norgs:\n  - slug: initech\n    name: Initech\n    members: [{user: v@initech.test, role: viewer}]\n', {prune: true})
-    expect(problems.map((problem) => problem.message)).toEqual(['no owner would remain: name at least one member with role owner'])
+    expect(problems.map((problem) => problem.message)).toEqual(['no active owner would remain: name at least one member who is not disabled with role owner'])
     const seats = await problemsOf(t, 'users: [{email: a@s.test}, {email: b@s.test}]\norgs:\n  - slug: seats\n    name: Seats\n    limits: {seats: 1}\n    members: [{user: a@s.test, role: owner}, {user: b@s.test, role: member}]\n')
     expect(seats.map((problem) => problem.path)).toEqual(['orgs[0].members'])
     expect(seats[0]!.message).toContain('2 members exceed the organization\'s 1 seats')
