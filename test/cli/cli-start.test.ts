@@ -26,7 +26,7 @@ const isCommand = (source: string): boolean => COMMAND_FILES.has(source.replace(
  * those commands run, never with `org list`.
  */
 const LOADED_ONLY_WHEN_USED =
-  /^(daemon\/|commands\/tui\/|node_modules\/(express|helmet|pino|prom-client|swagger-ui-dist|jose|nodemailer|otplib|qrcode|qrcode-terminal|argon2|pg|ink|ink-text-input|react|yaml|csv-stringify|node-cron)$)/
+  /^(daemon\/|commands\/tui\/|node_modules\/(express|helmet|pino|prom-client|swagger-ui-dist|jose|nodemailer|otplib|qrcode|qrcode-terminal|argon2|pg|ink|react|yaml|csv-stringify|node-cron)$)/
 
 describe('CLI start: a command loads only what it uses', () => {
   let database: TestDatabase
