@@ -1,7 +1,7 @@
 import type {Actor} from '../access/principal.js'
 import type {Core} from '../core.js'
 import {DomainError, isDomainError} from '../errors/domain-error.js'
-import {chunksOf, type Limit} from './current-state.js'
+import {chunksOf} from './current-state.js'
 import {isOwnerAdd} from './plan-org.js'
 import type {Change, Plan} from './plan-types.js'
 import {createDeferredSignal, createServicesInTransaction, type TransactionServices} from './services-in-transaction.js'
@@ -118,7 +118,8 @@ export async function applyPlan(core: Core, plan: Plan, options: ApplyOptions): 
 
 /** A user the file disables: disabled after the organizations. */
 function isDisable(change: Change): boolean {
-  return change.kind === 'user' && (change.action === 'create' ? change.fields?.disabled === true : change.changes?.disabled?.to === true)
+  if (change.kind !== 'user') return false
+  return change.action === 'create' ? change.fields.disabled === true : change.changes.disabled?.to === true
 }
 
 async function inServiceTransaction<Result>(core: Core, work: (services: TransactionServices) => Promise<Result>): Promise<Result> {
@@ -134,98 +135,63 @@ function describeFailure(error: unknown, what: string): [DomainError | Error, st
 }
 
 async function applyGlobalChange(services: TransactionServices, actor: Actor, change: Change, userIds: Map<string, string>): Promise<void> {
-  const fields = change.fields ?? {}
   if (change.kind === 'user') {
     if (change.action === 'create') {
-      userIds.set(change.name, (await services.users.createUser(actor, {email: change.name, name: fields.name as string | undefined})).user.id)
+      userIds.set(change.name, (await services.users.createUser(actor, {email: change.name, name: change.fields.name})).user.id)
       return
     }
-    const {name, disabled} = change.changes ?? {}
-    if (name !== undefined) await services.users.updateUser(actor, {user: change.name, name: name.to as string})
+    const {name, disabled} = change.changes
+    if (name !== undefined) await services.users.updateUser(actor, {user: change.name, name: name.to})
     if (disabled?.to === false) await services.users.enableUser(actor, {user: change.name})
     return
   }
+  if (change.kind !== 'flag') throw new Error(`${change.kind} ${change.name} is not a change of users or flags`)
   if (change.action === 'create') {
-    await services.flags.createFlag(actor, {key: change.name, description: fields.description as string | undefined, defaultEnabled: fields.default === 'on', rolloutPercentage: fields.rollout as number | null})
+    const {description, default: enabled, rollout} = change.fields
+    await services.flags.createFlag(actor, {key: change.name, description, defaultEnabled: enabled === 'on', rolloutPercentage: rollout})
     return
   }
-  const changes = change.changes ?? {}
-  await services.flags.setFlag(actor, {
-    key: change.name,
-    description: changes.description?.to as string | undefined,
-    defaultEnabled: changes.default === undefined ? undefined : changes.default.to === 'on',
-    rolloutPercentage: changes.rollout?.to as number | null | undefined,
-  })
+  const {description, default: enabled, rollout} = change.changes
+  await services.flags.setFlag(actor, {key: change.name, description: description?.to, defaultEnabled: enabled === undefined ? undefined : enabled.to === 'on', rolloutPercentage: rollout?.to})
 }
 
 async function applyOrgChange(services: TransactionServices, actor: Actor, org: string, change: Change, secrets: CreatedSecret[], owner: string | undefined, userIds: Map<string, string>): Promise<void> {
-  const fields = change.fields ?? {}
-  const changes = change.changes ?? {}
-  switch (`${change.kind}:${change.action}`) {
-    case 'org:create': {
-      await services.orgs.createOrg(actor, {name: fields.name as string, slug: org, tier: fields.tier as 'free', owner})
-      if (fields.domain !== undefined || fields.require_2fa !== undefined) {
-        await services.orgs.updateOrg(actor, {org, domain: fields.domain as string | undefined, require2fa: fields.require_2fa as boolean | undefined})
+  switch (change.kind) {
+    case 'org':
+      if (change.action === 'create') {
+        const {name, tier, domain, require_2fa: require2fa, seats, rpm} = change.fields
+        await services.orgs.createOrg(actor, {name, slug: org, tier, owner})
+        if (domain !== undefined || require2fa !== undefined) await services.orgs.updateOrg(actor, {org, domain, require2fa})
+        if (seats !== undefined || rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats, rpm})
+      } else {
+        const {seats, rpm, name, tier, domain, require_2fa: require2fa} = change.changes
+        if (name || tier || domain || require2fa) await services.orgs.updateOrg(actor, {org, name: name?.to, tier: tier?.to, domain: domain?.to, require2fa: require2fa?.to})
+        if (seats !== undefined || rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats: seats?.to, rpm: rpm?.to})
       }
-      if (fields.seats !== undefined || fields.rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats: fields.seats as Limit | undefined, rpm: fields.rpm as Limit | undefined})
       return
-    }
-    case 'org:update': {
-      const {seats, rpm, ...rest} = changes
-      if (Object.keys(rest).length > 0) {
-        await services.orgs.updateOrg(actor, {
-          org,
-          name: rest.name?.to as string | undefined,
-          tier: rest.tier?.to as 'free' | undefined,
-          domain: rest.domain === undefined ? undefined : (rest.domain.to as string | null),
-          require2fa: rest.require_2fa?.to as boolean | undefined,
-        })
+    case 'role':
+      if (change.action === 'create') await services.roles.createRole(actor, {org, key: change.name, ...change.fields})
+      else if (change.action === 'update') await services.roles.updateRole(actor, {org, role: change.name, name: change.changes.name?.to, level: change.changes.level?.to, permissions: change.changes.permissions?.to})
+      else await services.roles.deleteRole(actor, {org, role: change.name})
+      return
+    case 'member':
+      if (change.action === 'create') await services.members.addMember(actor, {org, user: userIds.get(change.name) ?? change.name, role: change.fields.role})
+      else if (change.action === 'update') await services.members.setMemberRole(actor, {org, user: change.name, role: change.changes.role.to})
+      else await services.members.removeMember(actor, {org, user: change.name})
+      return
+    case 'flag_override':
+      await services.flags.setOverride(actor, {key: change.name, org, value: change.action === 'create' ? change.fields.value : change.action === 'update' ? change.changes.value.to : 'clear'})
+      return
+    case 'apikey':
+      if (change.action === 'create') {
+        const {role, permissions, expires_at: expiresAt} = change.fields
+        const created = await services.apiKeys.createApiKey(actor, {org, name: change.name, role, permissions, expiresAt})
+        secrets.push({org, name: change.name, prefix: created.key.prefix, secret: created.secret})
+      } else {
+        await services.apiKeys.revokeApiKey(actor, {org, id: change.fields.id})
       }
-      if (seats !== undefined || rpm !== undefined) await services.orgLimits.setLimits(actor, {org, seats: seats?.to as Limit | undefined, rpm: rpm?.to as Limit | undefined})
-      return
-    }
-    case 'role:create':
-      await services.roles.createRole(actor, {org, key: change.name, name: fields.name as string, level: fields.level as number, permissions: fields.permissions as string[]})
-      return
-    case 'role:update':
-      await services.roles.updateRole(actor, {org, role: change.name, name: changes.name?.to as string | undefined, level: changes.level?.to as number | undefined, permissions: changes.permissions?.to as string[] | undefined})
-      return
-    case 'role:delete':
-      await services.roles.deleteRole(actor, {org, role: change.name})
-      return
-    case 'member:create':
-      await services.members.addMember(actor, {org, user: userIds.get(change.name) ?? change.name, role: fields.role as string})
-      return
-    case 'member:update':
-      await services.members.setMemberRole(actor, {org, user: change.name, role: changes.role?.to as string})
-      return
-    case 'member:delete':
-      await services.members.removeMember(actor, {org, user: change.name})
-      return
-    case 'flag_override:create':
-      await services.flags.setOverride(actor, {key: change.name, org, value: fields.value as string})
-      return
-    case 'flag_override:update':
-      await services.flags.setOverride(actor, {key: change.name, org, value: changes.value?.to as string})
-      return
-    case 'flag_override:delete':
-      await services.flags.setOverride(actor, {key: change.name, org, value: 'clear'})
-      return
-    case 'apikey:create': {
-      const created = await services.apiKeys.createApiKey(actor, {
-        org,
-        name: change.name,
-        role: fields.role as string | undefined,
-        permissions: fields.permissions as string[] | undefined,
-        expiresAt: fields.expires_at as string | undefined,
-      })
-      secrets.push({org, name: change.name, prefix: created.key.prefix, secret: created.secret})
-      return
-    }
-    case 'apikey:delete':
-      await services.apiKeys.revokeApiKey(actor, {org, id: fields.id as string})
       return
     default:
-      throw new Error(`No way to apply ${change.action} of ${change.kind}`)
+      throw new Error(`${change.kind} ${change.name} is not a change of an organization`)
   }
 }

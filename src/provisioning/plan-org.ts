@@ -3,7 +3,7 @@ import {OWNER_ROLE_KEY} from '../access/role-repo.js'
 import {effectiveOrgLimits, type TierTable} from '../tenancy/tiers.js'
 import {shownLimit, storedLimit, type CurrentOrg, type CurrentState} from './current-state.js'
 import type {DesiredOrg} from './desired-state-schema.js'
-import type {Change, FieldChange} from './plan-types.js'
+import type {Change, ChangeOfKind, CreateFields, UpdateFields} from './plan-types.js'
 import type {PathSegment} from './provisioning-problems.js'
 
 const BUILTIN_ROLE_KEYS = new Set(BUILTIN_ROLES.map((role) => role.key))
@@ -74,8 +74,8 @@ export function planOrg(desired: DesiredOrg, index: number, context: OrgPlanCont
   changes.push(
     ...roleChanges.filter((change) => change.action !== 'delete'),
     ...memberChanges.filter(isOwnerAdd),
-    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to === OWNER_ROLE_KEY),
-    ...memberChanges.filter((change) => change.action === 'update' && change.changes?.role?.to !== OWNER_ROLE_KEY),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes.role.to === OWNER_ROLE_KEY),
+    ...memberChanges.filter((change) => change.action === 'update' && change.changes.role.to !== OWNER_ROLE_KEY),
     ...memberChanges.filter((change) => change.action === 'delete'),
     ...memberChanges.filter((change) => change.action === 'create' && !isOwnerAdd(change)),
     ...keyChanges.filter((change) => change.action === 'delete'),
@@ -92,14 +92,14 @@ function planOrgFields(desired: DesiredOrg, current: CurrentOrg | undefined, pat
   const seats = desired.limits?.seats
   const rpm = desired.limits?.rpm
   if (!current) {
-    const fields: Record<string, unknown> = {name: desired.name, tier: desired.tier ?? 'free'}
+    const fields: CreateFields<'org'> = {name: desired.name, tier: desired.tier ?? 'free'}
     if (desired.domain) fields.domain = desired.domain
     if (desired.require_2fa) fields.require_2fa = true
     if (seats !== undefined && seats !== null) fields.seats = seats
     if (rpm !== undefined && rpm !== null) fields.rpm = rpm
     return {action: 'create', kind: 'org', org: desired.slug, name: desired.slug, fields}
   }
-  const changes: Record<string, FieldChange> = {}
+  const changes: UpdateFields<'org'> = {}
   if (desired.name !== current.name) changes.name = {from: current.name, to: desired.name}
   if (desired.tier !== undefined && desired.tier !== current.tier) changes.tier = {from: current.tier, to: desired.tier}
   if (desired.domain !== undefined && desired.domain !== current.domain) changes.domain = {from: current.domain, to: desired.domain}
@@ -109,8 +109,8 @@ function planOrgFields(desired: DesiredOrg, current: CurrentOrg | undefined, pat
   return Object.keys(changes).length === 0 ? null : {action: 'update', kind: 'org', org: desired.slug, name: desired.slug, changes}
 }
 
-function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change[] {
-  const changes: Change[] = []
+function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): ChangeOfKind<'role'>[] {
+  const changes: ChangeOfKind<'role'>[] = []
   desired.roles.forEach((role, roleIndex) => {
     const unknown = role.permissions.filter((permission) => !context.current.permissions.has(permission))
     if (unknown.length > 0) context.report([...path, 'roles', roleIndex, 'permissions'], `unknown permission(s) ${unknown.map((key) => `"${key}"`).join(', ')}`)
@@ -119,7 +119,7 @@ function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: P
       changes.push({action: 'create', kind: 'role', org: null, name: role.key, fields: {name: role.name ?? role.key, level: role.level ?? 1, permissions: role.permissions}})
       return
     }
-    const fieldChanges: Record<string, FieldChange> = {}
+    const fieldChanges: UpdateFields<'role'> = {}
     if (role.name !== undefined && role.name !== existing.name) fieldChanges.name = {from: existing.name, to: role.name}
     if (role.level !== undefined && role.level !== existing.level) fieldChanges.level = {from: existing.level, to: role.level}
     if (!sameList(role.permissions, existing.permissions)) fieldChanges.permissions = {from: existing.permissions, to: role.permissions}
@@ -127,19 +127,19 @@ function planRoles(desired: DesiredOrg, current: CurrentOrg | undefined, path: P
   })
   if (context.prune && current) {
     const named = new Set(desired.roles.map((role) => role.key))
-    for (const role of current.roles.values()) if (!named.has(role.key)) changes.push({action: 'delete', kind: 'role', org: null, name: role.key})
+    for (const role of current.roles.values()) if (!named.has(role.key)) changes.push({action: 'delete', kind: 'role', org: null, name: role.key, fields: {}})
   }
   return changes
 }
 
 /** A member added as owner: applied before the demotions and removals (an owner must always remain). */
 export function isOwnerAdd(change: Change): boolean {
-  return change.kind === 'member' && change.action === 'create' && change.fields?.role === OWNER_ROLE_KEY
+  return change.kind === 'member' && change.action === 'create' && change.fields.role === OWNER_ROLE_KEY
 }
 
-function planMembers(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): Change[] {
+function planMembers(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): ChangeOfKind<'member'>[] {
   reportDuplicates(desired.members, (member) => member.user, [...path, 'members'], 'user', 'member', context)
-  const changes: Change[] = []
+  const changes: ChangeOfKind<'member'>[] = []
   // email → role once applied
   const final = new Map<string, string>(context.prune ? [] : [...(current?.members ?? [])].map(([email, member]) => [email, member.role]))
   let added = 0
@@ -199,8 +199,8 @@ function planSeats(desired: DesiredOrg, current: CurrentOrg | undefined, path: P
   context.report([...path, 'members'], `${members.final} members${invitations} exceed the organization's ${seatLimit} seats${during} (raise limits.seats or the tier)`)
 }
 
-function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): Change[] {
-  const changes: Change[] = []
+function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], context: OrgPlanContext): ChangeOfKind<'flag_override'>[] {
+  const changes: ChangeOfKind<'flag_override'>[] = []
   for (const [key, value] of Object.entries(desired.flags)) {
     if (!context.fileFlags.has(key) && !context.current.flags.has(key)) context.report([...path, 'flags', key], `unknown flag "${key}"`)
     const now = current?.overrides.get(key)
@@ -213,9 +213,9 @@ function planOverrides(desired: DesiredOrg, current: CurrentOrg | undefined, pat
   return changes
 }
 
-function planApiKeys(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): Change[] {
+function planApiKeys(desired: DesiredOrg, current: CurrentOrg | undefined, path: PathSegment[], usableRoles: Set<string>, context: OrgPlanContext): ChangeOfKind<'apikey'>[] {
   reportDuplicates(desired.api_keys, (key) => key.name, [...path, 'api_keys'], 'name', 'API key', context)
-  const changes: Change[] = []
+  const changes: ChangeOfKind<'apikey'>[] = []
   desired.api_keys.forEach((key, keyIndex) => {
     const keyPath = [...path, 'api_keys', keyIndex]
     if (key.role !== undefined && !usableRoles.has(key.role)) context.report([...keyPath, 'role'], `unknown role "${key.role}"`)
@@ -237,7 +237,7 @@ function planApiKeys(desired: DesiredOrg, current: CurrentOrg | undefined, path:
       return
     }
     if (key.expires_at !== undefined && key.expires_at <= context.now) context.report([...keyPath, 'expires_at'], 'must be in the future')
-    const fields: Record<string, unknown> = key.role === undefined ? {permissions: key.permissions} : {role: key.role}
+    const fields: CreateFields<'apikey'> = key.role === undefined ? {permissions: key.permissions} : {role: key.role}
     if (key.expires_at !== undefined) fields.expires_at = key.expires_at
     changes.push({action: 'create', kind: 'apikey', org: null, name: key.name, fields})
   })

@@ -5,7 +5,7 @@ import type {TierTable} from '../tenancy/tiers.js'
 import {readDomainHolders, readFlags, readOrgs, readPermissionCatalog, readUsers, type CurrentState} from './current-state.js'
 import type {DesiredState} from './desired-state-schema.js'
 import {planOrg, type OrgPlanContext} from './plan-org.js'
-import {summarize, type Change, type FieldChange, type Plan} from './plan-types.js'
+import {summarize, type Change, type Plan, type UpdateFields} from './plan-types.js'
 import {formatPath, type PathSegment, type Problem} from './provisioning-problems.js'
 
 export interface PlanOptions {
@@ -66,7 +66,7 @@ export function planProvisioning(desired: DesiredState, current: CurrentState, o
       changes.push({action: 'create', kind: 'user', org: null, name: user.email, fields: user.disabled ? {name: user.name, disabled: true} : {name: user.name}})
       return
     }
-    const userChanges: Record<string, FieldChange> = {}
+    const userChanges: UpdateFields<'user'> = {}
     if (user.name !== undefined && user.name !== existing.name) userChanges.name = {from: existing.name, to: user.name}
     if (user.disabled !== undefined && user.disabled !== existing.disabled) userChanges.disabled = {from: existing.disabled, to: user.disabled}
     if (Object.keys(userChanges).length > 0) changes.push({action: 'update', kind: 'user', org: null, name: user.email, changes: userChanges})
@@ -81,7 +81,7 @@ export function planProvisioning(desired: DesiredState, current: CurrentState, o
       changes.push({action: 'create', kind: 'flag', org: null, name: flag.key, fields: {description: flag.description, default: flag.default ? 'on' : 'off', rollout: flag.rollout ?? null}})
       return
     }
-    const flagChanges: Record<string, FieldChange> = {}
+    const flagChanges: UpdateFields<'flag'> = {}
     if (flag.description !== undefined && flag.description !== existing.description) flagChanges.description = {from: existing.description, to: flag.description}
     if (flag.default !== undefined && flag.default !== existing.defaultEnabled) flagChanges.default = {from: existing.defaultEnabled ? 'on' : 'off', to: flag.default ? 'on' : 'off'}
     if (flag.rollout !== undefined && flag.rollout !== existing.rollout) flagChanges.rollout = {from: existing.rollout, to: flag.rollout}
