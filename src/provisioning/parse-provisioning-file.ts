@@ -108,11 +108,19 @@ function checkSchema(raw: unknown, locate: Locate): ParsedFile {
     return {ok: false, problems: [{path: '', message: 'must be a mapping with users, flags and orgs', ...locate([])}]}
   }
   // A "__proto__" key would be dropped by the schema's records (or set a prototype): reported, never lost.
-  const prototypeKeys = findPrototypeKeys(raw, [])
+  const prototypeKeys = hasPrototypeKey(raw) ? findPrototypeKeys(raw, []) : []
   if (prototypeKeys.length > 0) return {ok: false, problems: prototypeKeys.map((path) => ({path: formatPath(path), message: 'the key "__proto__" is not allowed', ...locate(path)}))}
   const result = desiredStateSchema.safeParse(raw)
   if (!result.success) return {ok: false, problems: schemaProblems(result.error, locate)}
   return {ok: true, state: result.data, locate}
+}
+
+/** Whether any object in the value has an own "__proto__" key (no paths built: the common case is none). */
+function hasPrototypeKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasPrototypeKey)
+  if (typeof value !== 'object' || value === null) return false
+  if (Object.hasOwn(value, '__proto__')) return true
+  return Object.values(value).some(hasPrototypeKey)
 }
 
 function findPrototypeKeys(value: unknown, path: PathSegment[]): PathSegment[][] {
