@@ -20,6 +20,8 @@ const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   unavailable: 503,
   integrity: 500,
   internal: 500,
+  // CLI only (apply -f); never an HTTP answer.
+  partial: 500,
 }
 
 /** The HTTP-only codes whose status their category does not say. */

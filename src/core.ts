@@ -5,7 +5,9 @@ import {createBearerAuthenticator} from './access/bearer-authenticator.js'
 import {createApiKeyService} from './apikeys/api-key-service.js'
 import {createAuditLog} from './audit/audit-log.js'
 import {createAuditNameResolver} from './audit/audit-names.js'
+import type {Kysely} from 'kysely'
 import type {Config} from './config/settings.js'
+import type {Database} from './db/database.js'
 import {parseDatabaseUrl} from './db/database-url.js'
 import {ensureSchemaCurrent, migrateToLatest} from './db/migrations.js'
 import {openDatabase, type OpenedDatabase} from './db/open-database.js'
@@ -14,7 +16,7 @@ import {createFlagService} from './flags/flag-service.js'
 import {createInvitationService} from './invitations/invitations.js'
 import {createDatabaseKeyProvider} from './identity/database-key-provider.js'
 import {createRevocationCache} from './identity/revocation-cache.js'
-import {createRevocationSignal} from './identity/revocation-signal.js'
+import {createRevocationSignal, type RevocationSignal} from './identity/revocation-signal.js'
 import {sessionsPurgeHook} from './identity/session-purge-hook.js'
 import {createPasswordConfirmation} from './identity/password-confirmation.js'
 import {createSessionService} from './identity/session-service.js'
@@ -92,7 +94,6 @@ export async function createCore(options: CoreOptions) {
   purgeHooks.register(sessionsPurgeHook)
   // Turning require_2fa on asks the TOTP service (made below) which members have 2FA on.
   const secondFactor = {isEnabled: (db: Parameters<typeof mfa.isEnabled>[0], userId: string) => mfa.isEnabled(db, userId)}
-  const orgs = createOrgService({...deps, audit, purgeHooks, revocationSignal, accessTokenTtlSeconds, allowUserOrgCreation: config.allowUserOrgCreation, secondFactor})
   // Identity: nothing here touches the database until first used, so CLI commands stay cheap.
   const signingKeys = createSigningKeyStore({...deps, audit, accessTokenTtlSeconds, secretKey})
   const revocations = createRevocationCache(deps.clock)
@@ -120,7 +121,29 @@ export async function createCore(options: CoreOptions) {
     passwordConfirmation,
   })
   purgeHooks.register(account.purgeHook)
-  const users = createUserService({...deps, audit, passwords, accessTokenTtlSeconds, revocationSignal, purgeHooks, emailChanges: account.emailChanges})
+  // The deployment's tier table: seats and requests per minute, before per-org overrides.
+  const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
+  /**
+   * The administrative services (users, flags, orgs, limits, roles, members, API keys) on a
+   * given database handle: the core's own on the database, and provisioning's on one
+   * transaction (every method's inTransaction then joins it), wired once so they cannot drift.
+   * `signal` stands in for the revocation signal (provisioning defers it until its commit).
+   */
+  const servicesOn = (db: Kysely<Database>, signal: RevocationSignal) => {
+    const on = {...deps, db}
+    const access = {...on, audit, accessTokenTtlSeconds, revocationSignal: signal}
+    return {
+      users: createUserService({...access, passwords, purgeHooks, emailChanges: account.emailChanges}),
+      flags: createFlagService({...on, audit}),
+      orgs: createOrgService({...access, purgeHooks, allowUserOrgCreation: config.allowUserOrgCreation, secondFactor}),
+      orgLimits: createOrgLimitsService({...on, audit, tiers}),
+      roles: createRoleService(access),
+      members: createMemberService({...access, tiers}),
+      apiKeys: createApiKeyService({...on, audit}),
+    }
+  }
+  const administration = servicesOn(deps.db, revocationSignal)
+  const {orgs, users, apiKeys} = administration
   // TOTP 2FA: also the SecondFactor the login flow checks codes with.
   const mfa = createMfaService({...deps, audit, guard: loginGuard, passwordConfirmation, secretKey, mail, publicUrl, totpIssuer: config.totpIssuer})
   purgeHooks.register(mfa.purgeHook)
@@ -132,9 +155,6 @@ export async function createCore(options: CoreOptions) {
   const mailServices = createMailServices({...deps, audit, jobs, outbox: mail, secretKey, publicUrl, config, target: database.target, cwd: options.cwd})
   const tokens = createAccessTokenIssuer({issuer, audience: config.audience, lifetimeSeconds: accessTokenTtlSeconds, clock: deps.clock, keyProvider})
   const authenticator = createTokenAuthenticator({tokens, revocations, clock: deps.clock})
-  // The deployment's tier table: seats and requests per minute, before per-org overrides.
-  const tiers: TierTable = {seats: config.tierSeats, requestsPerMinute: config.tierRpm}
-  const apiKeys = createApiKeyService({...deps, audit})
   // Invitations: seats, the accept link mailed through the outbox, accounts created by accepting.
   const invitations = createInvitationService({...deps, audit, mail, passwords, tiers, publicUrl, invitationTtlSeconds: config.invitationTtlSeconds, invitationMailsPerDay: config.invitationMailsPerDay, registration: config.registration, failedAttemptsPerMinute: config.failedAttemptsPerMinute})
   purgeHooks.register(invitations.purgeHook)
@@ -152,17 +172,19 @@ export async function createCore(options: CoreOptions) {
     issuer,
     database,
     clock: deps.clock,
-    /** The id source every service uses (provisioning builds services bound to one transaction from it). */
+    /** The id source every service uses. */
     newId: deps.newId,
+    /** The administrative services built on another handle (a transaction): see servicesOn above. */
+    servicesOn,
     audit,
     /** Org slugs and user emails for the ids in audit events (`audit tail`'s human form). */
     auditNames: createAuditNameResolver({db: deps.db}),
     orgs,
     purgeHooks,
     users,
-    members: createMemberService({...deps, audit, accessTokenTtlSeconds, revocationSignal, tiers}),
-    roles: createRoleService({...deps, audit, accessTokenTtlSeconds, revocationSignal}),
-    flags: createFlagService({...deps, audit}),
+    members: administration.members,
+    roles: administration.roles,
+    flags: administration.flags,
     passwords,
     signingKeys: {
       ...signingKeys,
@@ -190,7 +212,7 @@ export async function createCore(options: CoreOptions) {
     /** Invitations to organizations: invite, list, resend, revoke; show and accept by token. */
     invitations,
     /** Per-org limit overrides (`org limits`, GET/PATCH /v1/orgs/{org}/limits). */
-    orgLimits: createOrgLimitsService({...deps, audit, tiers}),
+    orgLimits: administration.orgLimits,
     /** The principal behind a Bearer credential: an API key (`sk_…`) or an access token. */
     bearer: createBearerAuthenticator({tokens: authenticator, apiKeys}),
     revocationSignal,

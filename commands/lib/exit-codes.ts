@@ -11,4 +11,6 @@ export const EXIT_CODES: Record<ErrorCategory, number> = {
   forbidden: 77,
   unauthenticated: 77,
   integrity: 1,
+  // EX_TEMPFAIL: some of the work committed; what stopped the rest is in the error's details.
+  partial: 75,
 }

@@ -1,4 +1,4 @@
-import {CONTROL_CHARACTERS} from '../../src/shared/display-text.js'
+import {escapeControlCharacters} from '../../src/shared/display-text.js'
 
 export interface Column<Row> {
   header: string
@@ -32,12 +32,5 @@ function formatValue(value: unknown): string {
   return String(value)
 }
 
-// C0 and C1 controls, DEL and the bidi embeddings, overrides and isolates: a name holding
-// them (stored before names refused them, or by another writer) could move the cursor,
-// recolour or rewrite the terminal, or reorder the line. Shown as \u escapes instead.
-const ALL_CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTERS.source, 'g')
-
-/** The text with every control character written as a visible `\uXXXX` escape. */
-export function escapeControlCharacters(text: string): string {
-  return text.replace(ALL_CONTROL_CHARACTERS, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`)
-}
+// Defined beside CONTROL_CHARACTERS (src/shared/display-text.ts): src/ escapes with it too.
+export {escapeControlCharacters}

@@ -3,7 +3,7 @@ import {roleKeySchema} from '../access/role-schemas.js'
 import {CONTROL_CHARACTERS_MESSAGE, hasNoControlCharacters} from '../shared/display-text.js'
 
 const UNIT_MILLISECONDS: Record<string, number> = {m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000}
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/
 
 const orgRefSchema = z.string().trim().min(1, 'must not be empty').max(200)
 // Shown to operators (audit tail, the TUI) as the actor's name: no control characters, like org and user names.

@@ -8,8 +8,30 @@ import {DomainError} from '../errors/domain-error.js'
  * there): O_EXCL never opens something that exists, O_NOFOLLOW never a symbolic link's target.
  */
 export function createPrivateTemporaryFile(file: string): string {
+  const {temporary, descriptor} = openPrivateTemporaryFile(file)
+  closeSync(descriptor)
+  return temporary
+}
+
+/** As createPrivateTemporaryFile, open for writing: write through `descriptor`, never by the path again. */
+export function openPrivateTemporaryFile(file: string): {temporary: string; descriptor: number} {
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  closeSync(openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600))
+  return {temporary, descriptor: openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600)}
+}
+
+/** Writes `content` to a new private temporary file beside `file` through the descriptor it opened, flushed; returns its path. */
+export function writePrivateTemporaryFile(file: string, content: string): string {
+  const {temporary, descriptor} = openPrivateTemporaryFile(file)
+  try {
+    const bytes = Buffer.from(content)
+    for (let written = 0; written < bytes.length; ) written += writeSync(descriptor, bytes, written, bytes.length - written)
+    fsyncSync(descriptor)
+  } catch (error) {
+    closeSync(descriptor)
+    unlinkSafely(temporary)
+    throw error
+  }
+  closeSync(descriptor)
   return temporary
 }
 

@@ -13,6 +13,8 @@ export type ErrorCategory =
   | 'integrity'
   | 'unavailable'
   | 'internal'
+  // Part of the work committed before an error stopped the rest (apply -f): distinct from every other exit code.
+  | 'partial'
 
 export const ERROR_CODES = {
   'validation.failed': 'invalid',
@@ -169,6 +171,8 @@ export const ERROR_CODES = {
   'provisioning.invalid': 'invalid',
   // `apply -f`: the file cannot be read (missing, a directory, no permission).
   'provisioning.file_unreadable': 'not_found',
+  // `apply -f` stopped by an error after some of its transactions committed (details: what committed, and the error).
+  'provisioning.partially_applied': 'partial',
   // `tui` with stdin or stdout not a terminal (piped, redirected, cron): it draws a screen and reads keys.
   'tui.not_a_terminal': 'usage',
 } as const satisfies Record<string, ErrorCategory>

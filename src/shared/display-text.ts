@@ -11,3 +11,13 @@ export const CONTROL_CHARACTERS_MESSAGE = 'must not contain control characters (
 export function hasNoControlCharacters(text: string): boolean {
   return !CONTROL_CHARACTERS.test(text)
 }
+
+// C0 and C1 controls, DEL and the bidi embeddings, overrides and isolates: a name holding
+// them (stored before names refused them, or by another writer) could move the cursor,
+// recolour or rewrite the terminal, or reorder the line. Shown as \u escapes instead.
+const ALL_CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTERS.source, 'g')
+
+/** The text with every control character written as a visible `\uXXXX` escape. */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(ALL_CONTROL_CHARACTERS, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
