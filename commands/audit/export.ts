@@ -1,10 +1,9 @@
-import {randomBytes} from 'node:crypto'
-import {closeSync, constants, createWriteStream, fsyncSync, openSync, renameSync, unlinkSync, type WriteStream} from 'node:fs'
-import path from 'node:path'
+import {closeSync, createWriteStream, fsyncSync, type WriteStream} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {AUDIT_EXPORT_FORMATS, writeAuditExport} from '../../src/audit/audit-export.js'
 import type {AuditFilter} from '../../src/audit/audit-log.js'
 import {parseSince} from '../../src/audit/parse-since.js'
+import {openPrivateTemporaryFile, publishTemporaryFile, unlinkSafely} from '../../src/backup/private-file.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {resolveAuditOrgId} from './resolve-org.js'
 
@@ -41,7 +40,7 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
       written = await writeAuditExport(core.audit.iterateEvents(filter, this.flags['batch-size']), output, {format: this.flags.format, onProgress: progress.update})
       if (temporary && file) {
         await closeTemporaryFile(temporary)
-        renameSync(temporary.path, file)
+        publishTemporaryFile(temporary.path, file, true)
       }
     } catch (error) {
       // A reader that went away (`| head`) ends the export; nothing to report.
@@ -83,10 +82,7 @@ export default class AuditExport extends BaseCommand<typeof AuditExport> {
   }
 }
 
-/**
- * Creates a new file readable by its owner only, beside `file` (so a rename moves it there):
- * O_EXCL never opens something that exists, O_NOFOLLOW never a symbolic link's target.
- */
+/** The private temporary file beside `file` (src/backup/private-file.ts), written through a stream on its descriptor. */
 interface TemporaryFile {
   path: string
   descriptor: number
@@ -94,10 +90,8 @@ interface TemporaryFile {
 }
 
 function openTemporaryFile(file: string): TemporaryFile {
-  const temporaryPath = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0)
-  const descriptor = openSync(temporaryPath, flags, 0o600)
-  return {path: temporaryPath, descriptor, stream: createWriteStream(temporaryPath, {fd: descriptor, autoClose: false})}
+  const {temporary, descriptor} = openPrivateTemporaryFile(file)
+  return {path: temporary, descriptor, stream: createWriteStream(temporary, {fd: descriptor, autoClose: false})}
 }
 
 /** Ends the stream, then flushes the file to disk and closes it. */
@@ -126,12 +120,4 @@ async function discardTemporaryFile(temporary: TemporaryFile): Promise<void> {
   }
   temporary.descriptor = -1
   unlinkSafely(temporary.path)
-}
-
-function unlinkSafely(file: string): void {
-  try {
-    unlinkSync(file)
-  } catch {
-    // already gone
-  }
 }
