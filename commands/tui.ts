@@ -14,6 +14,8 @@ export default class Tui extends BaseCommand<typeof Tui> {
     const core = await this.openCore()
     // Loaded here, not at the top: Ink and React stay out of every other command's start.
     const {runTui} = await import('./tui/run-tui.js')
-    await runTui({core, actor: this.actor(), color: !process.env.NO_COLOR})
+    const exitCode = await runTui({core, actor: this.actor(), color: !process.env.NO_COLOR})
+    // Ended by SIGTERM/SIGHUP: the screen is restored; exit as a signal's end is conventionally reported.
+    if (exitCode) process.exitCode = exitCode
   }
 }

@@ -1,8 +1,8 @@
-import {Box, Text, useInput} from 'ink'
+import {Box, Text} from 'ink'
 import type {FeatureFlag, FlagValue} from '../../src/flags/flag-service.js'
 import {parseRollout} from '../flag/parse.js'
 import {ListView, useCursor} from './list-view.js'
-import type {PaneUi} from './pane-ui.js'
+import {SELECT_AN_ORG, type PaneUi} from './pane-ui.js'
 import {column, fitLine} from './text.js'
 import {useLoad} from './use-load.js'
 
@@ -24,11 +24,10 @@ export function FlagsPane({ui}: {ui: PaneUi}) {
   }, `flags:${org?.id ?? ''}:${org?.deletedAt ?? ''}`)
   const rows = data ?? []
   const listHeight = ui.height - 1
-  const [cursor] = useCursor(rows.length, listHeight - 1, ui.isActive)
-  const current = rows[cursor]?.flag
+  const cursor = useCursor(rows, listHeight - 1, (row) => row.flag.key)
 
   async function override(flag: FeatureFlag) {
-    if (!org) return ui.notify('Select an organization in the Orgs pane (1) to override a flag for it')
+    if (!org) return ui.notify(SELECT_AN_ORG)
     const value = await ui.ask(`Override ${flag.key} for ${org.slug} (on, off, clear):`)
     if (!value) return
     const result = await ui.run(
@@ -65,20 +64,23 @@ export function FlagsPane({ui}: {ui: PaneUi}) {
     if (await ui.run(() => ui.core.flags.deleteFlag(ui.actor, {key: flag.key}), (deleted) => `Deleted flag ${deleted.key}`)) reload()
   }
 
-  useInput(
-    (input) => {
-      if (input === 'n') void create()
-      if (!current) return
-      if (input === 't') {
-        void ui
-          .run(() => ui.core.flags.toggleFlag(ui.actor, {key: current.key}), (flag) => `Flag ${flag.key} is now ${onOff(flag.defaultEnabled)} by default`)
-          .then((flag) => flag && reload())
-      } else if (input === 'o') void override(current)
-      else if (input === 'p') void rollout(current)
-      else if (input === 'x') void remove(current)
-    },
-    {isActive: ui.isActive},
-  )
+  async function toggle(flag: FeatureFlag) {
+    // The default is global: every organization without an override follows it.
+    if (!(await ui.confirm(`Turn ${flag.key} ${onOff(!flag.defaultEnabled)} by default, for every org without an override?`))) return
+    const toggled = await ui.run(() => ui.core.flags.toggleFlag(ui.actor, {key: flag.key}), (result) => `Flag ${result.key} is now ${onOff(result.defaultEnabled)} by default`)
+    if (toggled) reload()
+  }
+
+  ui.keys((input, key) => {
+    if (cursor.handleKey(input, key)) return
+    if (input === 'n') return void create()
+    const current = rows[cursor.currentIndex()]?.flag
+    if (!current) return
+    if (input === 't') void toggle(current)
+    else if (input === 'o') void override(current)
+    else if (input === 'p') void rollout(current)
+    else if (input === 'x') void remove(current)
+  })
 
   const lines = rows.map(({flag, value}) => {
     const forOrg = value ? `${onOff(value.enabled)} (${value.reason})` : '-'
@@ -91,7 +93,7 @@ export function FlagsPane({ui}: {ui: PaneUi}) {
       <ListView
         header={`${column('key', 24)} ${column('default', 7)} ${column('rollout', 7)} ${column('overrides', 9)} ${org ? `for ${org.slug}` : 'for org'}`}
         rows={lines}
-        cursor={cursor}
+        cursor={cursor.index}
         width={ui.width}
         height={listHeight}
         color={ui.color}

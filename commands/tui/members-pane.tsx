@@ -1,8 +1,8 @@
-import {Box, Text, useInput} from 'ink'
+import {Box, Text} from 'ink'
 import type {Member} from '../../src/access/membership-repo.js'
 import type {Invitation} from '../../src/invitations/invitation-repo.js'
 import {ListView, useCursor} from './list-view.js'
-import type {PaneUi} from './pane-ui.js'
+import {SELECT_AN_ORG, type PaneUi} from './pane-ui.js'
 import {column, fitLine} from './text.js'
 import {useLoad} from './use-load.js'
 
@@ -22,8 +22,7 @@ export function MembersPane({ui}: {ui: PaneUi}) {
   }, `members:${org?.id ?? ''}:${org?.memberCount ?? ''}`)
   const rows = data ?? []
   const listHeight = ui.height - 1
-  const [cursor] = useCursor(rows.length, listHeight - 1, ui.isActive && Boolean(org))
-  const current = rows[cursor]
+  const cursor = useCursor(rows, listHeight - 1, (row) => (row.kind === 'member' ? `member:${row.member.userId}` : `invitation:${row.invitation.id}`))
 
   async function invite() {
     if (!org) return
@@ -33,9 +32,12 @@ export function MembersPane({ui}: {ui: PaneUi}) {
     if (!role) return
     const issued = await ui.run(
       () => ui.core.invitations.invite(ui.actor, {org: org.id, email, role}),
-      ({invitation, acceptUrl}) => `Invited ${invitation.email} as ${invitation.role}${acceptUrl ? `: ${acceptUrl}` : ''}`,
+      ({invitation}) => `Invited ${invitation.email} as ${invitation.role}`,
     )
-    if (issued) reload()
+    if (!issued) return
+    reload()
+    // The link is the one way to hand the invitation over: shown whole, not cut in the status line.
+    if (issued.acceptUrl) ui.show(`Invited ${issued.invitation.email} as ${issued.invitation.role} to ${org.slug}.\n\nAccept link (give it to them):\n${issued.acceptUrl}\n\nAny key closes this.`)
   }
 
   async function changeRole(member: Member) {
@@ -68,17 +70,16 @@ export function MembersPane({ui}: {ui: PaneUi}) {
     if (revoked) reload()
   }
 
-  useInput(
-    (input) => {
-      if (input === 'i') void invite()
-      else if (input === 'e' && current?.kind === 'member') void changeRole(current.member)
-      else if (input === 'e' && current) ui.notify('An invitation keeps its role: revoke it and invite again')
-      else if (input === 'x' && current) void remove(current)
-    },
-    {isActive: ui.isActive && Boolean(org)},
-  )
+  ui.keys((input, key) => {
+    if (!org || cursor.handleKey(input, key)) return
+    const under = rows[cursor.currentIndex()]
+    if (input === 'i') void invite()
+    else if (input === 'e' && under?.kind === 'member') void changeRole(under.member)
+    else if (input === 'e' && under) ui.notify('An invitation keeps its role: revoke it and invite again')
+    else if (input === 'x' && under) void remove(under)
+  })
 
-  if (!org) return <Text wrap="truncate">{fitLine('Select an organization in the Orgs pane (1) first.', ui.width)}</Text>
+  if (!org) return <Text wrap="truncate">{fitLine(SELECT_AN_ORG, ui.width)}</Text>
   const lines = rows.map((row) =>
     row.kind === 'member'
       ? `${column(row.member.email, 32)} ${column(row.member.role, 12)} ${column(row.member.status, 9)} ${row.member.joinedAt.slice(0, 10)}`
@@ -92,7 +93,7 @@ export function MembersPane({ui}: {ui: PaneUi}) {
       <ListView
         header={`${column('email', 32)} ${column('role', 12)} ${column('status', 9)} since/expires`}
         rows={lines}
-        cursor={cursor}
+        cursor={cursor.index}
         width={ui.width}
         height={listHeight}
         color={ui.color}

@@ -1,4 +1,4 @@
-import {Box, Text, useInput} from 'ink'
+import {Box, Text} from 'ink'
 import {useEffect, useState} from 'react'
 import {ORG_TIERS, type OrgTier} from '../../src/tenancy/org-repo.js'
 import type {OrganizationSummary} from '../../src/tenancy/org-service.js'
@@ -24,26 +24,21 @@ export function searchOrgs(orgs: OrganizationSummary[], search: string): Organiz
   return orgs.filter((org) => org.slug.includes(needle) || org.name.toLowerCase().includes(needle))
 }
 
+/** Fixed columns first, the free-text name last: a long or wide name is cut, never the status. */
+const ORG_COLUMNS = {slug: 20, status: 7, tier: 10, members: 7}
+
 /** Organizations: search, create, soft delete and restore. */
 export function OrgsPane({ui, isShown, onSelect, onOpen}: OrgsPaneProps) {
   const [search, setSearch] = useState('')
-  // An organization just created: the cursor moves to it once the list shows it.
-  const [focusId, setFocusId] = useState<string | null>(null)
   const {data, error, reload} = useLoad(() => ui.core.orgs.listOrgs(ui.actor, {includeDeleted: true}), 'orgs')
   const orgs = searchOrgs(data ?? [], search)
   const listHeight = ui.height - 1
-  const [cursor, setCursor] = useCursor(orgs.length, listHeight - 1, ui.isActive)
-  const current = orgs[cursor] ?? null
+  const cursor = useCursor(orgs, listHeight - 1, (org) => org.id)
+  const current = orgs[cursor.index] ?? null
   // Read again when shown: the other panes change member counts, and other processes change orgs.
   useEffect(() => {
     if (isShown) reload()
   }, [isShown])
-  useEffect(() => {
-    const index = focusId ? orgs.findIndex((org) => org.id === focusId) : -1
-    if (index < 0) return
-    setCursor(index)
-    setFocusId(null)
-  }, [focusId, data])
   useEffect(() => onSelect(current), [current?.id, current?.deletedAt, current?.memberCount])
 
   async function create() {
@@ -60,7 +55,8 @@ export function OrgsPane({ui, isShown, onSelect, onOpen}: OrgsPaneProps) {
     )
     if (result) {
       setSearch('')
-      setFocusId(result.org.id)
+      // The cursor moves to the new organization once the list shows it.
+      cursor.select(result.org.id)
       reload()
     }
   }
@@ -75,33 +71,33 @@ export function OrgsPane({ui, isShown, onSelect, onOpen}: OrgsPaneProps) {
     if (await ui.run(() => ui.core.orgs.restoreOrg(ui.actor, {org: org.id}), () => `Restored organization ${org.slug}`)) reload()
   }
 
-  useInput(
-    (input, key) => {
-      if (input === '/') {
-        void ui.ask('Search (slug or name):', search).then((value) => {
-          if (value === null) return
-          setSearch(value)
-          setCursor(0)
-        })
-      } else if (input === 'n') void create()
-      else if (input === 'd' && current) void softDelete(current)
-      else if (input === 'r' && current) void restore(current)
-      else if (key.return && current) onOpen()
-    },
-    {isActive: ui.isActive},
-  )
+  ui.keys((input, key) => {
+    if (cursor.handleKey(input, key)) return
+    const under = orgs[cursor.currentIndex()]
+    if (input === '/') {
+      void ui.ask('Search (slug or name):', search).then((value) => {
+        if (value === null) return
+        setSearch(value)
+        cursor.select(null)
+      })
+    } else if (input === 'n') void create()
+    else if (input === 'd' && under) void softDelete(under)
+    else if (input === 'r' && under) void restore(under)
+    else if (key.return && under) onOpen()
+  })
 
   const summary = `${orgs.length} of ${data?.length ?? 0} organization(s)${search ? `, search "${search}"` : ''}`
   const rows = orgs.map(
-    (org) => `${column(org.slug, 20)} ${column(org.name, 22)} ${column(org.tier, 10)} ${column(org.memberCount, 7)} ${org.deletedAt ? 'deleted' : 'active'}`,
+    (org) =>
+      `${column(org.slug, ORG_COLUMNS.slug)} ${column(org.deletedAt ? 'deleted' : 'active', ORG_COLUMNS.status)} ${column(org.tier, ORG_COLUMNS.tier)} ${column(org.memberCount, ORG_COLUMNS.members)} ${org.name}`,
   )
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">{fitLine(error ?? summary, ui.width)}</Text>
       <ListView
-        header={`${column('slug', 20)} ${column('name', 22)} ${column('tier', 10)} ${column('members', 7)} status`}
+        header={`${column('slug', ORG_COLUMNS.slug)} ${column('status', ORG_COLUMNS.status)} ${column('tier', ORG_COLUMNS.tier)} ${column('members', ORG_COLUMNS.members)} name`}
         rows={rows}
-        cursor={cursor}
+        cursor={cursor.index}
         width={ui.width}
         height={listHeight}
         color={ui.color}

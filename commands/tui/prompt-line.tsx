@@ -1,50 +1,30 @@
-import {Text, useInput} from 'ink'
-import {useState} from 'react'
-import {fitLine} from './text.js'
+import {Text} from 'ink'
+import {displayWidth, fitEnd, fitLine, printable} from './text.js'
 
 interface PromptLineProps {
   label: string
-  initial: string
+  value: string
   width: number
   color: boolean
-  onDone: (value: string | null) => void
 }
 
-/** Control characters (and escape sequences such as arrows) are not text. */
-const CONTROL = /\u001B\[[0-9;]*[A-Za-z~]|[\u0000-\u001F\u007F]/g
-
 /**
- * One line of input under the pane: Enter submits, Esc cancels, Backspace deletes. The line never
- * wraps: a long value shows its end, where the typing is.
+ * The line of a prompt under the pane (the app's input handler edits its value). The line
+ * never wraps: a long value shows its end, where the typing is.
  */
-export function PromptLine({label, initial, width, color, onDone}: PromptLineProps) {
-  const [value, setValue] = useState(initial)
-  useInput((input, key) => {
-    if (key.escape) onDone(null)
-    else if (key.return) onDone(value)
-    else if (key.backspace || key.delete) setValue((current) => current.slice(0, -1))
-    else if (!key.ctrl && !key.meta && !key.upArrow && !key.downArrow && !key.tab) setValue((current) => current + input.replaceAll(CONTROL, ''))
-  })
-  const shownLabel = label.length > width - 12 ? `${label.slice(0, width - 13)}…` : label
-  const room = Math.max(1, width - shownLabel.length - 2)
-  const shownValue = value.length > room ? `…${value.slice(value.length - room + 1)}` : value
+export function PromptLine({label, value, width, color}: PromptLineProps) {
+  const shownLabel = displayWidth(printable(label)) > width - 12 ? fitLine(label, width - 12) : printable(label)
+  const room = Math.max(1, width - displayWidth(shownLabel) - 2)
   return (
     <Text wrap="truncate">
-      {`${shownLabel} ${shownValue}`}
+      {`${shownLabel} ${fitEnd(value, room)}`}
       {/* The cursor: inverse video in colour, a plain _ under NO_COLOR. */}
       {color ? <Text inverse> </Text> : '_'}
     </Text>
   )
 }
 
-interface ConfirmLineProps {
-  question: string
-  width: number
-  onDone: (isConfirmed: boolean) => void
-}
-
 /** A destructive action's question: y confirms, any other key cancels. */
-export function ConfirmLine({question, width, onDone}: ConfirmLineProps) {
-  useInput((input) => onDone(input === 'y' || input === 'Y'))
+export function ConfirmLine({question, width}: {question: string; width: number}) {
   return <Text wrap="truncate">{fitLine(`${question} [y/N]`, width)}</Text>
 }

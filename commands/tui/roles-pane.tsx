@@ -1,8 +1,8 @@
-import {Box, Text, useInput} from 'ink'
+import {Box, Text} from 'ink'
 import type {RoleSummary} from '../../src/access/role-service.js'
 import {parseLevel, parsePermissionList} from '../role/parse.js'
 import {ListView, useCursor} from './list-view.js'
-import type {PaneUi} from './pane-ui.js'
+import {SELECT_AN_ORG, type PaneUi} from './pane-ui.js'
 import {column, fitLine, wrapWords} from './text.js'
 import {useLoad} from './use-load.js'
 
@@ -15,8 +15,8 @@ export function RolesPane({ui}: {ui: PaneUi}) {
   const {data, error, reload} = useLoad(async () => (org ? ui.core.roles.listRoles(ui.actor, {org: org.id}) : []), `roles:${org?.id ?? ''}`)
   const roles = data ?? []
   const listHeight = ui.height - 2 - PERMISSION_LINES
-  const [cursor] = useCursor(roles.length, listHeight - 1, ui.isActive && Boolean(org))
-  const current = roles[cursor]
+  const cursor = useCursor(roles, listHeight - 1, (role) => role.key)
+  const current = roles[cursor.index]
 
   async function create() {
     if (!org) return
@@ -54,16 +54,15 @@ export function RolesPane({ui}: {ui: PaneUi}) {
     if (await ui.run(() => ui.core.roles.deleteRole(ui.actor, {org: org.id, role: role.key}), (result) => `Deleted role ${result.key}`)) reload()
   }
 
-  useInput(
-    (input) => {
-      if (input === 'n') void create()
-      else if (input === 'e' && current) void edit(current)
-      else if (input === 'x' && current) void remove(current)
-    },
-    {isActive: ui.isActive && Boolean(org)},
-  )
+  ui.keys((input, key) => {
+    if (!org || cursor.handleKey(input, key)) return
+    const under = roles[cursor.currentIndex()]
+    if (input === 'n') void create()
+    else if (input === 'e' && under) void edit(under)
+    else if (input === 'x' && under) void remove(under)
+  })
 
-  if (!org) return <Text wrap="truncate">{fitLine('Select an organization in the Orgs pane (1) first.', ui.width)}</Text>
+  if (!org) return <Text wrap="truncate">{fitLine(SELECT_AN_ORG, ui.width)}</Text>
   const rows = roles.map(
     (role) => `${column(role.key, 16)} ${column(role.name, 20)} ${column(role.isBuiltin ? 'built-in' : 'custom', 9)} ${column(role.level, 5)} ${column(role.memberCount, 7)} ${role.permissions.length}`,
   )
@@ -74,7 +73,7 @@ export function RolesPane({ui}: {ui: PaneUi}) {
       <ListView
         header={`${column('key', 16)} ${column('name', 20)} ${column('kind', 9)} ${column('level', 5)} ${column('members', 7)} perms`}
         rows={rows}
-        cursor={cursor}
+        cursor={cursor.index}
         width={ui.width}
         height={listHeight}
         color={ui.color}

@@ -1,18 +1,87 @@
+import stringWidth from 'string-width'
 import {translateDatabaseError} from '../../src/db/database-errors.js'
 import {isDomainError} from '../../src/errors/domain-error.js'
+import {escapeControlCharacters} from '../../src/shared/display-text.js'
 
-/** Cuts a line to a width (an ellipsis marks the cut) and pads it, so every row of a pane fits the terminal. */
-export function fitLine(text: string, width: number): string {
-  const flat = text.replaceAll(/[\r\n\t]+/g, ' ')
-  if (width <= 0) return ''
-  if (flat.length <= width) return flat.padEnd(width)
-  return `${flat.slice(0, Math.max(0, width - 1))}…`
+const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+
+/**
+ * Text as it may reach the terminal: tabs and line breaks become spaces, and every other
+ * control character (ESC, BS, OSC's BEL, C1, bidi overrides) a visible `\uXXXX` escape, so
+ * tenant-controlled text (an API key's name, a legacy org name) cannot move the cursor,
+ * recolour the screen, set the title or the clipboard. Idempotent.
+ */
+export function printable(text: string): string {
+  return escapeControlCharacters(text.replaceAll(/[\r\n\t]+/g, ' '))
 }
 
-/** A column of a row: cut or padded to exactly `width` characters. */
+/** Columns the text takes on a terminal: CJK and most emoji take two, combining marks none. */
+export function displayWidth(text: string): number {
+  return stringWidth(text)
+}
+
+/** The longest start of the text (whole graphemes) that takes at most `width` columns, and its width. */
+function cutToWidth(text: string, width: number): {text: string; width: number} {
+  let cut = ''
+  let used = 0
+  for (const {segment} of graphemes.segment(text)) {
+    const next = stringWidth(segment)
+    if (used + next > width) break
+    cut += segment
+    used += next
+  }
+  return {text: cut, width: used}
+}
+
+/**
+ * The one cell helper every pane draws with: the text made printable, cut at a grapheme
+ * boundary to `width` columns (an ellipsis marks the cut) and padded to exactly `width` columns.
+ */
+export function fitLine(text: string, width: number): string {
+  if (width <= 0) return ''
+  const safe = printable(text)
+  const full = displayWidth(safe)
+  if (full <= width) return safe + ' '.repeat(width - full)
+  const cut = cutToWidth(safe, width - 1)
+  return `${cut.text}…${' '.repeat(width - 1 - cut.width)}`
+}
+
+/** A column of a row: printable, cut or padded to exactly `width` columns ('-' when empty). */
 export function column(text: string | number | null | undefined, width: number): string {
-  const value = text === null || text === undefined || text === '' ? '-' : String(text)
-  return value.length > width ? `${value.slice(0, Math.max(0, width - 1))}…` : value.padEnd(width)
+  return fitLine(text === null || text === undefined || text === '' ? '-' : String(text), width)
+}
+
+/** The end of a text that fits `width` columns (an ellipsis first marks the cut): where the typing is in a prompt. */
+export function fitEnd(text: string, width: number): string {
+  const safe = printable(text)
+  if (displayWidth(safe) <= width) return safe
+  const reversed = [...graphemes.segment(safe)].map(({segment}) => segment).reverse()
+  let kept = ''
+  let used = 0
+  for (const segment of reversed) {
+    const next = stringWidth(segment)
+    if (used + next > width - 1) break
+    kept = segment + kept
+    used += next
+  }
+  return `…${kept}`
+}
+
+/** Text broken into lines of exactly `width` columns, breaking long words (a link) anywhere; nothing is cut. */
+export function wrapAll(text: string, width: number): string[] {
+  const lines: string[] = []
+  for (const paragraph of text.split(/\r?\n/)) {
+    let rest = printable(paragraph).trim()
+    if (!rest) lines.push('')
+    while (rest) {
+      const cut = cutToWidth(rest, width)
+      const space = cut.text.length < rest.length ? cut.text.lastIndexOf(' ') : -1
+      const line = space > cut.text.length / 2 ? cut.text.slice(0, space) : cut.text || rest.slice(0, 1)
+      lines.push(line)
+      rest = rest.slice(line.length).trimStart()
+    }
+  }
+  return lines.map((line) => fitLine(line, width))
 }
 
 /**
@@ -27,15 +96,16 @@ export function describeError(error: unknown): string {
   return `[internal.error] ${message}`
 }
 
-/** Text broken at spaces into at most `maxLines` lines of `width` (the last one cut with an ellipsis). */
+/** Text broken at spaces into at most `maxLines` lines of `width` columns (the last one cut with an ellipsis). */
 export function wrapText(text: string, width: number, maxLines: number): string[] {
   const lines: string[] = []
-  let rest = text.replaceAll(/\s+/g, ' ').trim()
-  while (rest && lines.length < maxLines - 1 && rest.length > width) {
-    const space = rest.lastIndexOf(' ', width)
-    const cut = space > width / 2 ? space : width
-    lines.push(rest.slice(0, cut))
-    rest = rest.slice(cut).trimStart()
+  let rest = printable(text.replaceAll(/\s+/g, ' ')).trim()
+  while (rest && lines.length < maxLines - 1 && displayWidth(rest) > width) {
+    const cut = cutToWidth(rest, width).text
+    const space = cut.lastIndexOf(' ')
+    const line = space > cut.length / 2 ? cut.slice(0, space) : cut || rest.slice(0, 1)
+    lines.push(line)
+    rest = rest.slice(line.length).trimStart()
   }
   if (rest) lines.push(rest)
   return lines.map((line) => fitLine(line, width))
@@ -60,7 +130,7 @@ export function wrapWords(words: string[], width: number, maxLines: number): str
   let line = ''
   for (const word of words) {
     const next = line ? `${line}, ${word}` : word
-    if (next.length > width && line) {
+    if (displayWidth(next) > width && line) {
       lines.push(`${line},`)
       line = word
     } else line = next

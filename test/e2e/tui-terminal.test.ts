@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {BIN, createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import {secretKeyEnvFor, type TestDatabase} from '../helpers/test-database.js'
@@ -6,6 +7,14 @@ import {secretKeyEnvFor, type TestDatabase} from '../helpers/test-database.js'
 /** SGR sequences (colour, bold, inverse): none may be written under NO_COLOR. Cursor movement may. */
 const STYLE_ESCAPE = /\u001B\[[0-9;]*m/
 const ANY_ESCAPE = /\u001B(\[[0-9;?]*[A-Za-z]|\][^\u0007]*\u0007|[()][A-Za-z0-9])/g
+const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h'
+const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l'
+
+/** The shell's screen is back: the alternate screen was left after it was last entered. */
+function leftAlternateScreen(raw: string): boolean {
+  const entered = raw.lastIndexOf(ENTER_ALTERNATE_SCREEN)
+  return entered >= 0 && raw.indexOf(LEAVE_ALTERNATE_SCREEN, entered) > entered
+}
 
 /**
  * The real binary in a pseudo-terminal of 80×24 made by script(1) (util-linux; no native pty
@@ -22,6 +31,8 @@ function startInTerminal(cli: CliRunner, databaseUrl: string) {
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  /** The saas-ctl process inside script(1) (the shell execs it). */
+  const tuiPid = () => Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0])
   return {
     raw: () => output,
     /** What was written so far, escape sequences removed. */
@@ -34,8 +45,9 @@ function startInTerminal(cli: CliRunner, databaseUrl: string) {
         await new Promise((resolve) => setTimeout(resolve, 25))
       }
     },
-    /** Keys, after a moment for the screen just drawn to start listening (Ink subscribes in an effect). */
-    send: (keys: string) => void setTimeout(() => child.stdin.write(keys), 50),
+    /** Keys, at once: the TUI takes keys from the moment it reads the terminal. */
+    send: (keys: string) => void child.stdin.write(keys),
+    signal: (name: NodeJS.Signals) => process.kill(tuiPid(), name),
     exited,
     kill: () => child.kill('SIGKILL'),
   }
@@ -54,7 +66,7 @@ describe('saas-ctl tui, end to end', () => {
     const terminal = startInTerminal(cli, database.url)
     try {
       await terminal.waitFor('1 of 1 organization(s)')
-      expect(terminal.text()).toMatch(/> acme\s+Acme Corp\s+free/)
+      expect(terminal.text()).toMatch(/> acme\s+active\s+free\s+\d+\s+Acme Corp/)
       let mark = terminal.text().length
       terminal.send('n')
       await terminal.waitFor('New organization name:', mark)
@@ -78,6 +90,7 @@ describe('saas-ctl tui, end to end', () => {
       terminal.send('q')
       expect(await terminal.exited).toBe(0)
       expect(terminal.raw()).not.toMatch(STYLE_ESCAPE)
+      expect(leftAlternateScreen(terminal.raw())).toBe(true)
     } finally {
       terminal.kill()
     }
@@ -85,6 +98,21 @@ describe('saas-ctl tui, end to end', () => {
     expect(orgs.json.map((org: {slug: string}) => org.slug)).toEqual(['acme', 'from-terminal'])
     const events = await cli.run(['audit', 'tail', '--json', '--action', 'org.created'])
     expect(events.json.map((event: {actor: {type: string}}) => event.actor.type)).toEqual(['cli', 'cli'])
+  })
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s restores the shell screen (leaves the alternate screen) and exits %i', {timeout: 60_000}, async (signal, code) => {
+    const terminal = startInTerminal(cli, database.url)
+    try {
+      await terminal.waitFor('organization(s)')
+      terminal.signal(signal)
+      expect(await terminal.exited).toBe(code)
+      expect(leftAlternateScreen(terminal.raw())).toBe(true)
+    } finally {
+      terminal.kill()
+    }
   })
 
   it('refuses with one clear line and a usage exit when stdout is not a terminal', async () => {

@@ -43,4 +43,55 @@ describeEachDialect('tui: the live audit tail', (dialect) => {
     expect(frame).toMatch(/org\.created\s+cli:test-operator\s+later-org/)
     expect(frame).not.toContain('member.')
   })
+
+  it('keeps its filters when another pane is shown and it comes back', async () => {
+    tui = renderTui(t.core, OPERATOR)
+    await tui.press('5', has('no filters'), 'the audit pane')
+    await tui.press('a', has('Filter by action'), 'the action prompt')
+    await tui.press('member.*\r', has('action=member.*'), 'filtered')
+    await tui.press('1', has('[1 Orgs]'), 'the orgs pane')
+    const frame = await tui.press('5', (current) => current.includes('[5 Audit]') && current.includes('Live audit tail'), 'the audit pane again')
+    expect(frame).toContain('action=member.*')
+    expect(frame).not.toContain('no filters')
+  })
+
+  it('a filter that rarely matches: each poll starts after the newest event read before it, not after the last match', async () => {
+    const calls: {afterSeq: number; throughSeq?: number}[] = []
+    const original = t.core.audit.listEventsAfter
+    t.core.audit.listEventsAfter = (filter, limit) => {
+      calls.push({afterSeq: filter.afterSeq, throughSeq: filter.throughSeq})
+      return original.call(t.core.audit, filter, limit)
+    }
+    try {
+      tui = renderTui(t.core, OPERATOR)
+      await tui.press('5', has('no filters'), 'the audit pane')
+      await tui.press('a', has('Filter by action'), 'the action prompt')
+      await tui.press('nothing.matches.*\r', (current) => current.includes('action=nothing.matches.*') && current.includes('No events yet'), 'filtered')
+      for (const slug of ['poll-a', 'poll-b', 'poll-c']) await t.core.orgs.createOrg(OPERATOR, {name: slug, slug})
+      const newest = await t.core.audit.latestSeq()
+      await tui.waitFor(() => calls.some((call) => (call.throughSeq ?? 0) >= newest), 'a poll through the newest event')
+      await t.core.orgs.createOrg(OPERATOR, {name: 'poll-d', slug: 'poll-d'})
+      // None of those matched, yet the next poll starts after them.
+      await tui.waitFor(() => calls.some((call) => call.afterSeq >= newest), 'a poll after the newest event')
+    } finally {
+      t.core.audit.listEventsAfter = original
+    }
+  })
+
+  it('shows the date of events from another day, the time of today\'s (UTC)', async () => {
+    const before = await t.core.audit.latestSeq()
+    await t.core.orgs.createOrg(OPERATOR, {name: 'Dated', slug: 'dated-old'})
+    t.clock.advance(3 * 86_400_000)
+    try {
+      await t.core.orgs.createOrg(OPERATOR, {name: 'Dated', slug: 'dated-new'})
+      const [earlier, today] = await t.core.audit.listEventsAfter({afterSeq: before, action: 'org.created'})
+      tui = renderTui(t.core, OPERATOR)
+      const frame = await tui.press('5', (current) => current.includes('dated-new'), 'the audit pane')
+      const row = (slug: string) => frame.split('\n').find((line) => line.includes('org.created') && line.includes(slug))!
+      expect(row('dated-old')).toContain(`${earlier!.createdAt.slice(5, 10)} ${earlier!.createdAt.slice(11, 16)} org.created`)
+      expect(row('dated-new')).toContain(`${today!.createdAt.slice(11, 19)}    org.created`)
+    } finally {
+      t.clock.set(new Date('2026-01-01T00:00:00.000Z'))
+    }
+  })
 })

@@ -1,4 +1,5 @@
 import './force-color.js'
+import stringWidth from 'string-width'
 import {afterAll, afterEach, beforeAll, expect, it} from 'vitest'
 import {createOrgFixtures} from '../helpers/org-fixtures.js'
 import {describeEachDialect} from '../helpers/test-database.js'
@@ -10,6 +11,8 @@ describeEachDialect('tui: layout, help and NO_COLOR', (dialect) => {
   let tui: TuiDriver | undefined
   const fixtures = createOrgFixtures(() => t)
   const LONG = 'an-organization-with-a-name-far-longer-than-any-column-of-an-eighty-column-terminal'
+  const CJK = '東京都渋谷区株式会社東京都渋谷区株式会社東京都渋谷区株式会社'
+  const EMOJI = '👨‍👩‍👧😀🇯🇵👍🏽e\u0301'.repeat(6)
   beforeAll(async () => {
     t = await createTestCore(dialect)
     const seeded = await fixtures.seedOrg('aaa-first', {ada: 'owner'})
@@ -17,13 +20,17 @@ describeEachDialect('tui: layout, help and NO_COLOR', (dialect) => {
     await t.core.orgs.createOrg(OPERATOR, {name: LONG, slug: LONG.slice(0, 60)})
     for (let index = 0; index < 30; index += 1) await t.core.orgs.createOrg(OPERATOR, {name: `Filler ${index}`, slug: `filler-${String(index).padStart(2, '0')}`})
     await t.core.flags.createFlag(OPERATOR, {key: 'a-flag-key-that-goes-on-and-on-and-on-past-its-column', description: LONG})
+    // Wide text: two columns a character (CJK, emoji), combining marks none.
+    const {org: cjk} = await t.core.orgs.createOrg(OPERATOR, {name: CJK, slug: 'cjk-wide'})
+    await t.core.orgs.deleteOrg(OPERATOR, {org: cjk.id})
+    await t.core.orgs.createOrg(OPERATOR, {name: EMOJI, slug: 'emoji-wide'})
   })
   afterEach(() => tui?.unmount())
   afterAll(async () => t?.close())
 
   /** Visits every pane, the help, a prompt, a confirmation and an error. */
   async function tour(driver: TuiDriver): Promise<void> {
-    await driver.waitFor(has('organization(s)'), 'the org list')
+    await driver.waitFor(has('> aaa-first'), 'the org list read')
     await driver.press('?', has('Keys of the Orgs pane'), 'the help')
     await driver.press(KEY.escape, has('/ search'), 'the help closed')
     await driver.press('\u001B[6~', has('> filler-'), 'a page down')
@@ -55,7 +62,31 @@ describeEachDialect('tui: layout, help and NO_COLOR', (dialect) => {
     for (const frame of frames) {
       const lines = frame.replaceAll(/\u001B\[[0-9;]*m/g, '').split('\n')
       expect(lines.length).toBeLessThanOrEqual(24)
-      for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80)
+      // Measured as the terminal draws them: display columns, not code units.
+      for (const line of lines) expect(stringWidth(line), line).toBeLessThanOrEqual(80)
+    }
+  })
+
+  it('wide (CJK, emoji) names are measured in display columns and cut at grapheme boundaries; the status column is never cut', async () => {
+    tui = renderTui(t.core, OPERATOR, {columns: 80})
+    await tui.waitFor(has('organization(s)'), 'the org list')
+    await tui.press('/', has('Search'), 'the search prompt')
+    const frame = await tui.press('-wide\r', (current) => current.includes('search "-wide"') && current.includes('emoji-wide'), 'the wide names')
+    const cjkRow = frame.split('\n').find((line) => /^[> ] cjk-wide /.test(line))!
+    const emojiRow = frame.split('\n').find((line) => /^[> ] emoji-wide /.test(line))!
+    expect(cjkRow).toMatch(/cjk-wide\s+deleted\s+free\s+0\s+東京都/)
+    expect(emojiRow).toMatch(/emoji-wide\s+active\s+free\s+0\s+👨‍👩‍👧😀🇯🇵👍🏽/)
+    for (const row of [cjkRow, emojiRow]) {
+      // Filled to the width of the pane (79: one column short of the edge; 78 when a two-column
+      // character did not fit the last column), an ellipsis marking the cut.
+      expect(stringWidth(row.trimEnd())).toBeGreaterThanOrEqual(78)
+      expect(stringWidth(row)).toBeLessThanOrEqual(79)
+      expect(row.trimEnd().endsWith('…')).toBe(true)
+      // No grapheme is split: every cluster of the cut name is one of the name's own.
+      const shown = row.trimEnd().slice(0, -1).split(/\s+0\s+/)[1]!
+      const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'})
+      const whole = new Set([...segmenter.segment((CJK + EMOJI).normalize('NFC'))].map(({segment}) => segment))
+      for (const {segment} of segmenter.segment(shown.normalize('NFC'))) expect(whole.has(segment), segment).toBe(true)
     }
   })
 

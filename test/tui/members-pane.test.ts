@@ -1,5 +1,6 @@
 import {afterAll, afterEach, beforeAll, expect, it} from 'vitest'
 import {createOrgFixtures} from '../helpers/org-fixtures.js'
+import {latestMail} from '../helpers/outbox-mail.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
 import {has, KEY, renderTui, type TuiDriver} from './tui-driver.js'
@@ -32,7 +33,16 @@ describeEachDialect('tui: the Members pane', (dialect) => {
     await driver.press('i', has('Invite to inviting, email:'), 'the email prompt')
     await driver.press('new.person@example.com', has('new.person@example.com'), 'the typed email')
     await driver.press(KEY.enter, has('Role (owner, admin, member, viewer or custom): member'), 'the role prompt with its default')
-    await driver.press(KEY.enter, (frame) => frame.includes('Invited new.person@example.com as member') && /new\.person@example\.com\s+member\s+invited/.test(frame), 'the invitation listed')
+    // The accept link is shown whole (wrapped over lines, never cut) until a key is pressed.
+    const shown = await driver.press(KEY.enter, has('Accept link'), 'the accept link')
+    const link = (await latestMail(t.core, 'new.person@example.com', 'invitation')).links[0]!
+    expect(link.length).toBeGreaterThan(79)
+    const body = shown.split('\n').slice(1, -3)
+    const linkLines = body.slice(body.findIndex((line) => line.startsWith('Accept link')) + 1)
+    expect(linkLines.map((line) => line.trimEnd()).join('').startsWith(link)).toBe(true)
+    // That key only closes it (x would otherwise ask to revoke).
+    await driver.press('x', (frame) => !frame.includes('Accept link') && frame.includes('Invited new.person@example.com as member') && /new\.person@example\.com\s+member\s+invited/.test(frame), 'the invitation listed')
+    expect(driver.frame()).not.toContain('[y/N]')
     const invitations = await t.core.invitations.listInvitations(OPERATOR, {org: seeded.org.id})
     expect(invitations.map((invitation) => [invitation.email, invitation.role, invitation.status])).toEqual([['new.person@example.com', 'member', 'pending']])
     const events = await t.core.audit.listEvents({action: 'invitation.created', orgId: seeded.org.id}, 10)

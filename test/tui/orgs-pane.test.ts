@@ -28,7 +28,7 @@ describeEachDialect('tui: the Orgs pane', (dialect) => {
     await tui.press('\u007F', has('enterprise): _'), 'the default cleared')
     await tui.press('premium', has('enterprise): premium'), 'the typed tier')
     // The cursor moves to the new organization once the list is read again.
-    await tui.press(KEY.enter, (frame) => frame.includes('Created organization created-here') && /> created-here\s+Created Here/.test(frame), 'the new org')
+    await tui.press(KEY.enter, (frame) => frame.includes('Created organization created-here') && /> created-here\s+active\s+premium\s+0\s+Created Here/.test(frame), 'the new org')
     const org = await orgBySlug('created-here')
     expect(org).toMatchObject({name: 'Created Here', tier: 'premium', deletedAt: null})
     const events = await t.core.audit.listEvents({action: 'org.created', orgId: org!.id}, 10)
@@ -82,5 +82,21 @@ describeEachDialect('tui: the Orgs pane', (dialect) => {
     await tui.press(KEY.escape, (frame) => !frame.includes('New organization name:'), 'the prompt closed')
     expect(await orgBySlug('never')).toBeUndefined()
     expect(await t.core.audit.latestSeq()).toBe(before)
+  })
+
+  it('the cursor stays on the selected organization when one before it appears elsewhere (kept by id, not position)', async () => {
+    await t.core.orgs.createOrg(OPERATOR, {name: 'Sel B', slug: 'sel-b'})
+    await t.core.orgs.createOrg(OPERATOR, {name: 'Sel C', slug: 'sel-c'})
+    tui = renderTui(t.core, OPERATOR)
+    await tui.waitFor(has('organization(s)'), 'the org list')
+    await tui.press('/', has('Search'), 'the search prompt')
+    await tui.press('sel-\r', (frame) => frame.includes('search "sel-"') && frame.includes('> sel-b'), 'the search')
+    await tui.press('j', (frame) => frame.includes('> sel-c') && frame.includes('org: sel-c'), 'the cursor on sel-c')
+    // Another process creates an org that sorts first; the list is read again when Orgs is shown.
+    await t.core.orgs.createOrg(OPERATOR, {name: 'Sel A', slug: 'sel-a'})
+    await tui.press('2', has('[2 Members]'), 'the members pane')
+    const frame = await tui.press('1', (current) => current.includes('[1 Orgs]') && current.includes('3 of') && current.includes('  sel-a'), 'the orgs read again')
+    expect(frame).toContain('> sel-c')
+    expect(frame).toContain('org: sel-c')
   })
 })

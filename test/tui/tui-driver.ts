@@ -21,8 +21,12 @@ export interface TuiDriver {
   frames(): string[]
   /** Waits until the newest frame passes `isReady` (polled; fails with the last frame after a timeout). */
   waitFor(isReady: (frame: string) => boolean, what: string): Promise<string>
-  /** Writes keys, then waits for the frame they lead to. */
+  /** Writes keys at once (no wait for a draw or effect), then waits for the frame they lead to. */
   press(keys: string, isReady: (frame: string) => boolean, what: string): Promise<string>
+  /** Writes each of these as its own read from the terminal, all in the same tick. */
+  type(...reads: string[]): void
+  /** True once the app has exited (q, Ctrl-C): Ink no longer reads the terminal. */
+  hasExited(): boolean
   unmount(): void
 }
 
@@ -44,11 +48,13 @@ export function renderTui(core: Core, actor: Actor, options: {color?: boolean; c
     frames: () => instance.frames,
     waitFor,
     async press(keys, isReady, what) {
-      // Ink subscribes a newly shown input (a prompt) in an effect after drawing it: let that run first.
-      await new Promise((resolve) => setTimeout(resolve, 50))
       instance.stdin.write(keys)
       return waitFor(isReady, what)
     },
+    type(...reads) {
+      for (const keys of reads) instance.stdin.write(keys)
+    },
+    hasExited: () => instance.stdin.listenerCount('readable') === 0,
     unmount: () => instance.unmount(),
   }
 }
