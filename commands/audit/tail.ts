@@ -11,6 +11,8 @@ import {formatAuditLine} from './render.js'
 
 /** Well inside the promise that events from other processes show within 2 seconds. */
 const FOLLOW_POLL_MILLISECONDS = 500
+/** Events read per poll at most. */
+const FOLLOW_PAGE = 500
 
 export default class AuditTail extends BaseCommand<typeof AuditTail> {
   static override summary = 'Print the newest audit events; with --follow, keep printing new ones'
@@ -47,10 +49,16 @@ export default class AuditTail extends BaseCommand<typeof AuditTail> {
     process.once('SIGTERM', onSignal)
     try {
       while (!stop.signal.aborted) {
-        const fresh = await core.audit.listEventsAfter({...filter, afterSeq})
-        await this.printFollowed(core, fresh)
-        // Filtered-out events are never returned; only move past what was seen.
-        afterSeq = fresh.at(-1)?.seq ?? afterSeq
+        // Bounded by the newest position read first, and the next read starts after it: a
+        // filter that rarely matches does not make each poll scan further back.
+        const throughSeq = await core.audit.latestSeq()
+        if (throughSeq > afterSeq) {
+          const fresh = await core.audit.listEventsAfter({...filter, afterSeq, throughSeq}, FOLLOW_PAGE)
+          await this.printFollowed(core, fresh)
+          // A full page: the rest is read from its last event straight away.
+          afterSeq = fresh.length === FOLLOW_PAGE ? fresh.at(-1)!.seq : throughSeq
+          if (fresh.length === FOLLOW_PAGE) continue
+        }
         await sleep(FOLLOW_POLL_MILLISECONDS, undefined, {signal: stop.signal}).catch(() => {})
       }
     } finally {
