@@ -20,6 +20,19 @@ describeEachDialect('tui: keys arriving at once', (dialect) => {
 
   const deletedSlugs = async () => (await t.core.orgs.listOrgs(OPERATOR, {includeDeleted: true})).filter((org) => org.deletedAt).map((org) => org.slug)
 
+  it('n then d a millisecond later, then y: no delete (the prompt took d)', async () => {
+    tui = renderTui(t.core, OPERATOR)
+    await tui.waitFor(has('> keys-a'), 'the org list')
+    tui.type('n')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    tui.type('d')
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    tui.type('y')
+    await tui.waitFor(has('New organization name: dy_'), 'dy in the name prompt')
+    await tui.press(KEY.escape, (frame) => !frame.includes('New organization name'), 'the prompt closed')
+    expect(await deletedSlugs()).toEqual([])
+  })
+
   it("n, d, y as three reads in one tick: d and y are typed into the name prompt, nothing is deleted", async () => {
     const before = await t.core.audit.latestSeq()
     tui = renderTui(t.core, OPERATOR)
@@ -68,7 +81,10 @@ describeEachDialect('tui: keys arriving at once', (dialect) => {
     tui = renderTui(t.core, OPERATOR)
     await tui.waitFor(has('organization(s)'), 'the org list')
     await tui.press('/', has('Search (slug or name):'), 'the search prompt')
-    tui.type('keys-e', KEY.enter, 'q')
+    tui.type('keys-e', KEY.enter)
+    // A millisecond later: before the prompt's line is gone from the screen.
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    tui.type('q')
     await tui.waitFor(() => tui!.hasExited(), 'the exit')
   })
 })
