@@ -77,6 +77,9 @@ function useKeys(handle: (press: KeyPress) => void): void {
   const {internal_eventEmitter: events, setRawMode} = useStdin()
   const handleRef = useRef(handle)
   handleRef.current = handle
+  const setRawModeRef = useRef(setRawMode)
+  setRawModeRef.current = setRawMode
+  // Subscribed once for the app's life (the queue must survive re-renders).
   useEffect(() => {
     const queue: KeyPress[] = []
     let isDraining = false
@@ -95,14 +98,14 @@ function useKeys(handle: (press: KeyPress) => void): void {
       queue.push(...parseKeys(raw))
       void drain()
     }
-    setRawMode(true)
+    setRawModeRef.current(true)
     events.on('input', onInput)
     return () => {
       isMounted = false
       events.removeListener('input', onInput)
-      setRawMode(false)
+      setRawModeRef.current(false)
     }
-  }, [events, setRawMode])
+  }, [events])
 }
 
 /** The operator's TUI: panes for orgs, members, roles, flags and a live audit tail, over the core's services. */
