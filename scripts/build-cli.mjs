@@ -64,7 +64,31 @@ const entryPoints = [{in: '@oclif/core', out: 'oclif'}, {in: 'commands/index.ts'
 
 const staging = `${OUT}.building-${process.pid}`
 rmSync(staging, {recursive: true, force: true})
-const external = [...Object.keys({...pjson.dependencies, ...pjson.devDependencies}).filter((name) => !BUNDLED.has(name)), ...NEVER_BUNDLED]
+const external = new Set(Object.keys({...pjson.dependencies, ...pjson.devDependencies}).filter((name) => !BUNDLED.has(name)))
+
+/**
+ * Our own code's imports of unbundled dependencies stay imports (resolved from node_modules at
+ * run time). A bundled package's imports are bundled with it, even of a package saas-ctl also
+ * depends on: its version may differ (oclif's string-width 4, CommonJS, beside our string-width 8,
+ * an ES module), and a bare import left in the bundle would find ours.
+ */
+const externalFromOurCode = {
+  name: 'external-from-our-code',
+  setup(bundler) {
+    bundler.onResolve({filter: /^[^./]/}, (args) => {
+      const name = packageNameOf(args.path)
+      if (NEVER_BUNDLED.includes(name)) return {path: args.path, external: true}
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined
+      return external.has(name) ? {path: args.path, external: true} : undefined
+    })
+  },
+}
+
+/** `pkg` of `pkg/sub/path`, `@scope/pkg` of `@scope/pkg/sub/path`. */
+function packageNameOf(specifier) {
+  const parts = specifier.split('/')
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
 const result = await build({
   absWorkingDir: ROOT,
   entryPoints,
@@ -77,10 +101,9 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: [...external, ...external.map((name) => `${name}/*`)],
   // oclif is CommonJS: bundled into ES modules, its require() of Node's modules needs a require.
   banner: {js: "import {createRequire as createRequireForBundle} from 'node:module'; const require = createRequireForBundle(import.meta.url);"},
-  plugins: [zodEnglishOnly],
+  plugins: [externalFromOurCode, zodEnglishOnly],
   metafile: true,
   logLevel: 'warning',
 })

@@ -63,6 +63,20 @@ describe('CLI start: a command loads only what it uses', () => {
   })
 })
 
+// The bundle (scripts/build-cli.mjs) must keep a bundled package's own dependencies: oclif once
+// found our string-width 8 (an ES module) in place of its string-width 4, and every help page failed.
+describe('CLI start: the bundled oclif renders help', () => {
+  it('--help and a topic\'s help exit 0 with their usage', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'saasctl-help-'))
+    const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], {cwd, timeout: 20_000})
+    const root = await run(['--help'])
+    expect(root.stdout).toMatch(/USAGE[\s\S]*TOPICS[\s\S]*org\s+Organizations/)
+    const topic = await run(['org', '--help'])
+    expect(topic.stdout).toMatch(/org list\s+\S/)
+    expect(root.stderr + topic.stderr).toBe('')
+  })
+})
+
 /** A loaded file as sources: a bundle file's sources, a package's name, or the file relative to the repository. */
 function sourcesOf(file: string): string[] {
   if (file.startsWith(BUNDLE + path.sep)) {
