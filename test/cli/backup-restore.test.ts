@@ -142,6 +142,9 @@ describe('CLI backup and restore [sqlite]', () => {
     // The restored key opens what the backup sealed: the audit chain's signed checkpoint verifies.
     const verified = await restoredCli.run(['audit', 'verify', '--json'])
     expect(verified.exitCode, verified.stdout + verified.stderr).toBe(0)
+    // The restore is the newest event of the restored log, by the operator, naming the backup.
+    const newest = await restoredCli.run(['audit', 'tail', '-n', '1', '--json'])
+    expect(newest.json).toMatchObject([{action: 'database.restored', actor: {type: 'cli'}, metadata: {backup_file: backupPath()}}])
   })
 
   it('refuses to restore over a database a daemon is running on (real process), names it, and changes nothing; once stopped the restore goes through', async () => {
