@@ -1,11 +1,25 @@
 import {Console} from 'node:console'
 import {fileURLToPath} from 'node:url'
 import {PassThrough} from 'node:stream'
-import {Errors, run} from '@oclif/core'
-import {Exit} from '@oclif/core/handle'
 
 /** The package root: `run(argv, REPO_ROOT)` reads package.json's oclif section, as bin/run.js does. */
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/**
+ * The oclif bin/run.js starts: the copy `npm run build` bundled (dist/cli/oclif.js), not the one
+ * in node_modules, so configuration, help, topics and the error handler are the binary's own (a
+ * bundling fault that broke every --help passed in-process with node_modules' copy).
+ */
+interface BundledOclif {
+  run(argv: string[], root: string): Promise<unknown>
+  Errors: {handle(error: Error): Promise<void>}
+}
+const BUNDLED_OCLIF = new URL('../../dist/cli/oclif.js', import.meta.url).href
+let bundledOclif: Promise<BundledOclif> | undefined
+const loadOclif = (): Promise<BundledOclif> => (bundledOclif ??= import(BUNDLED_OCLIF).then((module) => module.default as BundledOclif))
+
+/** As the process runner's execFile timeout: a call that hangs fails alone instead of holding every later call. */
+const RUN_TIMEOUT_MILLISECONDS = 20_000
 
 export interface InProcessRun {
   /** The working directory the command runs in (process.chdir for the call). */
@@ -28,7 +42,7 @@ export interface InProcessOutput {
 let queue: Promise<unknown> = Promise.resolve()
 
 /**
- * Runs `saas-ctl <args>` inside the test process through @oclif/core's `run(argv, root)`: the
+ * Runs `saas-ctl <args>` inside the test process through oclif's `run(argv, root)` (the bundled oclif bin/run.js starts): the
  * commands load from what package.json's oclif section names (dist/), as the binary's do. For the
  * call the process looks like the binary's would: working directory, environment, argv, a piped
  * stdin, stdout and stderr captured and not terminals, process.exitCode read and reset after.
@@ -41,37 +55,48 @@ export function runInProcess(args: string[], options: InProcessRun): Promise<InP
 }
 
 async function runAlone(args: string[], options: InProcessRun): Promise<InProcessOutput> {
+  const oclif = await loadOclif()
   const output = {stdout: '', stderr: ''}
   const restore = swapProcessState(args, options, output)
-  let exitCode: number
-  try {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`in-process run timed out after ${RUN_TIMEOUT_MILLISECONDS} ms: saas-ctl ${args.join(' ')}`)), RUN_TIMEOUT_MILLISECONDS)
+  })
+  const running = (async () => {
     try {
-      await run(args, REPO_ROOT)
-      exitCode = exitCodeOf(process.exitCode)
+      await oclif.run(args, REPO_ROOT)
+      return exitCodeOf(process.exitCode)
     } catch (error) {
-      exitCode = await handleLikeTheBinary(error)
+      return handleLikeTheBinary(oclif, error)
     }
+  })()
+  try {
+    // On a timeout the process is put back (finally) and the error thrown; the hung call is left behind.
+    return {exitCode: await Promise.race([running, timedOut]), ...output}
   } finally {
+    clearTimeout(timer)
     restore()
   }
-  return {exitCode, ...output}
 }
 
-/** What bin/run.js's `execute` does with an error `run` throws: oclif's handle, minus process.exit. */
-async function handleLikeTheBinary(error: unknown): Promise<number> {
-  // By shape, not instanceof: the commands may extend a bundled copy of oclif (see bin/run.js).
+/** What bin/run.js's `execute` does with an error `run` throws: oclif's handle, minus the process exit. */
+async function handleLikeTheBinary(oclif: BundledOclif, error: unknown): Promise<number> {
+  // By shape: oclif's exit error (this.exit) carries the status.
   const exitError = error as {code?: unknown; oclif?: {exit?: number}}
   if (exitError.code === 'EEXIT') return exitError.oclif?.exit ?? 0
   let code: number | undefined
-  const exit = Exit.exit
-  // handle() ends with Exit.exit(code), process.exit in the binary: here it records the code.
-  Exit.exit = ((exitCode = 0) => {
-    code ??= exitCode
-  }) as typeof Exit.exit
+  // handle() ends with process.exit(code) (through its Exit.exit): here that records the code.
+  const restoreExit = replaceProperty(process, 'exit', {
+    value: (exitCode: number | undefined = 0) => {
+      code ??= exitCode
+    },
+    configurable: true,
+    writable: true,
+  })
   try {
-    await Errors.handle(error as Error)
+    await oclif.Errors.handle(error as Error)
   } finally {
-    Exit.exit = exit
+    restoreExit()
   }
   return code ?? 1
 }
