@@ -12,6 +12,10 @@ export default class Tui extends BaseCommand<typeof Tui> {
       throw new DomainError('tui.not_a_terminal', 'tui needs a terminal on stdin and stdout; use the other commands (with --json) in scripts')
     }
     const core = await this.openCore()
+    // Ink draws nothing until it exits when it thinks it runs in CI (CI or CONTINUOUS_INTEGRATION
+    // set, read once when Ink loads). Both ends are terminals here, so someone is watching: an
+    // exported CI=true (a dev container, a CI shell) must not leave them a blank screen.
+    for (const name of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[name]
     // Loaded here, not at the top: Ink and React stay out of every other command's start.
     const {runTui} = await import('./tui/run-tui.js')
     const exitCode = await runTui({core, actor: this.actor(), color: !process.env.NO_COLOR})

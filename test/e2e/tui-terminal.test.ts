@@ -18,13 +18,14 @@ function leftAlternateScreen(raw: string): boolean {
 
 /**
  * The real binary in a pseudo-terminal of 80×24 made by script(1) (util-linux; no native pty
- * module): keys go in through script's stdin, the screen comes out of its stdout.
+ * module): keys go in through script's stdin, the screen comes out of its stdout. With CI=true,
+ * as .ci/run exports it: Ink would otherwise draw nothing until it exits.
  */
 function startInTerminal(cli: CliRunner, databaseUrl: string) {
   const command = `stty cols 80 rows 24; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} tui`
   const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
     cwd: cli.cwd,
-    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, NODE_ENV: 'production', NO_COLOR: '1', TERM: 'xterm-256color'},
+    env: {...process.env, ...secretKeyEnvFor(databaseUrl), SAASCTL_DATABASE_URL: databaseUrl, NODE_ENV: 'production', NO_COLOR: '1', TERM: 'xterm-256color', CI: 'true'},
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let output = ''
