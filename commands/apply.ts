@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from './lib/base-command.js'
+import {DomainError, isDomainError} from '../src/errors/domain-error.js'
+import {BaseCommand, describeFailure} from './lib/base-command.js'
 
 /** How often the progress bar is redrawn. */
 const PROGRESS_INTERVAL_MILLISECONDS = 100
@@ -22,7 +23,6 @@ export default class Apply extends BaseCommand<typeof Apply> {
 
   async run() {
     const [{readFile}, yaml, provisioning] = await Promise.all([import('node:fs/promises'), import('yaml'), import('../src/provisioning/provisioning.js')])
-    const {DomainError, isDomainError} = await import('../src/errors/domain-error.js')
     const file = this.flags.file
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new DomainError('provisioning.file_unreadable', `${file}: cannot read the file (${error.code ?? error.message})`)
@@ -55,7 +55,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
     }
     // Nothing committed: the error as any command's (its own code and exit status).
     if (!provisioning.isPartiallyApplied(outcome)) throw outcome.failure
-    const failure = await this.describeFailure(outcome.failure, outcome.stoppedAt)
+    const failure = this.describeFailure(outcome.failure, outcome.stoppedAt)
     const committed = {applied_orgs: outcome.appliedOrgs, users_applied: outcome.usersApplied, users_disabled: outcome.usersDisabled}
     const {EXIT_CODES} = await import('./lib/exit-codes.js')
     if (this.jsonEnabled()) {
@@ -69,18 +69,14 @@ export default class Apply extends BaseCommand<typeof Apply> {
   }
 
   /**
-   * The failure as the error document shows it: a domain error as it is (its message says what
-   * was rolled back), anything else after `stoppedAt`, as the database error it is or as
-   * internal.error (its stack with --debug).
+   * The failure as the error document shows it, described as every command's (BaseCommand): a
+   * domain error's message already says what was rolled back; anything else gets `stoppedAt` in
+   * front (its stack with --debug).
    */
-  private async describeFailure(failure: Error, stoppedAt: string | null): Promise<{code: string; message: string; details: unknown}> {
-    const [{isDomainError}, {translateDatabaseError}] = await Promise.all([import('../src/errors/domain-error.js'), import('../src/db/database-errors.js')])
-    if (isDomainError(failure)) return {code: failure.code, message: failure.message, details: failure.details ?? null}
-    const what = stoppedAt ? `${stoppedAt}: ` : ''
-    const known = translateDatabaseError(failure)
-    if (known) return {code: known.code, message: `${what}${known.message}`, details: known.details ?? null}
-    if (this.flags.debug) process.stderr.write(`${failure.stack}\n`)
-    return {code: 'internal.error', message: `${what}Internal error; rerun with --debug for details`, details: null}
+  private describeFailure(failure: Error, stoppedAt: string | null): {code: string; message: string; details: unknown} {
+    const {code, message, details} = describeFailure(failure)
+    if (code === 'internal.error' && this.flags.debug) process.stderr.write(`${failure.stack}\n`)
+    return {code, message: isDomainError(failure) || !stoppedAt ? message : `${stoppedAt}: ${message}`, details: details ?? null}
   }
 
   /** A bar of organizations applied, on stderr when it is a terminal and the output is not --json. */

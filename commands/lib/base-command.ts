@@ -100,7 +100,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-function describeFailure(error: Error): {code: string; message: string; details?: unknown; exitCode: number} {
+/** An error as the CLI reports it: its code, one-line message, details and exit status (internal errors say nothing more). */
+export function describeFailure(error: Error): {code: string; message: string; details?: unknown; exitCode: number} {
   const databaseError = translateDatabaseError(error)
   if (databaseError) return describeFailure(databaseError)
   if (isDomainError(error)) return {code: error.code, message: error.message, details: error.details, exitCode: EXIT_CODES[error.category]}
