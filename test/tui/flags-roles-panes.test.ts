@@ -2,7 +2,7 @@ import {afterAll, afterEach, beforeAll, expect, it} from 'vitest'
 import {createOrgFixtures} from '../helpers/org-fixtures.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
-import {has, KEY, renderTui, type TuiDriver} from './tui-driver.js'
+import {has, KEY, renderTuiOnOrg, type TuiDriver} from './tui-driver.js'
 
 describeEachDialect('tui: the Roles and Flags panes', (dialect) => {
   let t: TestCore
@@ -16,12 +16,8 @@ describeEachDialect('tui: the Roles and Flags panes', (dialect) => {
 
   /** The TUI with the cursor of the Orgs pane on `slug` (by search). */
   async function selectOrg(slug: string): Promise<TuiDriver> {
-    const driver = renderTui(t.core, OPERATOR)
+    const driver = await renderTuiOnOrg(t.core, OPERATOR, slug)
     tui = driver
-    await driver.waitFor(has('organization(s)'), 'the org list')
-    await driver.press('/', has('Search'), 'the search prompt')
-    await driver.press(slug, has(`Search (slug or name): ${slug}`), 'the typed search')
-    await driver.press(KEY.enter, (frame) => frame.includes(`search "${slug}"`) && !frame.includes('Search (slug') && frame.includes(`> ${slug} `), 'the org selected')
     return driver
   }
 

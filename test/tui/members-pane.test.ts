@@ -3,7 +3,7 @@ import {createOrgFixtures} from '../helpers/org-fixtures.js'
 import {latestMail} from '../helpers/outbox-mail.js'
 import {describeEachDialect} from '../helpers/test-database.js'
 import {createTestCore, OPERATOR, type TestCore} from '../helpers/test-core.js'
-import {has, KEY, renderTui, type TuiDriver} from './tui-driver.js'
+import {has, KEY, renderTuiOnOrg, type TuiDriver} from './tui-driver.js'
 
 describeEachDialect('tui: the Members pane', (dialect) => {
   let t: TestCore
@@ -17,12 +17,8 @@ describeEachDialect('tui: the Members pane', (dialect) => {
 
   /** The TUI with the cursor of the Orgs pane on `slug` (by search), showing its members. */
   async function openMembersOf(slug: string): Promise<TuiDriver> {
-    const driver = renderTui(t.core, OPERATOR)
+    const driver = await renderTuiOnOrg(t.core, OPERATOR, slug)
     tui = driver
-    await driver.waitFor(has('organization(s)'), 'the org list')
-    await driver.press('/', has('Search'), 'the search prompt')
-    await driver.press(slug, has(`Search (slug or name): ${slug}`), 'the typed search')
-    await driver.press(KEY.enter, (frame) => frame.includes(`search "${slug}"`) && !frame.includes('Search (slug') && frame.includes(`> ${slug} `), 'the org selected')
     await driver.press(KEY.enter, (frame) => frame.includes('[2 Members]') && frame.includes(`${slug}: `), 'the members pane')
     return driver
   }

@@ -60,3 +60,13 @@ export function renderTui(core: Core, actor: Actor, options: {color?: boolean; c
 }
 
 export const has = (text: string) => (frame: string) => frame.includes(text)
+
+/** The TUI with the cursor of the Orgs pane on `slug`, found by a search (`/`). */
+export async function renderTuiOnOrg(core: Core, actor: Actor, slug: string): Promise<TuiDriver> {
+  const driver = renderTui(core, actor)
+  await driver.waitFor(has('organization(s)'), 'the org list')
+  await driver.press('/', has('Search'), 'the search prompt')
+  await driver.press(slug, has(`Search (slug or name): ${slug}`), 'the typed search')
+  await driver.press(KEY.enter, (frame) => frame.includes(`search "${slug}"`) && !frame.includes('Search (slug') && frame.includes(`> ${slug} `), 'the org selected')
+  return driver
+}
