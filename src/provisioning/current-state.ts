@@ -1,6 +1,7 @@
 import type {Kysely} from 'kysely'
 import type {Database, OrganizationRow} from '../db/database.js'
 import type {SeatUsage} from '../tenancy/seat-limit.js'
+import {toOrganization, type Organization} from '../tenancy/org-repo.js'
 import {UNLIMITED_OVERRIDE} from '../tenancy/tiers.js'
 
 /**
@@ -41,13 +42,8 @@ export interface CurrentApiKey {
   isExpired: boolean
 }
 
-export interface CurrentOrg {
-  id: string
-  slug: string
-  name: string
-  tier: string
-  domain: string | null
-  require2fa: boolean
+/** An organization as the services show it (toOrganization), with what the plan compares beside it. */
+export interface CurrentOrg extends Organization {
   deleted: boolean
   seatLimit: number | null
   rpmLimit: number | null
@@ -126,12 +122,7 @@ export async function readOrgs(db: Kysely<Database>, slugs: string[] | null, now
   const byId = new Map<string, CurrentOrg>()
   for (const row of orgRows) {
     const org: CurrentOrg = {
-      id: row.id,
-      slug: row.slug,
-      name: row.name,
-      tier: row.tier,
-      domain: row.domain,
-      require2fa: Number(row.require_2fa) === 1,
+      ...toOrganization(row),
       deleted: row.deleted_at !== null,
       seatLimit: row.seat_limit,
       rpmLimit: row.rpm_limit,
