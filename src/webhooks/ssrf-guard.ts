@@ -1,4 +1,3 @@
-import {lookup} from 'node:dns/promises'
 import {BlockList, isIP} from 'node:net'
 import {DomainError} from '../errors/domain-error.js'
 import {createConcurrencyLimit} from '../security/concurrency-limit.js'
@@ -34,6 +33,8 @@ export function limitResolver(resolve: HostResolver, limit: number): HostResolve
 }
 
 const lookupAll: HostResolver = async (hostname) => {
+  // Loaded by the first resolution, as the sender loads http: most processes never resolve one.
+  const {lookup} = await import('node:dns/promises')
   const addresses = await lookup(hostname, {all: true, verbatim: true})
   return addresses.map(({address, family}) => ({address, family: family === 6 ? 6 : 4}))
 }

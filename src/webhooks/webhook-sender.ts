@@ -1,5 +1,4 @@
-import {request as httpRequest, type ClientRequest, type IncomingMessage} from 'node:http'
-import {request as httpsRequest} from 'node:https'
+import type {ClientRequest, IncomingMessage, request as httpRequest} from 'node:http'
 import type {LookupFunction} from 'node:net'
 import {isDomainError} from '../errors/domain-error.js'
 import {checkWebhookTarget, type HostResolver} from './ssrf-guard.js'
@@ -45,14 +44,13 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         outgoing?.destroy()
       }, options.timeoutMs)
       const target = new URL(url)
-      checkWebhookTarget(target, {allowPrivate: options.allowPrivate, resolve: options.resolve}).then(
-        (pinned) => {
+      Promise.all([checkWebhookTarget(target, {allowPrivate: options.allowPrivate, resolve: options.resolve}), requestFunctionFor(target.protocol)]).then(
+        ([pinned, send]) => {
           if (settled) return
           const lookup: LookupFunction = (_hostname, lookupOptions, callback) => {
             if ((lookupOptions as {all?: boolean}).all) (callback as (error: null, addresses: {address: string; family: number}[]) => void)(null, [pinned])
             else callback(null, pinned.address, pinned.family)
           }
-          const send = target.protocol === 'https:' ? httpsRequest : httpRequest
           outgoing = send(
             target,
             {method: 'POST', headers: {...headers, 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'saas-ctl-webhooks'}, lookup, agent: false},
@@ -69,6 +67,15 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
         (error: unknown) => finish({statusCode: null, error: isDomainError(error) ? `refused: ${error.message}` : 'refused: the address could not be checked'}),
       )
     })
+}
+
+/**
+ * node:https's or node:http's request, loaded by the first delivery: the CLI's commands open the
+ * core, which holds this sender, and most never send (http, https and tls are ~40 of Node's
+ * modules to load on each start).
+ */
+function requestFunctionFor(protocol: string): Promise<typeof httpRequest> {
+  return protocol === 'https:' ? import('node:https').then((module) => module.request) : import('node:http').then((module) => module.request)
 }
 
 // The code and a short reason; never headers or the body (they carry the signature).
