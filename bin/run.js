@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// oclif as bundled by `npm run build` (scripts/build-cli.mjs), with the commands it starts.
-import oclif from '../dist/cli/oclif.js'
+// The CLI as bundled by `npm run build` (scripts/build-cli.mjs), started from V8's code cache.
+import {startCli} from '../dist/cli/start.js'
 
-await oclif.execute({dir: import.meta.url})
+await startCli(import.meta.url)

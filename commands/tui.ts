@@ -1,5 +1,6 @@
 import {DomainError} from '../src/errors/domain-error.js'
 import {BaseCommand} from './lib/base-command.js'
+import {preloadEsmOnlyPackages} from './lib/esm-only-packages.js'
 
 export default class Tui extends BaseCommand<typeof Tui> {
   static override summary = 'Interactive terminal UI: organizations, members, roles, flags and a live audit tail'
@@ -16,7 +17,9 @@ export default class Tui extends BaseCommand<typeof Tui> {
     // set, read once when Ink loads). Both ends are terminals here, so someone is watching: an
     // exported CI=true (a dev container, a CI shell) must not leave them a blank screen.
     for (const name of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[name]
-    // Loaded here, not at the top: Ink and React stay out of every other command's start.
+    // Loaded here, not at the top: Ink and React stay out of every other command's start. Ink is an
+    // ES module only, imported before the TUI's modules load (see esm-only-packages.ts).
+    await preloadEsmOnlyPackages()
     const {runTui} = await import('./tui/run-tui.js')
     const exitCode = await runTui({core, actor: this.actor(), color: !process.env.NO_COLOR})
     // Ended by SIGTERM/SIGHUP: the screen is restored; exit as a signal's end is conventionally reported.

@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -8,12 +8,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {BIN, createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import type {TestDatabase} from '../helpers/test-database.js'
 
-const TRACE = fileURLToPath(new URL('../helpers/module-trace.mjs', import.meta.url))
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const BUNDLE = path.join(ROOT, 'dist', 'cli')
+const BUNDLE = path.join(ROOT, 'dist', 'cli', 'saas-ctl.cjs')
 
-/** The bundle's files (scripts/build-cli.mjs): the sources in each and what each imports. */
-const BUNDLE_FILES: Record<string, {sources: string[]; imports: string[]}> = JSON.parse(readFileSync(path.join(BUNDLE, 'modules.json'), 'utf8'))
 /** Every command's source file without its extension (`org:list` → commands/org/list), from oclif's manifest. */
 const COMMAND_FILES = new Set(
   Object.keys(JSON.parse(readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8')).commands).map((id) => `commands/${id.split(':').join('/')}`),
@@ -38,14 +35,29 @@ describe('CLI start: a command loads only what it uses', () => {
   })
   afterAll(async () => database?.drop())
 
-  /** The source files (and packages, as node_modules/<name>) the real binary loaded for these arguments. */
+  /**
+   * The modules the real binary ran for these arguments: our source files, and packages as
+   * node_modules/<name>. Read from V8's coverage of the run (NODE_V8_COVERAGE): in the bundle each
+   * module is a lazy initializer named by its path (scripts/build-cli.mjs), called once if the module
+   * loads; a package left in node_modules is a script of its own.
+   */
   async function sourcesLoadedBy(args: string[]): Promise<string[]> {
-    const traceFile = path.join(mkdtempSync(path.join(tmpdir(), 'saasctl-trace-')), 'modules.txt')
-    const env = {...process.env, SAASCTL_DATABASE_URL: database.url, MODULE_TRACE_FILE: traceFile, NODE_ENV: 'production'}
-    const {stdout} = await promisify(execFile)(process.execPath, ['--import', TRACE, BIN, ...args], {cwd: cli.cwd, env, timeout: 20_000})
-    expect(stdout).not.toBe('')
-    const urls = readFileSync(traceFile, 'utf8').trim().split('\n')
-    return [...new Set(urls.filter((url) => url.startsWith('file:')).flatMap((url) => sourcesOf(fileURLToPath(url))))]
+    const coverage = mkdtempSync(path.join(tmpdir(), 'saasctl-coverage-'))
+    try {
+      const env = {...process.env, SAASCTL_DATABASE_URL: database.url, NODE_V8_COVERAGE: coverage, NODE_ENV: 'production'}
+      const {stdout} = await promisify(execFile)(process.execPath, [BIN, ...args], {cwd: cli.cwd, env, timeout: 20_000})
+      expect(stdout).not.toBe('')
+      const scripts = readdirSync(coverage).flatMap((file) => (JSON.parse(readFileSync(path.join(coverage, file), 'utf8')) as V8Coverage).result)
+      const bundle = scripts.find((script) => pathOf(script.url) === BUNDLE)
+      expect(bundle, 'the bundle in the coverage').toBeDefined()
+      const inBundle = bundle!.functions
+        .filter((fn) => MODULE_NAME.test(fn.functionName) && (fn.ranges[0]?.count ?? 0) > 0)
+        .map((fn) => packageOrSource(fn.functionName))
+      const inNodeModules = scripts.filter((script) => script.url.includes('/node_modules/')).map((script) => packageOrSource(pathOf(script.url)))
+      return [...new Set([...inBundle, ...inNodeModules])]
+    } finally {
+      rmSync(coverage, {recursive: true, force: true})
+    }
   }
 
   it('org list --json on a current SQLite database loads its own command only, and neither the daemon nor jose, argon2, nodemailer, otplib, qrcode, pg, ink or yaml', async () => {
@@ -77,15 +89,23 @@ describe('CLI start: the bundled oclif renders help', () => {
   })
 })
 
-/** A loaded file as sources: a bundle file's sources, a package's name, or the file relative to the repository. */
-function sourcesOf(file: string): string[] {
-  if (file.startsWith(BUNDLE + path.sep)) {
-    const entry = BUNDLE_FILES[path.relative(BUNDLE, file).split(path.sep).join('/')]
-    if (!entry) throw new Error(`${file} is not in dist/cli/modules.json: rebuild`)
-    return entry.sources
-  }
-  const parts = file.split(path.sep)
+/** V8's coverage file (what NODE_V8_COVERAGE writes), the parts read here. */
+interface V8Coverage {
+  result: Array<{url: string; functions: Array<{functionName: string; ranges: Array<{count: number}>}>}>
+}
+
+/** A module initializer's name in the bundle: the module's path (`src/core.ts`, `node_modules/kysely/dist/esm/index.js`). */
+const MODULE_NAME = /^(src|commands|daemon|migrations|node_modules)\//
+
+/** A script's file: V8 names most by file URL, a vm.Script (the bundle) by the path it was given. */
+function pathOf(url: string): string {
+  return url.startsWith('file:') ? fileURLToPath(url) : url
+}
+
+/** A package's files as node_modules/<name>; our source files as they are. */
+function packageOrSource(file: string): string {
+  const parts = file.split(/[\\/]/)
   const at = parts.lastIndexOf('node_modules')
-  if (at >= 0) return [`node_modules/${parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]}`]
-  return [path.relative(ROOT, file).split(path.sep).join('/')]
+  if (at < 0) return file
+  return `node_modules/${parts[at + 1]?.startsWith('@') ? `${parts[at + 1]}/${parts[at + 2]}` : parts[at + 1]}`
 }

@@ -1,4 +1,5 @@
 import {Console} from 'node:console'
+import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 import {PassThrough} from 'node:stream'
 
@@ -6,17 +7,18 @@ import {PassThrough} from 'node:stream'
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /**
- * The oclif bin/run.js starts: the copy `npm run build` bundled (dist/cli/oclif.js), not the one
- * in node_modules, so configuration, help, topics and the error handler are the binary's own (a
- * bundling fault that broke every --help passed in-process with node_modules' copy).
+ * The CLI bundle bin/run.js starts (dist/cli/saas-ctl.cjs, `npm run build`), required as a plain
+ * CommonJS file: its oclif, commands, configuration, help, topics and error handler are the
+ * binary's own (a bundling fault that broke every --help passed in-process with node_modules'
+ * oclif). oclif's own require of the file (package.json's command target) finds this copy.
  */
 interface BundledOclif {
   run(argv: string[], root: string): Promise<unknown>
   Errors: {handle(error: Error): Promise<void>}
 }
-const BUNDLED_OCLIF = new URL('../../dist/cli/oclif.js', import.meta.url).href
-let bundledOclif: Promise<BundledOclif> | undefined
-const loadOclif = (): Promise<BundledOclif> => (bundledOclif ??= import(BUNDLED_OCLIF).then((module) => module.default as BundledOclif))
+const CLI_BUNDLE = fileURLToPath(new URL('../../dist/cli/saas-ctl.cjs', import.meta.url))
+let bundledOclif: BundledOclif | undefined
+const loadOclif = (): BundledOclif => (bundledOclif ??= createRequire(import.meta.url)(CLI_BUNDLE) as BundledOclif)
 
 /** As the process runner's execFile timeout: a call that hangs fails alone instead of holding every later call. */
 const RUN_TIMEOUT_MILLISECONDS = 20_000
@@ -55,7 +57,7 @@ export function runInProcess(args: string[], options: InProcessRun): Promise<InP
 }
 
 async function runAlone(args: string[], options: InProcessRun): Promise<InProcessOutput> {
-  const oclif = await loadOclif()
+  const oclif = loadOclif()
   const output = {stdout: '', stderr: ''}
   const restore = swapProcessState(args, options, output)
   let timer: NodeJS.Timeout | undefined

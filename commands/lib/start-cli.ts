@@ -1,0 +1,60 @@
+import {readFileSync} from 'node:fs'
+import Module, {createRequire} from 'node:module'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import vm from 'node:vm'
+import {codeCacheDirectory, codeCacheFile, MAX_COVERED_RUNS, readCodeCache, runKey, writeCodeCache, type CodeCache} from './code-cache.js'
+
+/** The bundle's content hash, written in by scripts/build-cli.mjs (it names the code cache file). */
+declare const CLI_BUNDLE_ID: string
+
+/** What dist/cli/saas-ctl.cjs exports (scripts/build-cli.mjs). */
+export interface CliBundle {
+  execute(options: {dir: string}): Promise<unknown>
+}
+
+/**
+ * Where the bundle finds `import()`: a vm.Script compiled from cached data loses Node's handler
+ * for the `import()` inside it, so the build rewrites each `import(x)` in the bundle to a call of
+ * this function, given from this ES module (dist/cli/start.js, the bundle's own directory).
+ */
+const IMPORT_KEY = Symbol.for('saas-ctl.import')
+
+/**
+ * Starts the CLI (bin/run.js): loads dist/cli/saas-ctl.cjs with V8's compiled code from the user's
+ * cache when there is one (commands/lib/code-cache.ts), then runs oclif from the package root.
+ */
+export async function startCli(binUrl: string): Promise<void> {
+  const bundleFile = fileURLToPath(new URL('saas-ctl.cjs', import.meta.url))
+  const bundle = loadCliBundle(bundleFile, runKey(process.argv.slice(2)))
+  await bundle.execute({dir: binUrl})
+}
+
+/**
+ * Compiles and runs the CommonJS bundle as Node's require would, with cached code, and registers it
+ * in require's cache: oclif's own `require` of the file (package.json's explicit command target)
+ * then finds these exports instead of compiling it again.
+ */
+function loadCliBundle(bundleFile: string, run: string): CliBundle {
+  ;(globalThis as Record<symbol, unknown>)[IMPORT_KEY] = (specifier: string) => import(specifier)
+  const directory = codeCacheDirectory()
+  const cacheFile = directory === undefined ? undefined : codeCacheFile(directory, CLI_BUNDLE_ID)
+  const cached = cacheFile === undefined ? undefined : readCodeCache(cacheFile)
+  const source = readFileSync(bundleFile, 'utf8')
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: bundleFile, cachedData: cached?.data})
+  const require = createRequire(bundleFile)
+  const bundleModule = new Module(bundleFile)
+  bundleModule.filename = bundleFile
+  require.cache[bundleFile] = bundleModule
+  const moduleFunction = script.runInThisContext() as (...parameters: unknown[]) => void
+  moduleFunction.call(bundleModule.exports, bundleModule.exports, require, bundleModule, bundleFile, path.dirname(bundleFile))
+  bundleModule.loaded = true
+  if (cacheFile !== undefined) {
+    const covers = cached === undefined || script.cachedDataRejected ? [] : cached.covers
+    // Written when the process ends, so it holds every function this run compiled.
+    if (!covers.includes(run) && covers.length < MAX_COVERED_RUNS) {
+      process.once('exit', () => writeCodeCache(cacheFile, {data: script.createCachedData(), covers: [...covers, run]} satisfies CodeCache))
+    }
+  }
+  return bundleModule.exports as CliBundle
+}
