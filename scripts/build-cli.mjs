@@ -2,7 +2,7 @@
 // The first half of `npm run build` (tsc, which type-checks and writes dist/ for the benches,
 // follows): bundles the CLI from the TypeScript sources into one CommonJS file that starts from
 // V8's code cache, and writes oclif's manifest, so a start reads one JSON file, deserializes
-// compiled code instead of parsing ~2.5 MB of JavaScript, and runs only the command it was given.
+// compiled code instead of parsing ~2 MB of JavaScript, and runs only the command it was given.
 // It runs first so that a type error fails the build without leaving the binary on an older bundle.
 //
 // - dist/cli/saas-ctl.cjs: oclif, every command listed in commands/index.ts, our code and the
@@ -141,6 +141,10 @@ const bundled = await build({
   target: 'node20',
   // Our sources are ES modules: the one use of import.meta (a file found relative to the module) gets the bundle's URL.
   define: {'import.meta.url': '__bundleUrl'},
+  // A third less to read and decode on every start (~10 ms). Names are kept, so a stack trace
+  // (--debug) still names its functions; only its line and column are the bundle's.
+  minifyWhitespace: true,
+  minifySyntax: true,
   plugins: [esmOnlyStandIns, externalFromOurCode, zodEnglishOnly],
   logLevel: 'warning',
 })

@@ -5,7 +5,7 @@ import path from 'node:path'
 
 /**
  * V8's compiled code for the CLI bundle, kept between runs so that a start deserializes code
- * instead of parsing and compiling ~2.5 MB of JavaScript (Node 20 has no compile cache of its
+ * instead of parsing and compiling ~2 MB of JavaScript (Node 20 has no compile cache of its
  * own; 22 has one, for its own loaders only).
  *
  * The cache is code the CLI runs, so only a file the user alone could have written is used: it
