@@ -33,12 +33,24 @@ export const STALE_CACHE_AGE_MS = 24 * 60 * 60 * 1000
 
 const CACHE_FILE_PATTERN = /^cli-[0-9a-f]+-.+\.v8cache$/
 
-/** The directory, or undefined where there is no user to own it (no getuid: not a POSIX system). */
+/**
+ * The directory, or undefined where there is no user to own it (no getuid: not a POSIX system) or
+ * no home directory to put it in (HOME unset and no passwd entry, as in some containers).
+ */
 export function codeCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (typeof process.getuid !== 'function') return undefined
   const xdg = env.XDG_CACHE_HOME
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(homedir(), '.cache')
-  return path.join(base, 'saas-ctl')
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'saas-ctl')
+  const home = homeDirectory()
+  return home && path.isAbsolute(home) ? path.join(home, '.cache', 'saas-ctl') : undefined
+}
+
+function homeDirectory(): string | undefined {
+  try {
+    return homedir()
+  } catch {
+    return undefined
+  }
 }
 
 /** The cache file of one build of the bundle (its content hash) for this Node and architecture. */

@@ -51,9 +51,16 @@ function loadCliBundle(bundleFile: string, run: string): CliBundle {
   bundleModule.loaded = true
   if (cacheFile !== undefined) {
     const covers = cached === undefined || script.cachedDataRejected ? [] : cached.covers
-    // Written when the process ends, so it holds every function this run compiled.
+    // Written when the process ends, so it holds every function this run compiled. A cache that
+    // cannot be made is only a slower next start: nothing here may change how the run ends.
     if (!covers.includes(run) && covers.length < MAX_COVERED_RUNS) {
-      process.once('exit', () => writeCodeCache(cacheFile, {data: script.createCachedData(), covers: [...covers, run]} satisfies CodeCache))
+      process.once('exit', () => {
+        try {
+          writeCodeCache(cacheFile, {data: script.createCachedData(), covers: [...covers, run]} satisfies CodeCache)
+        } catch {
+          // As writeCodeCache's own failures: no cache this time.
+        }
+      })
     }
   }
   return bundleModule.exports as CliBundle

@@ -93,6 +93,17 @@ describe('CLI code cache files', () => {
     expect(codeCacheDirectory({})).toMatch(/[\\/]\.cache[\\/]saas-ctl$/)
   })
 
+  it('has no directory when the home directory is not an absolute path (never a cache under the working directory)', () => {
+    const home = process.env.HOME
+    try {
+      process.env.HOME = 'relative-home'
+      expect(codeCacheDirectory({})).toBeUndefined()
+      expect(codeCacheDirectory({XDG_CACHE_HOME: '/var/cache/me'})).toBe('/var/cache/me/saas-ctl')
+    } finally {
+      process.env.HOME = home
+    }
+  })
+
   it("records a run by its leading command words, at most two, so a command's arguments make no new key", () => {
     expect(runKey(['org', 'list', '--json'])).toBe('org:list')
     expect(runKey(['org', 'show', 'acme', '--json'])).toBe('org:show')
