@@ -14,9 +14,10 @@
 //   node_modules: the native drivers (better-sqlite3, argon2) and what only some commands load
 //   (express, ink, pg, jose, …).
 // - CommonJS, because Node 20 can run a CommonJS file from V8's cached code (vm.Script
-//   `cachedData`, commands/lib/start-cli.ts) and an ES module only by compiling it. Such a script
-//   loses Node's handler for `import()`, so every `import(x)` in the bundle is rewritten to call
-//   the one start-cli.ts hands over (from an ES module in the same directory, so it resolves alike).
+//   `cachedData`, commands/lib/start-cli.ts) and an ES module only by compiling it. A vm.Script has
+//   no `import()` unless given a handler, and Node 20's (USE_MAIN_CONTEXT_DEFAULT_LOADER) prints an
+//   ExperimentalWarning, so every `import(x)` in the bundle is rewritten to call the one
+//   start-cli.ts hands over (from an ES module in the same directory, so it resolves alike).
 //   Ink and string-width are ES modules only (Ink awaits at its top level): the TUI imports them
 //   first (commands/lib/esm-only-packages.ts) and the bundle's stand-ins read their exports.
 // - dist/cli/start.js: the loader bin/run.js imports (commands/lib/start-cli.ts), with the

@@ -1,9 +1,9 @@
-import {readFileSync} from 'node:fs'
+import {closeSync, fstatSync, openSync, readFileSync} from 'node:fs'
 import Module, {createRequire} from 'node:module'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import vm from 'node:vm'
-import {codeCacheDirectory, codeCacheFile, MAX_COVERED_RUNS, readCodeCache, runKey, writeCodeCache, type CodeCache} from './code-cache.js'
+import {codeCacheDirectory, codeCacheFile, MAX_COVERED_RUNS, prepareCodeCacheDirectory, readCodeCache, runKey, sourceStamp, writeCodeCache, type CodeCache} from './code-cache.js'
 
 /** The bundle's content hash, written in by scripts/build-cli.mjs (it names the code cache file). */
 declare const CLI_BUNDLE_ID: string
@@ -14,9 +14,11 @@ export interface CliBundle {
 }
 
 /**
- * Where the bundle finds `import()`: a vm.Script compiled from cached data loses Node's handler
- * for the `import()` inside it, so the build rewrites each `import(x)` in the bundle to a call of
- * this function, given from this ES module (dist/cli/start.js, the bundle's own directory).
+ * Where the bundle finds `import()`: a vm.Script has no `import()` of its own unless given a
+ * handler (`importModuleDynamically`), and the one that works with cached data on Node 20
+ * (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER) prints an ExperimentalWarning. So the build
+ * rewrites each `import(x)` in the bundle to a call of this function, given from this ES module
+ * (dist/cli/start.js, the bundle's own directory, so specifiers resolve alike).
  */
 const IMPORT_KEY = Symbol.for('saas-ctl.import')
 
@@ -35,12 +37,15 @@ export async function startCli(binUrl: string): Promise<void> {
  * in require's cache: oclif's own `require` of the file (package.json's explicit command target)
  * then finds these exports instead of compiling it again.
  */
-function loadCliBundle(bundleFile: string, run: string): CliBundle {
+function loadCliBundle(bundleFile: string, run: string | undefined): CliBundle {
   ;(globalThis as Record<symbol, unknown>)[IMPORT_KEY] = (specifier: string) => import(specifier)
-  const directory = codeCacheDirectory()
-  const cacheFile = directory === undefined ? undefined : codeCacheFile(directory, CLI_BUNDLE_ID)
-  const cached = cacheFile === undefined ? undefined : readCodeCache(cacheFile)
-  const source = readFileSync(bundleFile, 'utf8')
+  const descriptor = openSync(bundleFile, 'r')
+  const stats = fstatSync(descriptor)
+  const source = readFileSync(descriptor, 'utf8')
+  closeSync(descriptor)
+  const cacheFile = usableCacheFile()
+  const stamp = sourceStamp(stats)
+  const cached = cacheFile === undefined ? undefined : readCodeCache(cacheFile, stamp)
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: bundleFile, cachedData: cached?.data})
   const require = createRequire(bundleFile)
   const bundleModule = new Module(bundleFile)
@@ -49,19 +54,25 @@ function loadCliBundle(bundleFile: string, run: string): CliBundle {
   const moduleFunction = script.runInThisContext() as (...parameters: unknown[]) => void
   moduleFunction.call(bundleModule.exports, bundleModule.exports, require, bundleModule, bundleFile, path.dirname(bundleFile))
   bundleModule.loaded = true
-  if (cacheFile !== undefined) {
-    const covers = cached === undefined || script.cachedDataRejected ? [] : cached.covers
-    // Written when the process ends, so it holds every function this run compiled. A cache that
-    // cannot be made is only a slower next start: nothing here may change how the run ends.
-    if (!covers.includes(run) && covers.length < MAX_COVERED_RUNS) {
-      process.once('exit', () => {
-        try {
-          writeCodeCache(cacheFile, {data: script.createCachedData(), covers: [...covers, run]} satisfies CodeCache)
-        } catch {
-          // As writeCodeCache's own failures: no cache this time.
-        }
-      })
-    }
+  const covers = cached === undefined || script.cachedDataRejected ? [] : cached.covers
+  if (cacheFile !== undefined && run !== undefined && !covers.includes(run) && covers.length < MAX_COVERED_RUNS) {
+    // Written when the process ends, so it holds every function this run compiled; only after a
+    // run that succeeded, which compiled what the command needs. A cache that cannot be made is
+    // only a slower next start: nothing here may change how the run ends.
+    process.once('exit', (exitCode) => {
+      if (exitCode !== 0) return
+      try {
+        writeCodeCache(cacheFile, {data: script.createCachedData(), covers: [...covers, run], source: stamp} satisfies CodeCache)
+      } catch {
+        // As writeCodeCache's own failures: no cache this time.
+      }
+    })
   }
   return bundleModule.exports as CliBundle
+}
+
+/** This user's cache file for this build, or undefined when there is no directory the user alone owns. */
+function usableCacheFile(): string | undefined {
+  const directory = codeCacheDirectory()
+  return directory !== undefined && prepareCodeCacheDirectory(directory) ? codeCacheFile(directory, CLI_BUNDLE_ID) : undefined
 }
