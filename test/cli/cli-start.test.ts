@@ -9,6 +9,7 @@ import {BIN, createCliDatabase, type CliRunner} from '../helpers/run-cli.js'
 import type {TestDatabase} from '../helpers/test-database.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const BUILTIN_TRACE = fileURLToPath(new URL('../helpers/builtin-trace.cjs', import.meta.url))
 const BUNDLE = path.join(ROOT, 'dist', 'cli', 'saas-ctl.cjs')
 
 /** Every command's source file without its extension (`org:list` → commands/org/list), from oclif's manifest. */
@@ -65,6 +66,20 @@ describe('CLI start: a command loads only what it uses', () => {
     expect(loaded).toContain('src/tenancy/org-service.ts')
     expect(loaded.filter(isCommand)).toEqual(['commands/org/list.ts'])
     expect(loaded.filter((source) => LOADED_ONLY_WHEN_USED.test(source))).toEqual([])
+  })
+
+  it('org list --json loads none of Node\'s HTTP, TLS or DNS modules (the webhook sender loads them on its first delivery)', async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), 'saasctl-builtins-'))
+    try {
+      const traceFile = path.join(directory, 'builtins.txt')
+      const env = {...process.env, SAASCTL_DATABASE_URL: database.url, BUILTIN_TRACE_FILE: traceFile}
+      await promisify(execFile)(process.execPath, ['--require', BUILTIN_TRACE, BIN, 'org', 'list', '--json'], {cwd: cli.cwd, env, timeout: 20_000})
+      const builtins = readFileSync(traceFile, 'utf8').trim().split('\n')
+      expect(builtins).toContain('fs')
+      expect(builtins.filter((name) => ['http', 'https', 'tls', 'dns', 'dns/promises'].includes(name))).toEqual([])
+    } finally {
+      rmSync(directory, {recursive: true, force: true})
+    }
   })
 
   it('--version reads the oclif manifest and loads no command module and no core', async () => {
