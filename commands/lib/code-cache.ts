@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats} from 'node:fs'
+import {closeSync, constants, existsSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type Stats} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -11,16 +11,15 @@ import zlib from 'node:zlib'
  *
  * The cache is code the CLI runs (V8 trusts it as it trusts its own compiler's output), so:
  * - Only a file the user alone could have written is used. It lives in `$XDG_CACHE_HOME/saas-ctl`,
- *   else `~/.cache/saas-ctl`, made 0700. The cache base (`~/.cache`) must be the user's own and not
- *   writable by group or others; it is made only in a home directory the user owns, so root
- *   running with someone else's HOME neither uses nor creates anything there. A `saas-ctl`
+ *   else `~/.cache/saas-ctl`, made 0700. The cache base (`~/.cache`, `$XDG_CACHE_HOME`) must be the
+ *   user's own and not writable by group or others; it is made only in a directory the user owns,
+ *   so root running with someone else's HOME neither uses nor creates anything there. A `saas-ctl`
  *   directory or cache file owned by someone else, writable by group or others, or a symbolic
  *   link, is ignored. The directories above the base are not checked: they are the user's choice.
  * - A file whose data does not match its CRC-32 (a damaged file: V8 does not check) or that was
  *   made from another copy of the bundle (its size, mtime and inode) is ignored. V8 refuses data
- *   from another version or other flags; the file name holds the bundle's content hash, a hash of
- *   Node's flags (command line and NODE_OPTIONS), Node's version and the architecture, so
- *   alternating flags do not rewrite one file on every run.
+ *   from another version or other flags. The file name holds the bundle's content hash, a hash of
+ *   the copy, the Node binary and its flags (codeCacheFile), Node's version and the architecture.
  * - Any failure to read or write only means a slower start.
  *
  * A file holds the V8 data and the runs it covers (`org:list`, `--version` as ``), so that a run of a
@@ -38,7 +37,7 @@ export interface CodeCache {
 /** At most this many runs are recorded: past them the file is no longer rewritten for new ones. */
 export const MAX_COVERED_RUNS = 32
 
-/** Another cache file (another build, other flags) is deleted by a write once not written for this long. */
+/** Another cache file (another build, copy, Node or flags) is deleted by a write once not used for this long. */
 export const STALE_CACHE_AGE_MS = 24 * 60 * 60 * 1000
 /** A temporary file left by a process killed while writing is deleted once this old. */
 export const STALE_TEMPORARY_AGE_MS = 60 * 60 * 1000
@@ -88,10 +87,16 @@ export function prepareCodeCacheDirectory(directory: string): boolean {
   }
 }
 
-/** The cache file of one build of the bundle (its content hash) for this Node, its flags and the architecture. */
-export function codeCacheFile(directory: string, bundleId: string): string {
-  const flags = zlib.crc32(JSON.stringify([process.execArgv, process.env.NODE_OPTIONS ?? ''])).toString(16).padStart(8, '0')
-  return path.join(directory, `cli-${bundleId}-${flags}-${process.version}-${process.arch}.v8cache`)
+/**
+ * The cache file of one build of the bundle (its content hash) in one copy of it, for one Node
+ * binary with its flags: the copy's path and stamp, the Node binary and its flags (command line
+ * and NODE_OPTIONS) are hashed into the name. Two installs of one build, or runs with and without
+ * a flag, each keep a file of their own instead of rewriting one in turn; and V8 names a script
+ * compiled from cached data by the path it was cached under, which must be this copy's.
+ */
+export function codeCacheFile(directory: string, bundle: {id: string; file: string; stamp: string}): string {
+  const variant = zlib.crc32(JSON.stringify([bundle.file, bundle.stamp, process.execPath, process.execArgv, process.env.NODE_OPTIONS ?? '']))
+  return path.join(directory, `cli-${bundle.id}-${variant.toString(16).padStart(8, '0')}-${process.version}-${process.arch}.v8cache`)
 }
 
 /** A copy of the bundle file as the cache records it: data compiled from another copy is not used. */
@@ -100,19 +105,22 @@ export function sourceStamp(stats: Stats): string {
 }
 
 /**
- * A run as the cache records it: the leading words of the arguments that can be a command id
- * (`org list acme --json` and `org:list` → `org:list`), at most two, so a command's arguments do not
- * make new keys. A help run (`--help`) records nothing: it compiles none of the command's code.
+ * A run as the cache records it: the command it runs (`org list acme --json` and `org:list` →
+ * `org:list`), or `` for a run with no command word (`--version`). A run that names no command (a
+ * topic's help, a typo) or asks for help (`--help`) records nothing: it compiles none of a
+ * command's code. So a command's arguments never make new keys.
  */
-export function runKey(argv: readonly string[]): string | undefined {
+export function runKey(argv: readonly string[], commandIds: ReadonlySet<string>): string | undefined {
   if (argv.includes('--help')) return undefined
   const words: string[] = []
+  let command: string | undefined
   for (const argument of argv) {
-    if (!/^[a-z0-9][a-z0-9:-]*$/.test(argument)) break
-    words.push(...argument.split(':').filter((word) => word !== ''))
-    if (words.length >= 2) break
+    if (argument.startsWith('-')) break
+    words.push(...argument.split(':'))
+    if (commandIds.has(words.join(':'))) command = words.join(':')
   }
-  return words.slice(0, 2).join(':')
+  if (command !== undefined) return command
+  return words.length === 0 ? '' : undefined
 }
 
 /** The cache in this file, or undefined when there is none, it is not the user's alone, or it is not whole or not of this bundle file. */
@@ -121,9 +129,14 @@ export function readCodeCache(file: string, source: string): CodeCache | undefin
   try {
     if (!ownedByUserAlone(lstatSync(path.dirname(file)), 'directory')) return undefined
     descriptor = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW)
-    if (!ownedByUserAlone(fstatSync(descriptor), 'file')) return undefined
+    const stats = fstatSync(descriptor)
+    if (!ownedByUserAlone(stats, 'file')) return undefined
     const cache = decode(readFileSync(descriptor))
-    return cache?.source === source ? cache : undefined
+    if (cache?.source !== source) return undefined
+    // Marked as used, at most twice a day: a file that covers every run is read, never rewritten,
+    // and must not look stale to another variant's write (STALE_CACHE_AGE_MS).
+    if (Date.now() - stats.mtimeMs > STALE_CACHE_AGE_MS / 2) markUsed(descriptor)
+    return cache
   } catch {
     return undefined
   } finally {
@@ -170,6 +183,14 @@ function deleteStaleFiles(directory: string, current: string): void {
     if (maximumAge === undefined) continue
     const file = path.join(directory, name)
     if (lstatSync(file).mtimeMs < now - maximumAge) rmSync(file, {force: true})
+  }
+}
+
+function markUsed(descriptor: number): void {
+  try {
+    futimesSync(descriptor, new Date(), new Date())
+  } catch {
+    // Then it may be deleted as stale a day after it was written, and written again when next used.
   }
 }
 

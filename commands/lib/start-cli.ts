@@ -11,6 +11,8 @@ declare const CLI_BUNDLE_ID: string
 /** What dist/cli/saas-ctl.cjs exports (scripts/build-cli.mjs). */
 export interface CliBundle {
   execute(options: {dir: string}): Promise<unknown>
+  /** Every command by id (getters: reading the keys loads no command). */
+  COMMANDS: Record<string, unknown>
 }
 
 /**
@@ -28,7 +30,7 @@ const IMPORT_KEY = Symbol.for('saas-ctl.import')
  */
 export async function startCli(binUrl: string): Promise<void> {
   const bundleFile = fileURLToPath(new URL('saas-ctl.cjs', import.meta.url))
-  const bundle = loadCliBundle(bundleFile, runKey(process.argv.slice(2)))
+  const bundle = loadCliBundle(bundleFile)
   await bundle.execute({dir: binUrl})
 }
 
@@ -37,14 +39,14 @@ export async function startCli(binUrl: string): Promise<void> {
  * in require's cache: oclif's own `require` of the file (package.json's explicit command target)
  * then finds these exports instead of compiling it again.
  */
-function loadCliBundle(bundleFile: string, run: string | undefined): CliBundle {
+function loadCliBundle(bundleFile: string): CliBundle {
   ;(globalThis as Record<symbol, unknown>)[IMPORT_KEY] = (specifier: string) => import(specifier)
   const descriptor = openSync(bundleFile, 'r')
   const stats = fstatSync(descriptor)
   const source = readFileSync(descriptor, 'utf8')
   closeSync(descriptor)
-  const cacheFile = usableCacheFile()
   const stamp = sourceStamp(stats)
+  const cacheFile = usableCacheFile(bundleFile, stamp)
   const cached = cacheFile === undefined ? undefined : readCodeCache(cacheFile, stamp)
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: bundleFile, cachedData: cached?.data})
   const require = createRequire(bundleFile)
@@ -54,6 +56,8 @@ function loadCliBundle(bundleFile: string, run: string | undefined): CliBundle {
   const moduleFunction = script.runInThisContext() as (...parameters: unknown[]) => void
   moduleFunction.call(bundleModule.exports, bundleModule.exports, require, bundleModule, bundleFile, path.dirname(bundleFile))
   bundleModule.loaded = true
+  const bundle = bundleModule.exports as CliBundle
+  const run = runKey(process.argv.slice(2), new Set(Object.keys(bundle.COMMANDS)))
   const covers = cached === undefined || script.cachedDataRejected ? [] : cached.covers
   if (cacheFile !== undefined && run !== undefined && !covers.includes(run) && covers.length < MAX_COVERED_RUNS) {
     // Written when the process ends, so it holds every function this run compiled; only after a
@@ -68,11 +72,11 @@ function loadCliBundle(bundleFile: string, run: string | undefined): CliBundle {
       }
     })
   }
-  return bundleModule.exports as CliBundle
+  return bundle
 }
 
-/** This user's cache file for this build, or undefined when there is no directory the user alone owns. */
-function usableCacheFile(): string | undefined {
+/** This user's cache file for this copy of this build, or undefined when there is no directory the user alone owns. */
+function usableCacheFile(bundleFile: string, stamp: string): string | undefined {
   const directory = codeCacheDirectory()
-  return directory !== undefined && prepareCodeCacheDirectory(directory) ? codeCacheFile(directory, CLI_BUNDLE_ID) : undefined
+  return directory !== undefined && prepareCodeCacheDirectory(directory) ? codeCacheFile(directory, {id: CLI_BUNDLE_ID, file: bundleFile, stamp}) : undefined
 }

@@ -1,7 +1,8 @@
 import {execFile} from 'node:child_process'
-import {chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, copyFileSync, cpSync, existsSync, symlinkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {readCodeCache} from '../../commands/lib/code-cache.js'
@@ -18,6 +19,7 @@ function readCodeCacheSource(file: string): string {
 // test's own ($XDG_CACHE_HOME): written once per kind of run, used after, never taken from a file
 // someone else could have written, and never a reason for a command to fail.
 const isRoot = process.getuid?.() === 0
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 describe('CLI start from the code cache', () => {
   let database: TestDatabase
@@ -112,6 +114,26 @@ describe('CLI start from the code cache', () => {
     expect(await listOrgs()).toEqual(['cached'])
     expect(await listOrgs({NODE_OPTIONS: '--max-old-space-size=256'})).toEqual(['cached'])
     expect(cacheFiles().map((name) => statSync(path.join(directory(), name)).mtimeMs)).toEqual(written)
+  })
+
+  it('keeps a file per copy of the bundle, so two installs of one build used in turn do not rewrite each other', async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'saasctl-second-install-'))
+    try {
+      for (const entry of ['bin', 'dist/cli', 'data', 'package.json', 'oclif.manifest.json']) cpSync(path.join(ROOT, entry), path.join(copy, entry), {recursive: true})
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'))
+      const env = {...process.env, SAASCTL_DATABASE_URL: database.url, XDG_CACHE_HOME: cacheHome}
+      const listWithCopy = async () => JSON.parse((await promisify(execFile)(process.execPath, [path.join(copy, 'bin', 'run.js'), 'org', 'list', '--json'], {cwd: cli.cwd, env, timeout: 20_000})).stdout) as unknown[]
+      expect(await listOrgs()).toEqual(['cached'])
+      expect(await listWithCopy()).toHaveLength(1)
+      expect(cacheFiles()).toHaveLength(2)
+      const inodes = () => cacheFiles().map((name) => statSync(path.join(directory(), name)).ino)
+      const written = inodes()
+      expect(await listOrgs()).toEqual(['cached'])
+      expect(await listWithCopy()).toHaveLength(1)
+      expect(inodes()).toEqual(written)
+    } finally {
+      rmSync(copy, {recursive: true, force: true})
+    }
   })
 
   it('writes nothing for a help run or a failed run: neither compiled what the command needs', async () => {

@@ -19,6 +19,8 @@ const isRoot = process.getuid?.() === 0
 const NOBODY = 65534
 const SOURCE = '1847418:1796000000000:42'
 const cache = {data: Buffer.from('compiled code'), covers: ['org:list'], source: SOURCE}
+const bundleNamed = (id: string) => ({id, file: '/opt/saas-ctl/dist/cli/saas-ctl.cjs', stamp: SOURCE})
+const COMMAND_IDS = new Set(['org:list', 'org:show', 'user:2fa:enroll', 'backup'])
 
 describe('CLI code cache files', () => {
   let home: string
@@ -28,7 +30,7 @@ describe('CLI code cache files', () => {
   beforeEach(() => {
     home = mkdtempSync(path.join(tmpdir(), 'saasctl-code-cache-'))
     directory = path.join(home, '.cache', 'saas-ctl')
-    file = codeCacheFile(directory, '0123456789abcdef')
+    file = codeCacheFile(directory, bundleNamed('0123456789abcdef'))
   })
   afterEach(() => rmSync(home, {recursive: true, force: true}))
 
@@ -45,11 +47,13 @@ describe('CLI code cache files', () => {
     expect(readdirSync(directory)).toEqual([path.basename(file)])
   })
 
-  it('names a file by the Node flags too, so runs with other flags keep a file of their own', () => {
+  it('names a file by the copy of the bundle and the Node flags too, so other copies and runs with other flags keep files of their own', () => {
+    expect(codeCacheFile(directory, {...bundleNamed('0123456789abcdef'), file: '/usr/lib/node_modules/saas-ctl/dist/cli/saas-ctl.cjs'})).not.toBe(file)
+    expect(codeCacheFile(directory, {...bundleNamed('0123456789abcdef'), stamp: '1847418:1796000000000:43'})).not.toBe(file)
     const options = process.env.NODE_OPTIONS
     try {
       process.env.NODE_OPTIONS = '--max-old-space-size=256'
-      const withFlags = codeCacheFile(directory, '0123456789abcdef')
+      const withFlags = codeCacheFile(directory, bundleNamed('0123456789abcdef'))
       expect(withFlags).not.toBe(file)
       expect(path.basename(withFlags)).toMatch(/^cli-0123456789abcdef-[0-9a-f]{8}-/)
     } finally {
@@ -137,10 +141,23 @@ describe('CLI code cache files', () => {
     }
   })
 
+  it('marks a file read more than half a day after it was written as used, so a file read every day is never stale', () => {
+    prepareCodeCacheDirectory(directory)
+    writeCodeCache(file, cache)
+    const dayAgo = (Date.now() - STALE_CACHE_AGE_MS) / 1000
+    utimesSync(file, dayAgo, dayAgo)
+    expect(readCodeCache(file, SOURCE)).toBeDefined()
+    expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(60_000)
+    const hourAgo = (Date.now() - 60 * 60 * 1000) / 1000
+    utimesSync(file, hourAgo, hourAgo)
+    expect(readCodeCache(file, SOURCE)).toBeDefined()
+    expect(statSync(file).mtimeMs).toBe(hourAgo * 1000)
+  })
+
   it("deletes another cache file not written for a day and a killed writer's temporary after an hour; keeps recent ones", () => {
     prepareCodeCacheDirectory(directory)
-    const old = codeCacheFile(directory, 'aaaaaaaaaaaaaaaa')
-    const recent = codeCacheFile(directory, 'bbbbbbbbbbbbbbbb')
+    const old = codeCacheFile(directory, bundleNamed('aaaaaaaaaaaaaaaa'))
+    const recent = codeCacheFile(directory, bundleNamed('bbbbbbbbbbbbbbbb'))
     const oldTemporary = path.join(directory, `.${path.basename(recent)}.123.abcd1234`)
     const recentTemporary = path.join(directory, `.${path.basename(recent)}.124.abcd1235`)
     const unrelated = path.join(directory, 'notes.txt')
@@ -171,13 +188,15 @@ describe('CLI code cache files', () => {
     }
   })
 
-  it("records a run by its leading command words, at most two, so a command's arguments make no new key; a help run not at all", () => {
-    expect(runKey(['org', 'list', '--json'])).toBe('org:list')
-    expect(runKey(['org:list', '--json'])).toBe('org:list')
-    expect(runKey(['org', 'show', 'acme', '--json'])).toBe('org:show')
-    expect(runKey(['user', '2fa', 'enroll'])).toBe('user:2fa')
-    expect(runKey(['backup', '/tmp/saas.db'])).toBe('backup')
-    expect(runKey(['--version'])).toBe('')
-    expect(runKey(['org', 'list', '--help'])).toBeUndefined()
+  it("records a run by the command it runs, so a command's arguments make no new key; a run naming no command, or asking for help, not at all", () => {
+    expect(runKey(['org', 'list', '--json'], COMMAND_IDS)).toBe('org:list')
+    expect(runKey(['org:list', '--json'], COMMAND_IDS)).toBe('org:list')
+    expect(runKey(['org', 'show', 'acme', '--json'], COMMAND_IDS)).toBe('org:show')
+    expect(runKey(['user', '2fa', 'enroll'], COMMAND_IDS)).toBe('user:2fa:enroll')
+    expect(runKey(['backup', 'nightly-2026'], COMMAND_IDS)).toBe('backup')
+    expect(runKey(['--version'], COMMAND_IDS)).toBe('')
+    expect(runKey(['org', 'list', '--help'], COMMAND_IDS)).toBeUndefined()
+    expect(runKey(['org'], COMMAND_IDS)).toBeUndefined()
+    expect(runKey(['orgs', 'list'], COMMAND_IDS)).toBeUndefined()
   })
 })
