@@ -148,7 +148,8 @@ describe('CLI code cache files', () => {
     utimesSync(file, dayAgo, dayAgo)
     expect(readCodeCache(file, SOURCE)).toBeDefined()
     expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(60_000)
-    const hourAgo = (Date.now() - 60 * 60 * 1000) / 1000
+    // Whole seconds: a fraction would not survive the file system's timestamp exactly.
+    const hourAgo = Math.floor((Date.now() - 60 * 60 * 1000) / 1000)
     utimesSync(file, hourAgo, hourAgo)
     expect(readCodeCache(file, SOURCE)).toBeDefined()
     expect(statSync(file).mtimeMs).toBe(hourAgo * 1000)
