@@ -34,17 +34,25 @@ function startInTerminal(cli: CliRunner, databaseUrl: string) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   /** The saas-ctl process inside script(1) (the shell execs it). */
   const tuiPid = () => Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0])
+  /** What was written so far, escape sequences removed. */
+  const text = () => output.replaceAll(ANY_ESCAPE, '')
+  async function waitFor(expected: string, since = 0): Promise<void> {
+    const deadline = Date.now() + 20_000
+    while (!text().slice(since).includes(expected)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(expected)}; screen so far:\n${text().slice(-2000)}`)
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before ${JSON.stringify(expected)}:\n${text().slice(-2000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
   return {
     raw: () => output,
-    /** What was written so far, escape sequences removed. */
-    text: () => output.replaceAll(ANY_ESCAPE, ''),
-    async waitFor(text: string, since = 0): Promise<void> {
-      const deadline = Date.now() + 20_000
-      while (!output.replaceAll(ANY_ESCAPE, '').slice(since).includes(text)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${JSON.stringify(text)}; screen so far:\n${output.replaceAll(ANY_ESCAPE, '').slice(-2000)}`)
-        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before ${JSON.stringify(text)}:\n${output.replaceAll(ANY_ESCAPE, '').slice(-2000)}`)
-        await new Promise((resolve) => setTimeout(resolve, 25))
-      }
+    text,
+    waitFor,
+    /** Sends keys, then waits for `expected` in what the TUI draws after them. */
+    async press(keys: string, expected: string): Promise<void> {
+      const since = text().length
+      child.stdin.write(keys)
+      await waitFor(expected, since)
     },
     /** Keys, at once: the TUI takes keys from the moment it reads the terminal. */
     send: (keys: string) => void child.stdin.write(keys),
@@ -68,26 +76,13 @@ describe('saas-ctl tui, end to end', () => {
     try {
       await terminal.waitFor('1 of 1 organization(s)')
       expect(terminal.text()).toMatch(/> acme\s+active\s+free\s+\d+\s+Acme Corp/)
-      let mark = terminal.text().length
-      terminal.send('n')
-      await terminal.waitFor('New organization name:', mark)
-      terminal.send('From Terminal')
-      await terminal.waitFor('From Terminal', mark)
-      mark = terminal.text().length
-      terminal.send('\r')
-      await terminal.waitFor('Slug (empty: from the name):', mark)
-      mark = terminal.text().length
-      terminal.send('\r')
-      await terminal.waitFor('Tier (free, basic, premium, enterprise): free', mark)
-      mark = terminal.text().length
-      terminal.send('\r')
-      await terminal.waitFor('Created organization from-terminal', mark)
-      mark = terminal.text().length
-      terminal.send('?')
-      await terminal.waitFor('Keys of the Orgs pane', mark)
-      mark = terminal.text().length
-      terminal.send('\u001B')
-      await terminal.waitFor('? help  q quit', mark)
+      await terminal.press('n', 'New organization name:')
+      await terminal.press('From Terminal', 'From Terminal')
+      await terminal.press('\r', 'Slug (empty: from the name):')
+      await terminal.press('\r', 'Tier (free, basic, premium, enterprise): free')
+      await terminal.press('\r', 'Created organization from-terminal')
+      await terminal.press('?', 'Keys of the Orgs pane')
+      await terminal.press('\u001B', '? help  q quit')
       terminal.send('q')
       expect(await terminal.exited).toBe(0)
       expect(terminal.raw()).not.toMatch(STYLE_ESCAPE)
