@@ -1,9 +1,28 @@
 import * as yaml from 'yaml'
 import type {Core} from '../../../src/core.js'
 import {applyPlan, exportState, planFile, type ApplyOutcome, type FilePlan} from '../../../src/provisioning/provisioning.js'
-import {OPERATOR} from '../../helpers/test-core.js'
+import {afterAll, beforeAll} from 'vitest'
+import type {DialectName} from '../../../src/db/database-url.js'
+import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
 
 /** Plans a file (YAML text) against the core's database. */
+/**
+ * Two empty databases of this dialect for a describe block — one to export, one to apply the
+ * export to — opened before its tests and closed after; the fields are set once beforeAll has run.
+ */
+export function twoEmptyCores(dialect: DialectName): {first: TestCore; second: TestCore} {
+  const cores = {} as {first: TestCore; second: TestCore}
+  beforeAll(async () => {
+    cores.first = await createTestCore(dialect)
+    cores.second = await createTestCore(dialect)
+  })
+  afterAll(async () => {
+    await cores.first?.close()
+    await cores.second?.close()
+  })
+  return cores
+}
+
 export function plan(core: Core, text: string, options: {prune?: boolean; file?: string} = {}): Promise<FilePlan> {
   return planFile(core, {yaml, text, file: options.file ?? 'tenants.yaml', prune: options.prune ?? false})
 }

@@ -6,7 +6,7 @@ import {USERS_PER_TRANSACTION} from '../../../src/provisioning/apply-plan.js'
 import {applyPlan, planFile} from '../../../src/provisioning/provisioning.js'
 import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
-import {apply, changeList, exportYaml, plan} from './provisioning-fixtures.js'
+import {apply, changeList, exportYaml, plan, twoEmptyCores} from './provisioning-fixtures.js'
 
 /** The messages of the problems of a file that must not plan. */
 async function problemsOf(t: TestCore, text: string, options: {prune?: boolean} = {}): Promise<string[]> {
@@ -98,16 +98,7 @@ orgs: [{slug: ctor, name: C, members: [{user: a@ctor.test, role: owner}], flags:
 })
 
 describeEachDialect('provisioning: disabled users in export and apply', (dialect) => {
-  let first: TestCore
-  let second: TestCore
-  beforeAll(async () => {
-    first = await createTestCore(dialect)
-    second = await createTestCore(dialect)
-  })
-  afterAll(async () => {
-    await first?.close()
-    await second?.close()
-  })
+  const cores = twoEmptyCores(dialect)
 
   /** Every user with their state, by email. */
   async function userStates(t: TestCore): Promise<string[]> {
@@ -115,6 +106,7 @@ describeEachDialect('provisioning: disabled users in export and apply', (dialect
   }
 
   it('export writes disabled: true, and applying the export keeps the user disabled (a member still)', async () => {
+    const {first, second} = cores
     await apply(first.core, `users: [{email: owner@rt.test}, {email: gone@rt.test}, {email: idle@rt.test}]
 orgs: [{slug: rt, name: RT, members: [{user: owner@rt.test, role: owner}, {user: gone@rt.test, role: member}]}]`)
     await first.core.users.disableUser(OPERATOR, {user: 'gone@rt.test'})
@@ -132,6 +124,7 @@ orgs: [{slug: rt, name: RT, members: [{user: owner@rt.test, role: owner}, {user:
   })
 
   it('disabled: false enables a user, disabled: true disables an existing one; left out, the state is left as it is', async () => {
+    const {second} = cores
     const planned = await plan(second.core, 'users: [{email: gone@rt.test, disabled: false}, {email: owner@rt.test}, {email: idle@rt.test}]')
     expect(planned.plan.changes.map((change) => [change.name, change.changes])).toEqual([['gone@rt.test', {disabled: {from: true, to: false}}]])
     await applyPlan(second.core, planned.plan, {actor: OPERATOR})

@@ -1,22 +1,14 @@
 import * as yaml from 'yaml'
-import {afterAll, beforeAll, expect, it} from 'vitest'
-import {createTestCore, OPERATOR, type TestCore} from '../../helpers/test-core.js'
+import {expect, it} from 'vitest'
+import {OPERATOR} from '../../helpers/test-core.js'
 import {describeEachDialect} from '../../helpers/test-database.js'
-import {ACME_FILE, apply, exportYaml, plan} from './provisioning-fixtures.js'
+import {ACME_FILE, apply, exportYaml, plan, twoEmptyCores} from './provisioning-fixtures.js'
 
 describeEachDialect('provisioning: export and round trip', (dialect) => {
-  let first: TestCore
-  let second: TestCore
-  beforeAll(async () => {
-    first = await createTestCore(dialect)
-    second = await createTestCore(dialect)
-  })
-  afterAll(async () => {
-    await first?.close()
-    await second?.close()
-  })
+  const cores = twoEmptyCores(dialect)
 
   it('apply a file, export, apply the export on an empty database, export again: the same document', async () => {
+    const {first, second} = cores
     await apply(first.core, ACME_FILE)
     // State made outside the file too: an org with a require_2fa flag and no members, a platform-less user.
     await first.core.orgs.createOrg(OPERATOR, {name: 'Loose', slug: 'loose', tier: 'basic'})
@@ -37,6 +29,7 @@ describeEachDialect('provisioning: export and round trip', (dialect) => {
   })
 
   it('exports only the organizations named, with only their members as users', async () => {
+    const {first} = cores
     const document = yaml.parse(await exportYaml(first.core, ['globex'])) as {users: {email: string}[]; orgs: {slug: string}[]; flags: {key: string}[]}
     expect(document.orgs.map((org) => org.slug)).toEqual(['globex'])
     expect(document.users.map((user) => user.email)).toEqual(['alice@acme.test', 'carol@acme.test'])
