@@ -26,6 +26,14 @@ orgs:
       - {name: ci, role: member}
 `
 
+/** A YAML syntax error (the indentation of `name`). */
+const BROKEN_YAML = 'orgs:\n  - slug: acme\n   name: [x\n'
+
+/** Writes each file (name → text) into the directory: the files a test's commands read. */
+function writeFiles(directory: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(directory, name), text)
+}
+
 // The real binary: what an operator's script sees (exit codes, stdout, the one stderr line).
 describeEachDialect('CLI apply and export', (dialect) => {
   let database: TestDatabase
@@ -33,9 +41,11 @@ describeEachDialect('CLI apply and export', (dialect) => {
 
   beforeAll(async () => {
     ;({database, cli} = await createCliDatabase(dialect))
-    writeFileSync(path.join(cli.cwd, 'tenants.yaml'), TENANTS)
-    writeFileSync(path.join(cli.cwd, 'bad.yaml'), 'orgs:\n  - slug: acme\n    name: Acme\n    members:\n      - {user: alice@acme.test, role: admn}\n')
-    writeFileSync(path.join(cli.cwd, 'broken.yaml'), 'orgs:\n  - slug: acme\n   name: [x\n')
+    writeFiles(cli.cwd, {
+      'tenants.yaml': TENANTS,
+      'bad.yaml': 'orgs:\n  - slug: acme\n    name: Acme\n    members:\n      - {user: alice@acme.test, role: admn}\n',
+      'broken.yaml': BROKEN_YAML,
+    })
   })
   afterAll(async () => database?.drop())
 
@@ -137,8 +147,10 @@ describeEachDialect('CLI apply: a partial failure', (dialect) => {
     ;({database, cli} = await createCliDatabase(dialect))
     expect((await cli.run(['org', 'list'])).exitCode).toBe(0)
     await refuseOrgBoom(database, cli.cwd)
-    writeFileSync(path.join(cli.cwd, 'first.yaml'), 'users: [{email: o@p.test}]\norgs:\n  - {slug: ok, name: OK, members: [{user: o@p.test, role: owner}], api_keys: [{name: ci, role: member}]}\n  - {slug: boom, name: Boom}\n')
-    writeFileSync(path.join(cli.cwd, 'second.yaml'), 'orgs:\n  - {slug: ok-two, name: OK 2}\n  - {slug: boom, name: Boom}\n')
+    writeFiles(cli.cwd, {
+      'first.yaml': 'users: [{email: o@p.test}]\norgs:\n  - {slug: ok, name: OK, members: [{user: o@p.test, role: owner}], api_keys: [{name: ci, role: member}]}\n  - {slug: boom, name: Boom}\n',
+      'second.yaml': 'orgs:\n  - {slug: ok-two, name: OK 2}\n  - {slug: boom, name: Boom}\n',
+    })
   })
   afterAll(async () => database?.drop())
 
@@ -170,7 +182,7 @@ describeEachDialect('CLI apply: a partial failure', (dialect) => {
 describeEachDialect('CLI apply --dry-run of a broken file', (dialect) => {
   it.runIf(dialect === 'sqlite')('refuses before opening the database: no database file is created', async () => {
     const cli = createCliRunner('fresh.db')
-    writeFileSync(path.join(cli.cwd, 'broken.yaml'), 'orgs:\n  - slug: acme\n   name: [x\n')
+    writeFiles(cli.cwd, {'broken.yaml': BROKEN_YAML})
     const run = await cli.run(['apply', '-f', 'broken.yaml', '--dry-run'])
     expect(run.exitCode).toBe(65)
     expect(readdirSync(cli.cwd)).toEqual(['broken.yaml'])
