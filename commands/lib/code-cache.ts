@@ -30,7 +30,10 @@ export interface CodeCache {
   data: Buffer
   /** The runs (see runKey) whose compiled functions the data holds. */
   covers: string[]
-  /** The bundle file the data was compiled from (sourceStamp). */
+  /**
+   * The bundle file the data was compiled from (sourceStamp). Also hashed into the file's name;
+   * checked on reading as well because that hash is only 32 bits.
+   */
   source: string
 }
 
